@@ -1,0 +1,1 @@
+"""Chat layer: answering, citation checking and rendering."""

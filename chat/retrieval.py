@@ -1,0 +1,236 @@
+"""Hybrid retrieval: dense (Chroma + MiniLM) and lexical (BM25), fused by reciprocal rank, diversified by MMR.
+
+    from chat.retrieval import HybridRetriever
+    retriever = HybridRetriever(collection=store.chunks, embeddings=embedder, generation=lambda: gen)
+    docs = retriever.invoke("Why are small caps cheap?")   # LangChain Documents with scores in metadata
+
+It is a LangChain `BaseRetriever`, so it drops into any chain. The BM25 index mirrors the Chroma collection:
+it is rebuilt whenever the ingest `generation` stamp changes (checked at most every `refresh_seconds`), so the
+lexical side is never stale after an ingest, in embedded and in server mode alike. Follow-up questions are
+made standalone before retrieval by `rewrite_followup` (deterministic) or an LLM condenser (chat.answer).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from collections import Counter, OrderedDict
+from typing import Any, Callable
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+from rank_bm25 import BM25Okapi
+
+log = logging.getLogger(__name__)
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below between both
+but by can could did do does doing down during each few for from further had has have having he her here hers
+him his how i if in into is it its itself just me more most my no nor not now of off on once only or other our
+ours out over own same she should so some such than that the their theirs them then there these they this those
+through to too under until up very was we were what when where which while who whom why will with would you your
+yours tell explain describe please also much many really whats
+""".split())
+WORD = re.compile(r"\$?\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+FOLLOWUP_LEAD = re.compile(
+    r"^\s*(and|but|so|also|what about|how about|and what|what of|why is that|why|how so|it|its|they|them|their|"
+    r"this|that|those|these|he|she|which|same|more on|tell me more|anything else|compared)\b", re.I)
+
+
+def stem(word: str) -> str:
+    """Very light stemming: enough for 'caps'/'cap', 'rates'/'rate', 'rallied'/'rally' to meet."""
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased content tokens (numbers kept as written: '15.6', '31%', '$75')."""
+    out = []
+    for w in WORD.findall(text.lower().replace("’", "'")):
+        if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
+            continue
+        out.append(stem(w) if w[0].isalpha() else w.replace(",", ""))
+    return out
+
+
+def rewrite_followup(question: str, history: list[dict[str, str]]) -> str:
+    """Deterministic standalone query: a short or pronoun-led follow-up carries the previous question's terms.
+
+    `history` is chat messages [{"role": "user"|"assistant", "content": ...}], oldest first.
+    """
+    previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content", "").strip()]
+    if not previous:
+        return question
+    content = tokenize(question)
+    if len(content) > 5 and not FOLLOWUP_LEAD.match(question):
+        return question
+    carried: list[str] = []
+    for word in WORD.findall(previous[-1]):
+        low = word.lower()
+        if low not in STOPWORDS and len(low) > 2 and stem(low) not in content and word not in carried:
+            carried.append(word)
+    return f"{question} ({' '.join(carried)})" if carried else question
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense + BM25 over one Chroma collection, fused with reciprocal rank fusion, then MMR for diversity."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    collection: Any
+    embeddings: Embeddings
+    generation: Callable[[], str]
+    k: int = 5
+    fetch_k: int = 24
+    rrf_k: int = 60
+    mmr_lambda: float = 0.75
+    same_source_penalty: float = 0.08
+    refresh_seconds: float = 1.0
+    cache_size: int = 512
+
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _bm25: BM25Okapi | None = PrivateAttr(default=None)
+    _ids: list[str] = PrivateAttr(default_factory=list)
+    _docs: list[str] = PrivateAttr(default_factory=list)
+    _metas: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+    _generation: str | None = PrivateAttr(default=None)
+    _checked: float = PrivateAttr(default=0.0)
+    _qcache: OrderedDict = PrivateAttr(default_factory=OrderedDict)
+    _df: Counter = PrivateAttr(default_factory=Counter)
+
+    # --- the lexical mirror -------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> None:
+        """Rebuild BM25 from Chroma when the ingest generation changed (or on first use)."""
+        now = time.monotonic()
+        if not force and self._bm25 is not None and now - self._checked < self.refresh_seconds:
+            return
+        with self._lock:
+            gen = self.generation()
+            self._checked = now
+            if not force and gen == self._generation and self._bm25 is not None:
+                return
+            started = time.perf_counter()
+            got = self.collection.get(include=["documents", "metadatas"])
+            ids, docs, metas = got["ids"], got["documents"], got["metadatas"]
+            corpus = [tokenize(f"{m.get('title', '')} {m.get('publisher', '')} {m.get('section', '')} {d}") for d, m in zip(docs, metas)]
+            self._bm25 = BM25Okapi(corpus) if corpus else None
+            self._df = Counter(t for doc in corpus for t in set(doc))
+            self._ids, self._docs, self._metas = ids, docs, metas
+            self._generation = gen
+            self._qcache.clear()
+            log.info("lexical index rebuilt: %d chunks in %.0f ms", len(ids), (time.perf_counter() - started) * 1e3)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency over the chunks; a word the corpus never uses weighs the most."""
+        self.refresh()
+        n = len(self._ids)
+        if self._bm25 is None:
+            return 1.0
+        df = self._df.get(token, 0)
+        return max(math.log((n - df + 0.5) / (df + 0.5) + 1.0), 0.05)
+
+    def coverage(self, question: str, text: str) -> float:
+        """IDF-weighted share of the question's content words that occur in `text` (figures weigh double)."""
+        weights: dict[str, float] = {}
+        for t in tokenize(question):
+            weights[t] = self.idf(t) * (2.0 if t[0].isdigit() or t[0] == "$" else 1.0)
+        if not weights:
+            return 0.0
+        words = set(tokenize(text))
+        return sum(w for t, w in weights.items() if t in words) / sum(weights.values())
+
+    @property
+    def size(self) -> int:
+        self.refresh()
+        return len(self._ids)
+
+    def embed_query(self, query: str) -> np.ndarray:
+        cached = self._qcache.get(query)
+        if cached is not None:
+            self._qcache.move_to_end(query)
+            return cached
+        vec = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        self._qcache[query] = vec
+        if len(self._qcache) > self.cache_size:
+            self._qcache.popitem(last=False)
+        return vec
+
+    # --- retrieval ----------------------------------------------------------------------------------
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return self.search(query)
+
+    def search(self, query: str, k: int | None = None) -> list[Document]:
+        self.refresh()
+        k = k or self.k
+        if not self._ids:
+            return []
+        qvec = self.embed_query(query)
+        n = min(self.fetch_k, len(self._ids))
+        dense = self.collection.query(query_embeddings=[qvec.tolist()], n_results=n,
+                                      include=["distances"])
+        dense_ids = dense["ids"][0]
+        dense_sim = {i: 1.0 - float(d) for i, d in zip(dense_ids, dense["distances"][0])}
+
+        lexical_ids: list[str] = []
+        bm25: dict[str, float] = {}
+        qtokens = tokenize(query)
+        if self._bm25 is not None and qtokens:
+            scores = self._bm25.get_scores(qtokens)
+            top = np.argsort(-scores)[:n]
+            for i in top:
+                if scores[i] > 0:
+                    lexical_ids.append(self._ids[i])
+                    bm25[self._ids[i]] = float(scores[i])
+
+        fused: dict[str, float] = {}
+        for ranking in (dense_ids, lexical_ids):
+            for rank, cid in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        candidates = sorted(fused, key=fused.get, reverse=True)
+        got = self.collection.get(ids=candidates, include=["documents", "metadatas", "embeddings"])
+        by_id = {i: (d, m, np.asarray(e, dtype=np.float32))
+                 for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
+        candidates = [c for c in candidates if c in by_id]
+        for cid in candidates:  # lexical-only hits still get a true dense similarity
+            if cid not in dense_sim:
+                dense_sim[cid] = float(by_id[cid][2] @ qvec)
+
+        chosen = self._mmr(candidates, fused, by_id, k)
+        docs = []
+        for rank, cid in enumerate(chosen, 1):
+            text, meta, _ = by_id[cid]
+            docs.append(Document(id=cid, page_content=text, metadata={
+                **meta, "chunk_id": cid, "rank": rank, "score": round(fused[cid], 6),
+                "dense_score": round(dense_sim[cid], 4), "bm25_score": round(bm25.get(cid, 0.0), 4)}))
+        return docs
+
+    def _mmr(self, candidates: list[str], fused: dict[str, float], by_id: dict, k: int) -> list[str]:
+        if not candidates:
+            return []
+        top = fused[candidates[0]]
+        relevance = {c: fused[c] / top for c in candidates}
+        chosen: list[str] = []
+        pool = list(candidates)
+        while pool and len(chosen) < k:
+            def value(c: str) -> float:
+                if not chosen:
+                    return relevance[c]
+                vec, src = by_id[c][2], by_id[c][1].get("source")
+                redundancy = max(float(vec @ by_id[s][2]) + (self.same_source_penalty if by_id[s][1].get("source") == src else 0.0)
+                                 for s in chosen)
+                return self.mmr_lambda * relevance[c] - (1 - self.mmr_lambda) * redundancy
+            best = max(pool, key=value)
+            chosen.append(best)
+            pool.remove(best)
+        return chosen

@@ -1,0 +1,1 @@
+"""Document ingestion: capture cleaning and related helpers."""

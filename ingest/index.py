@@ -1,0 +1,328 @@
+"""Chunks → Chroma, idempotently and incrementally; safe to kill at any point and run again.
+
+    python app.py ingest [--corpus DIR] [--rebuild]
+
+How a run converges (see README "How ingestion stays consistent"):
+1. Every file gets a key: hash of its bytes, its sidecar metadata and the pipeline signature (model, chunk
+   sizes, cleaner version). A file whose key matches a `done` manifest record is unchanged: not even parsed.
+2. Changed and new files are marked `pending` in the manifest *before* their chunks are written, so a crash
+   leaves a marker that makes the next run redo them.
+3. Chunks are upserted by stable id. Embeddings are reused by text hash from anything already stored (a
+   renamed file, an identical copy, the untouched paragraphs of an edited file, a run killed half-way), so
+   only new text is ever embedded.
+4. Stale chunks of a changed file are deleted, then its record is marked `done`.
+5. Files gone from disk lose their chunks, then their record. A `generation` stamp changes whenever the
+   index changed, which is how the lexical (BM25) side knows to refresh.
+Concurrent runs are refused with a clear message by an exclusive file lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from tqdm.auto import tqdm
+
+
+from ingest.embed import Embedder
+from ingest.load import LOADER_VERSION, Document, LoadError, discover, parse_document, read_sidecar, sidecar_entry
+from ingest.split import Chunk, Splitter
+from ingest.store import Store
+
+log = logging.getLogger(__name__)
+
+META_ID = "meta:index"  # see ingest.store.generation
+UNIT_VECTOR = [1.0]  # manifest records are looked up by id/metadata only
+
+
+class IngestLocked(RuntimeError):
+    """Another ingest holds the lock on this index."""
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    unchanged: int = 0
+    updated: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    failed: int = 0
+    renamed: int = 0
+    chunks_total: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    seconds: float = 0.0
+    problems: list[dict[str, str]] = field(default_factory=list)  # {"source", "status", "reason"}
+    renames: list[tuple[str, str]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in ("added", "unchanged", "updated", "deleted", "skipped", "failed")}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.counts(),
+            "renamed": self.renamed,
+            "chunks_total": self.chunks_total,
+            "chunks_embedded": self.chunks_embedded,
+            "chunks_reused": self.chunks_reused,
+            "seconds": round(self.seconds, 3),
+            "problems": self.problems,
+        }
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted or self.renamed)
+
+
+@dataclass
+class _Pending:
+    source: str
+    path: Path
+    key: str
+    file_hash: str
+    existed: bool  # a manifest record existed (done or pending): stale chunks may need removing
+    doc: Document | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+class Indexer:
+    def __init__(self, store: Store, splitter: Splitter, *, lock_path: Path, max_file_bytes: int,
+                 batch_size: int = 256, chunk_tokens: int = 0, overlap_tokens: int = 0) -> None:
+        self.store = store
+        self.embedder: Embedder = store.embedder
+        self.splitter = splitter
+        self.lock_path = lock_path
+        self.max_file_bytes = max_file_bytes
+        self.batch_size = batch_size
+        self.signature = f"{self.embedder.name}|{chunk_tokens}|{overlap_tokens}|load-{LOADER_VERSION}"
+
+    # --- locking -----------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "unknown"
+                raise IngestLocked(
+                    f"another ingest is already running on this index (pid {holder}, lock {self.lock_path}); "
+                    "wait for it to finish"
+                ) from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                fh.truncate()
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def _text_hash(self, embed_text: str) -> str:
+        return hashlib.sha256(f"{self.embedder.name}\x00{embed_text}".encode()).hexdigest()[:32]
+
+    def _manifest_records(self) -> dict[str, dict[str, Any]]:
+        got = self.store.manifest.get(where={"kind": "file"}, include=["metadatas"])
+        return {m["source"]: m for m in got["metadatas"]}
+
+    def _check_model(self) -> None:
+        got = self.store.manifest.get(ids=[META_ID], include=["metadatas"])
+        if got["ids"] and got["metadatas"][0].get("model") != self.embedder.name:
+            log.warning("index was built with embedding model %s; rebuilding it for %s",
+                        got["metadatas"][0].get("model"), self.embedder.name)
+            self.store.drop()
+
+    def _problem(self, report: IngestReport, source: str, status: str, reason: str) -> None:
+        setattr(report, status, getattr(report, status) + 1)
+        report.problems.append({"source": source, "status": status, "reason": reason})
+        log.warning("%s %s: %s", status, source, reason)
+
+    def _known_embeddings(self, hashes: list[str]) -> dict[str, Any]:
+        """Embeddings already stored for these text hashes (any source): reuse instead of re-embedding."""
+        found: dict[str, Any] = {}
+        for part in _batches(sorted(set(hashes)), 500):
+            got = self.store.chunks.get(where={"text_hash": {"$in": part}}, include=["metadatas", "embeddings"])
+            for meta, emb in zip(got["metadatas"], got["embeddings"]):
+                found[meta["text_hash"]] = emb
+        return found
+
+    # --- the run -------------------------------------------------------------------------------------
+
+    def run(self, corpus: Path, *, rebuild: bool = False, progress: bool = True) -> IngestReport:
+        with self._locked():
+            started = time.perf_counter()
+            report = IngestReport()
+            self._run(corpus, rebuild, progress, report)
+            report.seconds = time.perf_counter() - started
+            report.chunks_total = self.store.count()
+            log.info("ingest finished: %s", json.dumps(report.counts()))
+            return report
+
+    def _run(self, corpus: Path, rebuild: bool, progress: bool, report: IngestReport) -> None:
+        found = discover(corpus)
+        for source, reason in found.skipped:
+            self._problem(report, source, "skipped", reason)
+        for source, reason in found.failed:
+            self._problem(report, source, "failed", reason)
+        try:
+            sidecar = read_sidecar(corpus)
+        except LoadError as e:
+            self._problem(report, "metadata.json", "failed", f"{e}; using metadata found in the files")
+            sidecar = {}
+
+        if rebuild:
+            log.info("rebuilding: dropping collection %s", self.store.name)
+            self.store.drop()
+        else:
+            self._check_model()
+        records = self._manifest_records()
+
+        present: set[str] = set()  # sources whose current chunks must be kept
+        todo: list[_Pending] = []
+        for source, path in found.files:
+            try:
+                size = path.stat().st_size
+                if size == 0:
+                    self._problem(report, source, "skipped", "empty file")
+                    continue
+                if size > self.max_file_bytes:
+                    self._problem(report, source, "skipped",
+                                  f"file too large ({size / 1e6:.1f} MB > MAX_FILE_MB={self.max_file_bytes / 1e6:g})")
+                    continue
+                present.add(source)
+                data = path.read_bytes()
+            except OSError as e:
+                present.add(source)  # a passing read error must not delete what is indexed
+                self._problem(report, source, "failed", f"cannot read: {e.strerror or e}")
+                continue
+            extra = sidecar_entry(sidecar, source)
+            file_hash = hashlib.sha256(data).hexdigest()
+            key = hashlib.sha256(
+                f"{self.signature}\x00{json.dumps(extra, sort_keys=True)}\x00{file_hash}".encode()
+            ).hexdigest()
+            record = records.get(source)
+            if record and record.get("key") == key and record.get("state") == "done":
+                report.unchanged += 1
+                continue
+            item = _Pending(source, path, key, file_hash, existed=record is not None)
+            try:
+                item.doc = parse_document(source, path, data, extra)
+                item.chunks = self.splitter.split(source, item.doc.text)
+            except LoadError as e:
+                self._problem(report, source, "failed", str(e))
+                continue
+            except Exception as e:  # noqa: BLE001 - one odd file must never stop the rest
+                log.exception("unexpected error reading %s", source)
+                self._problem(report, source, "failed", f"unexpected error: {type(e).__name__}: {e}")
+                continue
+            todo.append(item)
+
+        gone = [s for s in records if s not in present]
+        self._write(todo, progress, report)
+        self._delete(gone, todo, records, report)
+        if report.changed or rebuild or not self.store.manifest.get(ids=[META_ID])["ids"]:
+            self.store.manifest.upsert(
+                ids=[META_ID], embeddings=[UNIT_VECTOR],
+                metadatas=[{"kind": "meta", "model": self.embedder.name, "signature": self.signature,
+                            "generation": uuid.uuid4().hex, "updated": time.time()}],
+            )
+
+    def _write(self, todo: list[_Pending], progress: bool, report: IngestReport) -> None:
+        if not todo:
+            return
+        manifest = self.store.manifest
+        for part in _batches(todo, 500):  # the marker that makes a killed run redo these files
+            manifest.upsert(
+                ids=[f"file:{p.source}" for p in part], embeddings=[UNIT_VECTOR] * len(part),
+                metadatas=[{"kind": "file", "source": p.source, "key": p.key, "file_hash": p.file_hash,
+                            "state": "pending"} for p in part],
+            )
+        rows = [(p, c) for p in todo for c in p.chunks]
+        hashes = [self._text_hash(c.embed_text) for _, c in rows]
+        known = self._known_embeddings(hashes)
+        with tqdm(total=len(rows), desc="embedding", unit="chunk", disable=not progress, leave=False) as bar:
+            for part in _batches(list(zip(rows, hashes)), self.batch_size):
+                fresh = {}
+                for (_, c), h in part:
+                    if h not in known:
+                        fresh.setdefault(h, c.embed_text)
+                if fresh:
+                    vectors = self.embedder.encode(list(fresh.values()))
+                    known.update(zip(fresh.keys(), vectors))
+                report.chunks_embedded += len(fresh)
+                report.chunks_reused += len(part) - len(fresh)
+                self.store.chunks.upsert(
+                    ids=[c.chunk_id for (_, c), _ in part],
+                    embeddings=[known[h] for _, h in part],
+                    documents=[c.text for (_, c), _ in part],
+                    metadatas=[self._chunk_metadata(p, c, h) for (p, c), h in part],
+                )
+                bar.update(len(part))
+
+        for p in todo:
+            if p.existed:
+                new_ids = {c.chunk_id for c in p.chunks}
+                old = self.store.chunks.get(where={"source": p.source}, include=[])["ids"]
+                stale = [i for i in old if i not in new_ids]
+                if stale:
+                    self.store.chunks.delete(ids=stale)
+        for part in _batches(todo, 500):
+            manifest.upsert(
+                ids=[f"file:{p.source}" for p in part], embeddings=[UNIT_VECTOR] * len(part),
+                metadatas=[{"kind": "file", "source": p.source, "key": p.key, "file_hash": p.file_hash,
+                            "state": "done", "chunks": len(p.chunks)} for p in part],
+            )
+        for p in todo:
+            if p.existed:
+                report.updated += 1
+            else:
+                report.added += 1
+
+    def _delete(self, gone: list[str], todo: list[_Pending], records: dict[str, dict[str, Any]],
+                report: IngestReport) -> None:
+        new_by_hash = {p.file_hash: p for p in todo if not p.existed}
+        for source in gone:
+            self.store.chunks.delete(where={"source": source})
+            self.store.manifest.delete(ids=[f"file:{source}"])
+            twin = new_by_hash.pop(records[source].get("file_hash", ""), None)
+            if twin is not None:  # same bytes under a new name: report a rename, not add + delete
+                report.added -= 1
+                report.renamed += 1
+                report.renames.append((source, twin.source))
+                log.info("renamed %s -> %s", source, twin.source)
+            else:
+                report.deleted += 1
+
+    @staticmethod
+    def _chunk_metadata(p: _Pending, c: Chunk, text_hash: str) -> dict[str, Any]:
+        assert p.doc is not None
+        return {
+            **p.doc.metadata,
+            "chunk_index": c.index,
+            "chunk_id": c.chunk_id,
+            "chunks_in_source": len(p.chunks),
+            "start_char": c.start,
+            "end_char": c.end,
+            "section": c.section,
+            "text_hash": text_hash,
+        }
