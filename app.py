@@ -29,11 +29,11 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Annotated, Any  # noqa: E402
 
 import click  # noqa: E402
 from pydantic import Field, field_validator  # noqa: E402
-from pydantic_settings import BaseSettings, SettingsConfigDict  # noqa: E402
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict  # noqa: E402
 
 log = logging.getLogger("app")
 ROOT = Path(__file__).resolve().parent
@@ -73,10 +73,22 @@ class Settings(BaseSettings):
     openai_max_tokens: int = Field(400, ge=16, description="Cap on generated tokens per answer.")
     openai_token_field: str = Field("auto", pattern="^(auto|max_tokens|max_completion_tokens|both)$", description="Field that carries the cap: auto = max_tokens for a custom OPENAI_BASE_URL (honoured by llama.cpp, Ollama, vLLM), max_completion_tokens for OpenAI.")
     openai_timeout: float = Field(60.0, gt=0, description="Seconds before a generation request times out.")
+    judge_model: str = Field("", description="Model for `eval --judge`; empty = OPENAI_MODEL.")
     example_questions: list[str] = Field(default_factory=lambda: list(EXAMPLE_QUESTIONS), description="Questions offered on the empty chat screen and with refusals (JSON list).")
+    allowed_embed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Origins allowed to embed the widget, comma-separated (e.g. `https://example.com,http://localhost:8000`); `*` allows any. The chatbot's own origin is always allowed.")
+    rate_limit_per_minute: int = Field(30, ge=0, description="Questions per client IP per minute on the API and widget (0 = unlimited).")
+    max_body_kb: int = Field(64, ge=1, description="Largest accepted API request body, in KiB.")
+    feedback_path: Path = Field(ROOT / "reports" / "feedback.jsonl", description="Where thumbs up/down from the chat window are appended (JSONL).")
     host: str = Field("127.0.0.1", description="Address the web server binds to.")
     port: int = Field(7860, description="Port of the web server.")
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+
+    @field_validator("allowed_embed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = json.loads(v) if v.strip().startswith("[") else v.split(",")
+        return [o.strip().rstrip("/") for o in v if o and o.strip()]
 
     @field_validator("chroma_host", "openai_api_key", "openai_base_url", mode="before")
     @classmethod
@@ -165,26 +177,22 @@ def build_assistant(settings: Settings, store):
                      suggestions=settings.example_questions[:3], condense=condense)
 
 
-def create_app(settings: Settings, store):
-    """The web app. For now a status page; the chat window, widget and API mount here."""
-    from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse
+def create_app(settings: Settings, store, assistant=None):
+    """The one web server: HTTP API, widget, and the Gradio chat window mounted at `/`."""
+    import gradio as gr
 
-    app = FastAPI(title="Research chatbot", docs_url=None, redoc_url=None)
+    from chat.api import create_api
+    from chat.ui import CSS, HEAD, build_ui
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "chunks": store.count(), "index": store.location}
-
-    @app.get("/", response_class=HTMLResponse)
-    def home() -> str:
-        return (
-            "<!doctype html><meta charset=utf-8><title>Research chatbot</title>"
-            "<body style='font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto'>"
-            f"<h1>Research chatbot</h1><p>{store.count()} chunks indexed.</p></body>"
-        )
-
-    return app
+    assistant = assistant or build_assistant(settings, store)
+    app = create_api(assistant, health=lambda: {"chunks": store.count(), "index": store.location},
+                     allowed_origins=settings.allowed_embed_origins, rate_limit=settings.rate_limit_per_minute,
+                     max_body_bytes=settings.max_body_kb * 1024)
+    ui = build_ui(assistant, examples=settings.example_questions, feedback_path=settings.feedback_path,
+                  max_chars=settings.max_question_chars)
+    theme = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
+    return gr.mount_gradio_app(app, ui, path="/", css=CSS, head=HEAD, theme=theme, footer_links=[],
+                               show_error=False, ssr_mode=False, mcp_server=False, pwa=False)
 
 
 # --- command line ----------------------------------------------------------------------------------
@@ -275,8 +283,12 @@ def print_answer(answer) -> None:
 @click.pass_obj
 def ask(settings: Settings, question: str, as_json: bool, history: Path | None) -> None:
     """Answer QUESTION from the indexed articles, citing the passages used."""
-    from chat.answer import QuestionError
+    from chat.answer import QuestionError, clean_question
 
+    try:  # a bad question is refused before the model and index are loaded
+        clean_question(question, settings.max_question_chars)
+    except QuestionError as e:
+        raise click.ClickException(str(e)) from e
     set_threads(settings, serving=True)
     store = build_store(settings)
     if store.count() == 0:
@@ -290,6 +302,71 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         print_answer(answer)
+
+
+@cli.command("eval")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="JSONL or CSV of questions (default: corpus/faq.jsonl).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: reports/eval-<timestamp>/).")
+@click.option("--judge", is_flag=True, help="Also grade correctness and faithfulness with the OpenAI-compatible model "
+              "(OPENAI_BASE_URL / OPENAI_API_KEY / JUDGE_MODEL).")
+@click.option("--min-hit", type=float, default=None, help="Gate: minimum hit@k of expected sources.")
+@click.option("--min-facts", type=float, default=None, help="Gate: minimum key-fact recall.")
+@click.option("--min-similarity", type=float, default=None, help="Gate: minimum semantic similarity to references.")
+@click.option("--max-false-refusals", type=int, default=None, help="Gate: most refusals allowed on answerable rows.")
+@click.option("--min-refusal-accuracy", type=float, default=None, help="Gate: minimum share of correct refusals.")
+@click.option("--min-citation-validity", type=float, default=None, help="Gate: minimum citation validity.")
+@click.option("--compare", "compare_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="An earlier run's folder: print and write per-metric and per-question differences.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def evaluate(settings: Settings, questions: Path | None, out: Path | None, judge: bool, min_hit: float | None,
+             min_facts: float | None, min_similarity: float | None, max_false_refusals: int | None,
+             min_refusal_accuracy: float | None, min_citation_validity: float | None, compare_dir: Path | None,
+             quiet: bool) -> None:
+    """Ask every question of a reference set and score retrieval, answers, citations and refusals.
+
+    Writes results.jsonl, results.csv, summary.json and report.html; exits 1 when a gate is missed.
+    """
+    import numpy as np
+
+    from chat import evaluate as ev
+
+    set_threads(settings, serving=True)
+    path = questions or settings.corpus_dir / "faq.jsonl"
+    try:
+        rows, problems = ev.load_questions(path)
+    except (ev.EvalInputError, OSError) as e:
+        raise click.ClickException(str(e)) from e
+    for problem in problems:
+        click.echo(f"  skipped {problem}", err=True)
+    store = build_store(settings)
+    if store.count() == 0:
+        raise click.ClickException("the index is empty: run `python app.py ingest` first")
+    assistant = build_assistant(settings, store)
+    grader = None
+    if judge:
+        if not settings.generative:
+            raise click.ClickException("--judge needs OPENAI_BASE_URL and/or OPENAI_API_KEY")
+        grader = ev.Judge(base_url=settings.openai_base_url, api_key=settings.openai_api_key,
+                          model=settings.judge_model or settings.openai_model, timeout=settings.openai_timeout)
+    gates = {k: v for k, v in dict(min_hit=min_hit, min_facts=min_facts, min_similarity=min_similarity,
+                                   max_false_refusals=max_false_refusals, min_refusal_accuracy=min_refusal_accuracy,
+                                   min_citation_validity=min_citation_validity).items() if v is not None}
+    out_dir = out or ev.default_out_dir(ROOT)
+    summary = ev.run_eval(assistant, lambda texts: np.asarray(store.embedder.embed_documents(texts)), rows, out_dir,
+                          k=settings.top_k, judge=grader, progress=not quiet,
+                          meta={"questions_file": str(path), "problems": problems}, gates=gates)
+    click.echo(ev.summary_table(summary))
+    click.echo(f"report: {out_dir / 'report.html'}")
+    if compare_dir:
+        click.echo(ev.compare_runs(out_dir, compare_dir))
+    failed = ev.check_gates(summary, **gates)
+    for gate in failed:
+        click.echo(f"GATE FAILED: {gate}", err=True)
+    if failed:
+        sys.exit(1)
 
 
 @cli.command()

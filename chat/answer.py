@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import unicodedata
 from collections import OrderedDict
@@ -104,6 +105,15 @@ class Answer:
     dropped: list[SentenceInfo] = field(default_factory=list)  # sentences removed by verification
     suggestions: list[str] = field(default_factory=list)  # offered with a refusal
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Answer":
+        """Inverse of `to_dict` (the UI keeps answers as JSON in its session state)."""
+        return cls(question=d["question"], text=d["answer"], refused=d["refused"],
+                   citations=[Citation(**c) for c in d["citations"]], retrieved=[Retrieved(**r) for r in d["retrieved"]],
+                   latency_ms=d["latency_ms"], mode=d["mode"], standalone_question=d.get("standalone_question", ""),
+                   sentences=[SentenceInfo(**s) for s in d.get("sentences", [])],
+                   dropped=[SentenceInfo(**s) for s in d.get("dropped", [])], suggestions=d.get("suggestions", []))
+
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape (CLI --json, HTTP API, eval results)."""
         return {
@@ -126,6 +136,7 @@ class Answer:
 
 class Answerer(Protocol):
     mode: str
+    live: bool  # True: pieces are worth streaming to the user before verification
 
     def stream(self, question: str, passages: list[Document]) -> Iterator[str]:
         """Yield the answer text (with [n] markers over `passages`, 1-based) in pieces."""
@@ -173,6 +184,7 @@ class ExtractiveAnswerer:
     """
 
     mode = "extractive"
+    live = False
 
     def __init__(self, embeddings: Embeddings, coverage: Callable[[str, str], float], *,
                  max_sentences: int = 4, max_words: int = 110,
@@ -186,16 +198,21 @@ class ExtractiveAnswerer:
         self.margin = margin
         self.cross_margin = cross_margin
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
         self.cache_size = cache_size
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        with self._lock:  # requests are served from a thread pool
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            for t, v in zip(missing, self.embeddings.embed_documents(missing)):
-                self._cache[t] = np.asarray(v, dtype=np.float32)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts])
+            fresh = dict(zip(missing, np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)))
+            known.update(fresh)
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
     def select(self, question: str, passages: list[Document]) -> list[tuple[Unit, float]]:
         """The chosen sentences with their scores, in reading order."""
@@ -285,6 +302,7 @@ class GenerativeAnswerer:
     """prompt | chat model | parser over an OpenAI-compatible server."""
 
     mode = "generative"
+    live = True
 
     def __init__(self, llm: Any) -> None:
         from langchain_core.output_parsers import StrOutputParser
@@ -396,15 +414,28 @@ class Assistant:
             yield finish(REFUSAL, True, [], [], [])
             return
 
-        raw = []
+        raw: list[str] = []
+        shown = 0
         for piece in self.answerer.stream(query, passages):
             raw.append(piece)
-            yield piece
+            if self.answerer.live:  # a model's tokens are worth showing as they come (as a draft)...
+                draft = "".join(raw)
+                # ...except the "not in the articles" token, which is held back until it can be ruled out.
+                if len(draft.lstrip()) >= len(NOT_FOUND_TOKEN) and NOT_FOUND_TOKEN not in draft:
+                    yield draft[shown:]
+                    shown = len(draft)
         text = "".join(raw).strip()
+        if self.answerer.live and shown < len(text) and NOT_FOUND_TOKEN not in text:
+            yield "".join(raw)[shown:]
         if not text or NOT_FOUND_TOKEN in text:
+            yield REFUSAL
             yield finish(REFUSAL, True, [], [], [])
             return
         answer = self._verified(text, passages, finish)
+        if not self.answerer.live:
+            # An extractive answer is complete at once: stream the verified text, not the unnumbered draft.
+            for sentence in re.findall(r"\S.*?(?:\]\s*|$)", answer.text):
+                yield sentence if sentence.endswith(" ") else sentence + " "
         yield answer
 
     def _verified(self, text: str, passages: list[Document], finish: Callable[..., Answer]) -> Answer:
@@ -425,17 +456,26 @@ class Assistant:
             m = doc.metadata
             citing = [s for s in kept if old in s.cited]
             best = max(citing, key=lambda s: s.support)
+            highlight = best_sentence(best.text, doc.page_content)
             citations.append(Citation(
                 n=new, source=m.get("source", ""), title=m.get("title", ""), publisher=m.get("publisher", ""),
-                published=m.get("published", ""), url=m.get("url", ""), section=m.get("section", ""),
-                quote=doc.page_content, highlight=best_sentence(best.text, doc.page_content), chunk_id=m["chunk_id"],
+                published=m.get("published", ""), url=m.get("url", ""),
+                section=section_at(doc.page_content, highlight, m.get("section", "")),
+                quote=doc.page_content, highlight=highlight, chunk_id=m["chunk_id"],
                 start_char=int(m.get("start_char", 0)), end_char=int(m.get("end_char", 0)),
                 support=round(max(s.support for s in citing), 3)))
         sentences = [SentenceInfo(s.text, [renumber[n] for n in s.cited], round(s.support, 3), True) for s in kept]
         return finish(cite.render(kept, renumber), False, citations, sentences, dropped)
 
 
+def section_at(passage: str, sentence: str, default: str) -> str:
+    """The heading the cited sentence sits under: a chunk can start in one section and cite from the next."""
+    pos = passage.find(sentence)
+    headings = re.findall(r"(?m)^#{1,6}\s+(.+?)\s*$", passage[:pos] if pos >= 0 else "")
+    return headings[-1] if headings else default
+
+
 def best_sentence(sentence: str, passage: str) -> str:
     """The passage sentence that shares most with the answer sentence (what the UI highlights)."""
-    candidates = cite.split_sentences(passage) or [passage]
+    candidates = [re.sub(r"^(?:[QA]:|[-*•])\s+", "", c) for c in cite.split_sentences(passage)] or [passage]
     return max(candidates, key=lambda c: cite.lexical_support(sentence, c))

@@ -188,6 +188,8 @@ def _is_boundary(block: str, m: re.Match[str]) -> bool:
         return True
     if ".." in p or "…" in p:
         return False  # an ellipsis elides words inside a quoted sentence
+    if re.search(r"[\]】]\s*$", block[:m.start()]) and MARKER_RE.search(block[max(0, m.start() - 24):m.start()]):
+        return True  # "...$75 billion [2]. the fund": a citation closes its sentence whatever follows
     if rest[0].islower():
         return False
     if p != ".":
@@ -599,6 +601,10 @@ def _units(text: str, *, content_only: bool) -> _Units:
     return _Units(frozenset(_words(rest, drop_stopwords=content_only)), tuple(_unique(nums)))
 
 
+MIN_CONTENT_UNITS = 2  # content words + numbers a sentence needs before it can be verified
+_SPACELESS = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+
+
 def _lexical(sentence: _Units, passage: _Units) -> float:
     if not sentence.size or not passage.size:
         return 0.0
@@ -691,8 +697,8 @@ def verify(
     sentence occurs in a cited passage.  If the cited passages fail but another
     passage passes, the citation is moved there (``repointed_from``).  Sentences
     without a valid marker are attached to the best passage (``uncited="attach"``)
-    or left unsupported (``uncited="drop"``).  Sentences without content words
-    or numbers ("Sure.", "Here is what I found:") are never supported.
+    or left unsupported (``uncited="drop"``).  Sentences with fewer than two content words
+    or numbers ("Sure.", "Here is what I found:", "PWNED.") are never supported.
     """
     if uncited not in ("attach", "drop"):
         raise ValueError(f"uncited must be 'attach' or 'drop', not {uncited!r}")
@@ -719,9 +725,11 @@ def verify(
         cos = _cosine_matrix(embed, [c for c, _, _ in raw_sentences], passages)
         if cos is not None:
             support = np.maximum(support, cos)
-    # Nothing to verify means nothing verified, whatever the embedding says.
+    # Nothing to verify means nothing verified, whatever the embedding says; and a lone word ("PWNED.",
+    # "Yes.") is too little to verify: it would be "supported" by any passage that merely contains it.
     for i, su in enumerate(s_units):
-        if not su.size:
+        # Scripts written without spaces (Chinese, Japanese, Thai) pack a clause into one "word".
+        if su.size < MIN_CONTENT_UNITS and not (su.size and _SPACELESS.search(raw_sentences[i][0])):
             support[i, :] = 0.0
 
     def numbers_missing(i: int, cited: list[int]) -> list[str]:

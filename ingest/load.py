@@ -26,6 +26,7 @@ from ingest.clean import clean_capture
 log = logging.getLogger(__name__)
 
 SIDECAR = "metadata.json"
+EVAL_FILE = "faq.jsonl"  # the evaluation set shipped beside the articles (chat/evaluate.py), not an article
 LOADER_VERSION = "2"  # bump when loading or cleaning changes: every file is then re-read and re-chunked
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | {".pdf"}
@@ -83,7 +84,7 @@ def discover(corpus: Path) -> Discovery:
             path = Path(entry.path)
             if entry.name.startswith("."):
                 continue  # hidden files and folders (.git, .DS_Store) are never articles
-            if folder.resolve() == root and entry.name == SIDECAR:
+            if folder.resolve() == root and entry.name in (SIDECAR, EVAL_FILE):
                 continue
             try:
                 is_dir = entry.is_dir(follow_symlinks=True)

@@ -106,3 +106,192 @@ def store(settings, embedder):
 @pytest.fixture
 def indexer(settings, store):
     return app_module.build_indexer(settings, store)
+
+
+# --- real running servers for the HTTP API and browser tests (tests/test_api.py, tests/test_browser.py) ------------
+
+import http.server  # noqa: E402
+import re  # noqa: E402
+import threading  # noqa: E402
+import urllib.parse  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+WEB_PAGES = Path(__file__).resolve().parent / "data" / "web"
+_LIVE_SERVERS: list["ChatbotServer"] = []
+
+
+class ChatbotServer:
+    """`python app.py serve --port N` as a subprocess with its own index, feedback file and log."""
+
+    def __init__(self, workdir: Path, *, env: dict[str, str], name: str) -> None:
+        self.name, self.workdir = name, workdir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.chroma_path = workdir / "chroma"
+        self.feedback_path = workdir / "feedback.jsonl"
+        self.log_path = workdir / "server.log"
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "CORPUS_"))}
+        self.env = {**keep, "CHROMA_PATH": str(self.chroma_path), "FEEDBACK_PATH": str(self.feedback_path),
+                    "LOG_LEVEL": "WARNING", "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1", **env}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 240.0) -> "ChatbotServer":
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(self.port)], cwd=ROOT,
+                                     env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        try:
+            wait_http(f"{self.base}/healthz", timeout=timeout, proc=self.proc)
+        except Exception as e:
+            self.stop()
+            raise RuntimeError(f"{self.name} server did not start: {e}\n--- server log ---\n{self.log_tail()}") from e
+        _LIVE_SERVERS.append(self)
+        return self
+
+    def log_tail(self, chars: int = 8000) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self in _LIVE_SERVERS:
+            _LIVE_SERVERS.remove(self)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test gets the tail of every running chatbot server's log in its report."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and not hasattr(rep, "wasxfail"):
+        for server in list(_LIVE_SERVERS):
+            rep.sections.append((f"{server.name} server log ({server.log_path})", server.log_tail()))
+
+
+class _PageHandler(http.server.BaseHTTPRequestHandler):
+    """Serves tests/data/web/*.html with __CHATBOT__ replaced by the chatbot origin (or ?server=http://127.0.0.1:N)."""
+
+    pages: "ThirdPartySite"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        url = urllib.parse.urlsplit(self.path)
+        name = url.path.lstrip("/") or "embed.html"
+        page = WEB_PAGES / name
+        if "/" in name or not re.fullmatch(r"[\w.-]+\.html", name) or not page.is_file():
+            self.send_error(404)
+            return
+        server = urllib.parse.parse_qs(url.query).get("server", [self.pages.chatbot or ""])[0]
+        if not re.fullmatch(r"http://127\.0\.0\.1:\d+", server):
+            self.send_error(400, "no chatbot server")
+            return
+        body = page.read_text(encoding="utf-8").replace("__CHATBOT__", server).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class ThirdPartySite:
+    """A stand-in for another website on its own loopback port (so its own origin)."""
+
+    def __init__(self) -> None:
+        self.chatbot: str | None = None
+        handler = type("Handler", (_PageHandler,), {"pages": self})
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, page: str = "embed.html", server: str | None = None) -> str:
+        return f"{self.origin}/{page}" + (f"?server={urllib.parse.quote(server, safe='')}" if server else "")
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def third_party_sites():
+    """Two third-party sites: `allowed` is in the chatbot's ALLOWED_EMBED_ORIGINS, `disallowed` is not."""
+    allowed, disallowed = ThirdPartySite(), ThirdPartySite()
+    try:
+        yield SimpleNamespace(allowed=allowed, disallowed=disallowed)
+    finally:
+        allowed.close()
+        disallowed.close()
+
+
+@pytest.fixture(scope="session")
+def chatbot_server(tmp_path_factory, model_path, third_party_sites):
+    """The real app (`python app.py serve`) over corpus/, ingested into a fresh index on first start."""
+    server = ChatbotServer(tmp_path_factory.mktemp("chatbot"), name="chatbot", env={
+        "EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS),
+        "ALLOWED_EMBED_ORIGINS": third_party_sites.allowed.origin, "RATE_LIMIT_PER_MINUTE": "1000"})
+    server.start()
+    for site in (third_party_sites.allowed, third_party_sites.disallowed):
+        site.chatbot = server.base
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def limited_server(tmp_path_factory, model_path):
+    """A second, short-lived server with a tiny rate limit (3/minute) and body limit (2 KiB)."""
+    server = ChatbotServer(tmp_path_factory.mktemp("limited"), name="limited", env={
+        "EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS), "RATE_LIMIT_PER_MINUTE": "3", "MAX_BODY_KB": "2"})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+XSS_ARTICLE = """---
+title: "Zebra Corp <script>window.__xss=5</script> annual results"
+publisher: "Zebra <img src=x onerror=window.__xss=6> Wire"
+published: 2026-02-03
+---
+# Zebra Corp annual results
+
+Zebra Corp revenue rose 12% in 2026, the company said in its annual report.
+The filing quoted a product listing that read <script>window.__xss=3</script> verbatim.
+Zebra Corp revenue growth came from its <img src=x onerror=window.__xss=4> online catalogue, the report said.
+
+## Outlook
+
+Zebra Corp expects revenue to rise again in 2027 as its stores reopen.
+"""
+
+
+@pytest.fixture(scope="session")
+def xss_server(tmp_path_factory, model_path, third_party_sites):
+    """A server whose only article carries script and onerror markup as text (and in its metadata)."""
+    workdir = tmp_path_factory.mktemp("xss")
+    corpus = workdir / "corpus"
+    corpus.mkdir()
+    (corpus / "zebra-corp-results.md").write_text(XSS_ARTICLE, encoding="utf-8")
+    server = ChatbotServer(workdir, name="xss", env={
+        "EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(corpus),
+        "ALLOWED_EMBED_ORIGINS": third_party_sites.allowed.origin, "RATE_LIMIT_PER_MINUTE": "1000"})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,316 @@
+"""Ingest throughput: the real pipeline against bare `SentenceTransformer.encode` on the same chunk texts.
+
+    python benchmarks/ingest.py [--docs 1000] [--seed 0] [--batch-size N] [--threads N] [--keep DIR] [--quiet]
+
+In one process:
+1. writes `--docs` synthetic financial-news articles (benchmarks/synth_corpus.py: .md with front matter and .txt
+   web captures with page chrome, 300-900 words, deterministic for `--seed`) into a temporary corpus;
+2. reads and splits them with the indexer's own loader and Splitter to get the exact texts the model will read
+   (`Chunk.embed_text`, one per distinct text, as the indexer embeds them), and warms the model up on them;
+3. times, in this order: bare `model.encode` on the even-numbered texts, the real pipeline
+   (`build_indexer(settings, store).run(corpus)` into a fresh embedded Chroma), bare `model.encode` on the
+   odd-numbered texts. Splitting the bare pass around the pipeline spreads machine noise over both sides;
+   the texts the pipeline actually sent to the model are recorded and checked to be exactly the same texts;
+4. times an immediate no-op re-ingest in this process (model already loaded) and, unless `--no-cli`, as
+   `python app.py ingest` in a fresh process (what a user waits for, model load included).
+
+Both sides use the same model object, batch size, `normalize_embeddings=True` and torch thread count (default:
+all cores, as `python app.py ingest` does). The pipeline's time is broken down with timing wrappers
+(monkeypatched, only in this process). Prints a table and, last, one JSON line. Progress bars go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, sys.path[0] is benchmarks/, where this file would shadow the `ingest` package.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import app  # noqa: E402  (sets HF_HUB_OFFLINE & co. before torch/transformers are imported)
+
+TARGET_RATIO = 0.9
+TARGET_NOOP_S = 1.0
+
+
+class Clock:
+    """Accumulates wall time per label; `wrap` makes a timed version of a callable."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - t
+                self.calls[label] = self.calls.get(label, 0) + 1
+        return timed
+
+
+@contextmanager
+def stopwatch():
+    out = {}
+    w, c = time.perf_counter(), time.process_time()
+    yield out
+    out["wall"] = time.perf_counter() - w
+    out["cpu"] = time.process_time() - c
+
+
+def padding(token_counts: list[int], char_lengths: list[int], groups: list[list[int]], batch_size: int) -> float:
+    """Share of real word pieces among those the model computes when the texts are encoded as `groups` of indexes
+    (one `encode` call per group; sentence-transformers sorts each call's texts by character length, then pads
+    every batch to its longest text)."""
+    real = padded = 0
+    for group in groups:
+        order = sorted(group, key=lambda i: -char_lengths[i])
+        for b in range(0, len(order), batch_size):
+            batch = [token_counts[i] for i in order[b:b + batch_size]]
+            real += sum(batch)
+            padded += max(batch) * len(batch)
+    return real / padded if padded else 1.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--docs", type=int, default=1000, help="articles to generate (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
+    p.add_argument("--batch-size", type=int, default=None, help="EMBED_BATCH_SIZE for both sides (default: the setting, 64)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads for both sides (default: all cores, like `app.py ingest`)")
+    p.add_argument("--keep", type=Path, default=None, help="write corpus/ and chroma/ into this new or empty folder and keep them")
+    p.add_argument("--no-cli", action="store_true", help="skip the fresh-process `python app.py ingest` no-op timing")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.keep is not None:
+        if args.keep.exists() and any(args.keep.iterdir()):
+            sys.exit(f"--keep {args.keep}: the folder must be new or empty (a previous index would make the run a no-op)")
+        work = args.keep
+        work.mkdir(parents=True, exist_ok=True)
+        cleanup = None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="bench-ingest-")
+        work = Path(cleanup.name)
+    corpus, chroma = work / "corpus", work / "chroma"
+
+    def note(msg: str) -> None:
+        print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+    from benchmarks.synth_corpus import write_corpus
+
+    t = time.perf_counter()
+    stats = write_corpus(corpus, docs=args.docs, seed=args.seed)
+    note(f"generated {stats['docs']} articles ({stats['markdown']} .md, {stats['captures']} .txt, "
+         f"~{stats['mean_words']} body words each) in {time.perf_counter() - t:.1f}s: {corpus}")
+
+    app.setup_logging("WARNING")
+    overrides: dict[str, Any] = dict(corpus_dir=corpus, chroma_path=chroma, collection="bench", chroma_host=None,
+                                     embedding_model="", log_level="WARNING", openai_api_key=None, openai_base_url=None,
+                                     torch_threads=args.threads or (os.cpu_count() or 1))
+    if args.batch_size:
+        overrides["embed_batch_size"] = args.batch_size
+    settings = app.Settings(_env_file=None, **overrides)
+    app.set_threads(settings, serving=False)
+
+    import torch
+
+    threads = torch.get_num_threads()
+    t = time.perf_counter()
+    store = app.build_store(settings)
+    indexer = app.build_indexer(settings, store)  # loads the model (max_tokens)
+    embedder = store.embedder
+    model = embedder.model
+    batch_size = embedder.batch_size
+    note(f"model loaded in {time.perf_counter() - t:.1f}s; torch threads {threads}, batch size {batch_size}")
+
+    # --- the exact texts the pipeline will embed: same loader, same Splitter, distinct texts in first-seen order
+    from ingest.load import discover, parse_document, read_sidecar, sidecar_entry
+
+    found, sidecar = discover(corpus), read_sidecar(corpus)
+    t = time.perf_counter()
+    texts_all: list[str] = []
+    for source, path in found.files:
+        doc = parse_document(source, path, path.read_bytes(), sidecar_entry(sidecar, source))
+        texts_all += [c.embed_text for c in indexer.splitter.split(source, doc.text)]
+    texts = list(dict.fromkeys(texts_all))
+    note(f"pre-split {len(found.files)} files into {len(texts_all)} chunks ({len(texts)} distinct texts) "
+         f"in {time.perf_counter() - t:.1f}s")
+
+    def bare(subset: list[str]) -> dict[str, float]:
+        with stopwatch() as sw:
+            model.encode(subset, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                         show_progress_bar=not args.quiet)
+        return sw
+
+    # Warm-up (untimed): allocator, oneDNN kernels for the shapes in use.
+    warm = sorted(texts, key=len, reverse=True)[:batch_size] + texts[:batch_size]
+    t = time.perf_counter()
+    model.encode(warm, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    note(f"warm-up: {len(warm)} texts in {time.perf_counter() - t:.1f}s")
+
+    even, odd = texts[0::2], texts[1::2]
+    load_before = os.getloadavg()[0]
+    note(f"bare encode 1/2: {len(even)} texts")
+    bare1 = bare(even)
+
+    # --- the pipeline, instrumented
+    clock = Clock()
+    import ingest.index as index_mod
+
+    sent: list[str] = []
+    encode = embedder.encode
+
+    def recording_encode(batch, **kw):
+        sent.extend(batch)
+        return encode(batch, **kw)
+
+    patches: list[tuple[Any, str, Any]] = []
+
+    def patch(obj: Any, name: str, label: str, fn: Callable[..., Any] | None = None) -> None:
+        patches.append((obj, name, obj.__dict__.get(name) if hasattr(obj, "__dict__") else None))
+        setattr(obj, name, clock.wrap(label, fn or getattr(obj, name)))
+
+    patch(index_mod, "discover", "discover files")
+    patch(index_mod, "parse_document", "load + clean (parse_document)")
+    patch(indexer.splitter, "split", "split (Splitter.split)")
+    patch(embedder, "encode", "embed (model.encode)", recording_encode)
+    patch(indexer, "_text_hash", "text hash (_text_hash)")
+    patch(indexer, "_chunk_metadata", "chunk metadata")
+    chunks_col, manifest_col = store.chunks, store.manifest
+    patch(chunks_col, "upsert", "Chroma upsert (chunks)")
+    for name in ("get", "delete", "count"):
+        patch(chunks_col, name, "Chroma get/delete/count (chunks)")
+    for name in ("get", "upsert", "delete"):
+        patch(manifest_col, name, "Chroma manifest")
+
+    note("pipeline: build_indexer(settings, store).run(corpus)")
+    with stopwatch() as pipe:
+        report = indexer.run(corpus, progress=not args.quiet)
+    for obj, name, old in reversed(patches):
+        if old is None:
+            delattr(obj, name)
+        else:
+            setattr(obj, name, old)
+
+    note(f"bare encode 2/2: {len(odd)} texts")
+    bare2 = bare(odd)
+    load_after = os.getloadavg()[0]
+
+    texts_match = sent == texts
+    if not texts_match:
+        note(f"WARNING: the pipeline embedded {len(sent)} texts, the pre-split gave {len(texts)} distinct texts; "
+             "the bare figure is for the pre-split texts")
+
+    # --- no-op re-ingest, in process and as the CLI in a fresh process
+    with stopwatch() as noop:
+        noop_report = app.build_indexer(settings, store).run(corpus, progress=False)
+    cli: dict[str, Any] | None = None
+    if not args.no_cli:
+        env = {**os.environ, "CORPUS_DIR": str(corpus), "CHROMA_PATH": str(chroma), "COLLECTION": "bench",
+               "CHROMA_HOST": "", "EMBEDDING_MODEL": "", "LOG_LEVEL": "WARNING",
+               "TORCH_THREADS": str(settings.torch_threads)}
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, str(ROOT / "app.py"), "ingest", "--json"], cwd=str(ROOT), env=env,
+                              capture_output=True, text=True, timeout=600)
+        wall = time.perf_counter() - t
+        try:
+            cli_report = json.loads(proc.stdout)
+        except ValueError:
+            cli_report = {}
+        cli = {"seconds": round(wall, 2), "exit": proc.returncode,
+               "chunks_embedded": cli_report.get("chunks_embedded"), "report_seconds": cli_report.get("seconds")}
+
+    # --- padding efficiency of the three ways of batching the same texts (cheap: token counts only)
+    tok = model.tokenizer
+    token_counts = [min(len(ids), int(model.max_seq_length)) for ids in tok(texts, add_special_tokens=True)["input_ids"]]
+    char_lengths = [len(x) for x in texts]
+    n = len(texts)
+    group = indexer.batch_size  # the indexer encodes the new texts of each `batch_size` chunks in one call
+    pad = {
+        "pipeline": padding(token_counts, char_lengths, [list(range(i, min(i + group, n))) for i in range(0, n, group)], batch_size),
+        "bare_halves": padding(token_counts, char_lengths, [list(range(0, n, 2)), list(range(1, n, 2))], batch_size),
+        "one_call": padding(token_counts, char_lengths, [list(range(n))], batch_size),
+    }
+
+    # --- figures
+    chunks = report.chunks_total
+    bare_wall, bare_cpu = bare1["wall"] + bare2["wall"], bare1["cpu"] + bare2["cpu"]
+    pipe_rate, bare_rate = chunks / pipe["wall"], len(texts) / bare_wall
+    ratio = pipe_rate / bare_rate
+    cpu_ratio = (chunks / pipe["cpu"]) / (len(texts) / bare_cpu)
+    accounted = sum(clock.seconds.values())
+    breakdown = dict(sorted(clock.seconds.items(), key=lambda kv: -kv[1]))
+    breakdown["other (file read + hash, manifest keys, loop, progress)"] = max(pipe["wall"] - accounted, 0.0)
+
+    title = (f"Ingest benchmark: {args.docs} docs (seed {args.seed}; {stats['markdown']} .md, {stats['captures']} .txt), "
+             f"{chunks} chunks ({len(texts)} distinct texts, mean {sum(token_counts) / max(n, 1):.0f} word pieces), "
+             f"batch size {batch_size}, torch threads {threads}, model {embedder.name}")
+    lines = [
+        title,
+        "order: warm-up -> bare encode (even-numbered texts) -> pipeline -> bare encode (odd-numbered texts); "
+        f"1-min load average {load_before:.2f} before, {load_after:.2f} after",
+        "",
+        f"{'':28}{'chunks':>8}{'wall s':>10}{'chunks/s':>10}{'cpu s':>10}",
+        f"{'bare SentenceTransformer':28}{len(texts):>8}{bare_wall:>10.2f}{bare_rate:>10.2f}{bare_cpu:>10.2f}"
+        f"   ({bare1['wall']:.2f} + {bare2['wall']:.2f} s)",
+        f"{'pipeline (Indexer.run)':28}{chunks:>8}{pipe['wall']:>10.2f}{pipe_rate:>10.2f}{pipe['cpu']:>10.2f}"
+        f"   (report.seconds {report.seconds:.2f}, embedded {report.chunks_embedded}, reused {report.chunks_reused})",
+        f"ratio pipeline/bare: {ratio:.3f} (target >= {TARGET_RATIO}) {'OK' if ratio >= TARGET_RATIO else 'BELOW TARGET'}"
+        f"; by CPU time {cpu_ratio:.3f}; texts the pipeline embedded == pre-split texts: {'yes' if texts_match else 'NO'}",
+        f"no-op re-ingest (same process): {noop['wall']:.3f} s, chunks_embedded {noop_report.chunks_embedded}, "
+        f"counts {json.dumps(noop_report.counts())} "
+        f"{'OK' if noop_report.chunks_embedded == 0 and noop['wall'] < TARGET_NOOP_S else 'NOT OK'} "
+        f"(target 0 embeddings, < {TARGET_NOOP_S:g} s)",
+    ]
+    if cli is not None:
+        lines.append(f"no-op re-ingest (`python app.py ingest` in a new process, model load included): {cli['seconds']:.2f} s, "
+                     f"exit {cli['exit']}, chunks_embedded {cli['chunks_embedded']}, report.seconds {cli['report_seconds']}")
+    lines += ["", "pipeline wall time breakdown (timing wrappers):"]
+    for label, secs in breakdown.items():
+        calls = clock.calls.get(label)
+        lines.append(f"  {label:56}{secs:>9.2f} s {100 * secs / pipe['wall']:>6.1f}%" + (f"  ({calls} calls)" if calls else ""))
+    lines.append(f"padding efficiency (real / computed word pieces): pipeline {pad['pipeline']:.3f} "
+                 f"(one encode call per {group} chunks), bare halves {pad['bare_halves']:.3f}, one call {pad['one_call']:.3f}")
+    print("\n".join(lines), flush=True)
+
+    result = {
+        "benchmark": "ingest", "docs": args.docs, "seed": args.seed, "chunks": chunks, "texts": len(texts),
+        "batch_size": batch_size, "threads": threads,
+        "pipeline": {"seconds": round(pipe["wall"], 3), "cpu_seconds": round(pipe["cpu"], 3),
+                     "chunks_per_s": round(pipe_rate, 3), "chunks_embedded": report.chunks_embedded,
+                     "chunks_reused": report.chunks_reused, "counts": report.counts()},
+        "bare": {"seconds": round(bare_wall, 3), "cpu_seconds": round(bare_cpu, 3), "chunks_per_s": round(bare_rate, 3),
+                 "parts_seconds": [round(bare1["wall"], 3), round(bare2["wall"], 3)]},
+        "ratio": round(ratio, 4), "cpu_ratio": round(cpu_ratio, 4), "ratio_ok": ratio >= TARGET_RATIO,
+        "texts_match": texts_match,
+        "noop": {"seconds": round(noop["wall"], 3), "chunks_embedded": noop_report.chunks_embedded,
+                 "counts": noop_report.counts(), "ok": noop_report.chunks_embedded == 0 and noop["wall"] < TARGET_NOOP_S},
+        "noop_cli": cli,
+        "breakdown_seconds": {k: round(v, 3) for k, v in breakdown.items()},
+        "padding_efficiency": {k: round(v, 4) for k, v in pad.items()},
+        "loadavg": [round(load_before, 2), round(load_after, 2)],
+        "order": "warmup,bare_even,pipeline,bare_odd",
+    }
+    print(json.dumps(result), flush=True)
+    if cleanup is not None:
+        cleanup.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+/* The compact chat inside the widget iframe. Same-origin calls to /api/ask/stream; every piece of text from
+ * the user, the answer or the articles goes into the page with textContent, never as HTML. */
+(function () {
+  "use strict";
+  var params = new URLSearchParams(location.search);
+  var color = params.get("color") || "";
+  if (/^#[0-9a-fA-F]{3,8}$|^[a-zA-Z]{3,20}$/.test(color)) document.documentElement.style.setProperty("--accent", color);
+  var title = (params.get("title") || "Ask the articles").slice(0, 60);
+  document.getElementById("title").textContent = title;
+  document.title = title;
+
+  var log = document.getElementById("log");
+  var form = document.getElementById("ask");
+  var input = document.getElementById("q");
+  var send = document.getElementById("send");
+  var history = [];
+  var busy = false;
+
+  document.getElementById("close").addEventListener("click", function () {
+    if (window.parent !== window) window.parent.postMessage("research-chatbot:close", "*");
+  });
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function bubble(cls, text) {
+    var node = el("div", "msg " + cls, text);
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+    return node;
+  }
+
+  function render(node, answer) {
+    node.textContent = "";
+    node.className = "msg bot" + (answer.refused ? " refused" : "");
+    var valid = {};
+    answer.citations.forEach(function (c) { valid[c.n] = c; });
+    var parts = answer.answer.split(/(\[\d{1,2}\])/);
+    var list = el("ol", "sources");
+    parts.forEach(function (part) {
+      var m = /^\[(\d{1,2})\]$/.exec(part);
+      if (m && valid[m[1]]) {
+        var b = el("button", "cite", "[" + m[1] + "]");
+        b.type = "button";
+        b.title = valid[m[1]].title;
+        b.addEventListener("click", function () {
+          list.querySelectorAll("li").forEach(function (li) { li.classList.remove("active"); });
+          var item = list.querySelector('li[data-n="' + m[1] + '"]');
+          if (item) { item.classList.add("active"); item.scrollIntoView({ block: "nearest" }); }
+        });
+        node.appendChild(b);
+      } else if (!m) {
+        node.appendChild(document.createTextNode(part));
+      }
+    });
+    if (answer.refused && answer.suggestions && answer.suggestions.length) {
+      var box = el("span", "suggest", "You could ask:");
+      answer.suggestions.forEach(function (s) {
+        var b = el("button", "", s);
+        b.type = "button";
+        b.addEventListener("click", function () { ask(s); });
+        box.appendChild(b);
+      });
+      node.appendChild(box);
+    }
+    answer.citations.forEach(function (c) {
+      var li = el("li");
+      li.setAttribute("data-n", String(c.n));
+      li.value = c.n;
+      li.appendChild(el("strong", "", c.title));
+      li.appendChild(el("span", "meta", " — " + [c.publisher, c.published].filter(Boolean).join(", ")));
+      li.appendChild(el("q", "", c.highlight));
+      list.appendChild(li);
+    });
+    if (answer.citations.length) node.appendChild(list);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function fail(node, message) {
+    node.className = "msg bot error";
+    node.textContent = message;
+  }
+
+  function ask(question) {
+    question = (question || "").trim();
+    if (!question || busy) return;
+    busy = true;
+    send.disabled = true;
+    bubble("user", question);
+    var node = bubble("bot", "…");
+    var draft = "";
+    var turns = history.slice(-8);
+    fetch("/api/ask/stream", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ question: question, history: turns })
+    }).then(function (response) {
+      if (!response.ok) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          fail(node, body.error || ("The server answered " + response.status + "."));
+        });
+      }
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function handle(block) {
+        var event = "message", data = "";
+        block.split("\n").forEach(function (line) {
+          if (line.indexOf("event: ") === 0) event = line.slice(7);
+          else if (line.indexOf("data: ") === 0) data += line.slice(6);
+        });
+        if (!data) return;
+        var payload = JSON.parse(data);
+        if (event === "token") { draft += payload.text; node.textContent = draft; }
+        else if (event === "answer") {
+          render(node, payload);
+          history.push({ role: "user", content: question }, { role: "assistant", content: payload.answer });
+        } else if (event === "error") fail(node, payload.error);
+      }
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) return;
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var blocks = buffer.split("\n\n");
+          buffer = blocks.pop();
+          blocks.forEach(handle);
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      fail(node, "Could not reach the chatbot. Please try again.");
+    }).then(function () {
+      busy = false;
+      send.disabled = false;
+      input.focus();
+    });
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var q = input.value;
+    input.value = "";
+    ask(q);
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+
+  var greeting = params.get("greeting");
+  bubble("bot", greeting || "Hi! Ask me about the articles; every answer cites its sources.");
+})();

@@ -1,0 +1,222 @@
+"""The chat window (Gradio Blocks, mounted in the FastAPI app at `/`). It only formats an `Answer`.
+
+    python app.py            # then open http://127.0.0.1:7860/
+
+Streaming answers; `[n]` markers are clickable and light up their source card; the sources panel shows title,
+publisher, date, the quoted passage with the supporting sentence highlighted, and the verification support.
+Thumbs up/down go to a JSONL file (FEEDBACK_PATH). Everything taken from documents or users is HTML-escaped
+before it is put into markup, and Gradio sanitises chat messages on top of that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+
+from chat.answer import Answer, Assistant, QuestionError
+
+log = logging.getLogger(__name__)
+
+MARKER = re.compile(r"\[(\d{1,2})\]")
+EMPTY_SOURCES = ("<div class='sources-empty'><h3>Sources</h3><p>Ask a question: the passages behind each "
+                 "<span class='cite-demo'>[n]</span> of the answer appear here, with the supporting sentence "
+                 "highlighted.</p></div>")
+
+CSS = """
+#chat .cite { color: var(--color-accent); font-weight: 600; cursor: pointer; font-size: .8em; vertical-align: super;
+  margin-left: 1px; }
+#chat .cite:hover { text-decoration: underline; }
+.refusal { color: var(--body-text-color-subdued); font-style: italic; }
+#sources { max-height: 640px; overflow-y: auto; }
+#sources h3 { margin: 0 0 .5rem; font-size: 1rem; }
+.src { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: .7rem .85rem; margin-bottom: .7rem;
+  background: var(--background-fill-secondary); transition: box-shadow .2s, border-color .2s; }
+.src.active { border-color: var(--color-accent); box-shadow: 0 0 0 2px var(--color-accent-soft); }
+.src-head { display: flex; gap: .5rem; align-items: baseline; }
+.src-n { background: var(--color-accent); color: white; border-radius: 6px; padding: 0 .4rem; font-weight: 700;
+  font-size: .8rem; }
+.src-title { font-weight: 600; }
+.src-meta { color: var(--body-text-color-subdued); font-size: .8rem; margin: .15rem 0 .4rem; }
+.src-quote { font-size: .85rem; line-height: 1.45; white-space: pre-wrap; }
+.src-quote mark { background: #fde68a; color: #111; border-radius: 3px; padding: 0 1px; }
+.support { font-size: .75rem; border-radius: 999px; padding: 0 .45rem; margin-left: auto; white-space: nowrap; }
+.support.high { background: #dcfce7; color: #166534; } .support.mid { background: #fef9c3; color: #854d0e; }
+.support.low { background: #fee2e2; color: #991b1b; }
+.sources-empty p { color: var(--body-text-color-subdued); font-size: .9rem; }
+.cite-demo { color: var(--color-accent); font-weight: 600; }
+footer { display: none !important; }
+"""
+
+# Clicking a [n] marker highlights and scrolls to its source card (Gradio renders messages in the page DOM).
+HEAD = """
+<script>
+document.addEventListener("click", function (event) {
+  var cite = event.target.closest && event.target.closest(".cite");
+  if (!cite) return;
+  var match = /cite-(\d+)/.exec(cite.className);
+  var card = match && document.getElementById("src-" + match[1]);
+  if (!card) return;
+  document.querySelectorAll(".src.active").forEach(function (el) { el.classList.remove("active"); });
+  card.classList.add("active");
+  card.scrollIntoView({behavior: "smooth", block: "nearest"});
+});
+</script>
+"""
+
+
+def support_label(support: float) -> tuple[str, str]:
+    if support >= 0.75:
+        return "high", "strong support"
+    if support >= 0.5:
+        return "mid", "partial support"
+    return "low", "weak support"
+
+
+def format_answer(answer: Answer) -> str:
+    """Answer text as chat markdown: escaped, with [n] turned into clickable markers."""
+    text = html.escape(answer.text, quote=False)
+    if answer.refused:
+        extra = "".join(f"\n- {html.escape(s, quote=False)}" for s in answer.suggestions)
+        return f"<span class='refusal'>{text}</span>" + (f"\n\nYou could ask:{extra}" if extra else "")
+    valid = {c.n for c in answer.citations}
+    # Gradio's sanitiser drops data-* attributes, so the number travels in a class name.
+    return MARKER.sub(lambda m: (f"<span class='cite cite-{m.group(1)}' title='source {m.group(1)}'>"
+                                 f"[{m.group(1)}]</span>") if int(m.group(1)) in valid else "", text)
+
+
+def format_quote(quote: str, marks: list[str]) -> str:
+    """The passage as HTML: escaped, headings bold, every sentence the answer relies on highlighted."""
+    out = html.escape(quote)
+    for sentence in sorted(set(marks), key=len, reverse=True):
+        marked = html.escape(sentence)
+        if marked and marked in out and f"<mark>{marked}" not in out:
+            out = out.replace(marked, f"<mark>{marked}</mark>", 1)
+    return re.sub(r"(?m)^#{1,6} (.+)$", r"<strong>\1</strong>", out)
+
+
+def format_sources(answer: Answer | None) -> str:
+    if answer is None or not answer.citations:
+        return EMPTY_SOURCES
+    cards = []
+    for c in answer.citations:
+        marks = [c.highlight] + [s.text for s in answer.sentences if c.n in s.citations and s.text in c.quote]
+        level, label = support_label(c.support)
+        meta = " · ".join(html.escape(x) for x in (c.publisher, c.published, c.section) if x)
+        cards.append(
+            f"<div class='src' id='src-{c.n}'><div class='src-head'><span class='src-n'>{c.n}</span>"
+            f"<span class='src-title'>{html.escape(c.title)}</span>"
+            f"<span class='support {level}' title='verification support {c.support:.2f}'>{label} "
+            f"{c.support:.2f}</span></div><div class='src-meta'>{meta} · <code>{html.escape(c.source)}</code></div>"
+            f"<div class='src-quote'>{format_quote(c.quote, marks)}</div></div>")
+    return "<h3>Sources</h3>" + "".join(cards)
+
+
+def message_text(content: Any) -> str:
+    """Gradio 6 message content is a string or a list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    return ""
+
+
+class FeedbackLog:
+    """Thumbs up/down appended to a JSONL file for maintainers to review."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **record},
+                          ensure_ascii=False)
+        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+
+def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, max_chars: int,
+             title: str = "Small-cap research assistant") -> gr.Blocks:
+    feedback = FeedbackLog(feedback_path)
+
+    def respond(message: str, history: list[dict], answers: dict) -> Iterator[tuple]:
+        history = list(history or [])
+        turns = [{"role": m.get("role", ""), "content": message_text(m.get("content"))} for m in history]
+        question = (message or "").strip()
+        if not question:
+            yield history, gr.skip(), answers, ""
+            return
+        history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
+        answers = dict(answers or {})
+        try:
+            draft = ""
+            for item in assistant.stream(question, turns):
+                if isinstance(item, Answer):
+                    history[-1] = {"role": "assistant", "content": format_answer(item)}
+                    answers[str(len(history) - 1)] = item.to_dict()
+                    yield history, format_sources(item), answers, ""
+                else:
+                    draft += item
+                    history[-1] = {"role": "assistant", "content": html.escape(draft, quote=False)}
+                    yield history, gr.skip(), answers, ""
+        except QuestionError as e:
+            history[-1] = {"role": "assistant", "content": f"<span class='refusal'>{html.escape(str(e))}</span>"}
+            yield history, gr.skip(), answers, question
+        except Exception:  # noqa: BLE001 - show a message, keep the details in the log
+            log.exception("answering failed")
+            history[-1] = {"role": "assistant", "content": "Something went wrong while answering; please try again."}
+            yield history, gr.skip(), answers, question
+
+    def on_like(answers: dict, data: gr.LikeData) -> None:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        answer = (answers or {}).get(str(index))
+        if answer is None:
+            return
+        liked = data.liked if isinstance(data.liked, bool) else str(data.liked)
+        feedback.write({"liked": liked, "question": answer["question"], "answer": answer["answer"],
+                        "refused": answer["refused"], "mode": answer["mode"],
+                        "citations": [{"n": c["n"], "source": c["source"], "chunk_id": c["chunk_id"]}
+                                      for c in answer["citations"]]})
+
+    def pick_example(data: gr.SelectData) -> str:
+        return data.value["text"] if isinstance(data.value, dict) else str(data.value)
+
+    def show_sources_of(answers: dict, data: gr.SelectData) -> str:
+        answer = (answers or {}).get(str(data.index[0] if isinstance(data.index, (list, tuple)) else data.index))
+        return format_sources(Answer.from_dict(answer)) if answer else gr.skip()
+
+    with gr.Blocks(title=title) as demo:
+        answers = gr.State({})
+        gr.Markdown(f"## {html.escape(title)}\nAnswers come only from the indexed articles, and every sentence "
+                    "cites the passage it comes from. Click a **[n]** to see its source.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Conversation", elem_id="chat", height=560, buttons=["copy", "copy_all"],
+                    feedback_options=["Like", "Dislike"], examples=[{"text": q} for q in examples],
+                    placeholder="**Ask about the 2026 small-cap rally.** Pick an example or type a question.",
+                    sanitize_html=True, layout="bubble",
+                )
+                box = gr.Textbox(placeholder="Ask about the articles…", show_label=False, max_length=max_chars,
+                                 submit_btn=True, autofocus=True, elem_id="question")
+                new_chat = gr.Button("New chat", variant="secondary", size="sm", elem_id="new-chat")
+            with gr.Column(scale=2):
+                sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
+
+        box.submit(respond, [box, chatbot, answers], [chatbot, sources, answers, box], api_name="chat")
+        chatbot.example_select(pick_example, None, box, api_name=False).then(
+            respond, [box, chatbot, answers], [chatbot, sources, answers, box], api_name=False)
+        chatbot.like(on_like, [answers], None, api_name=False)
+        chatbot.select(show_sources_of, [answers], sources, api_name=False)
+        new_chat.click(lambda: ([], EMPTY_SOURCES, {}, ""), None, [chatbot, sources, answers, box], api_name=False)
+    return demo

@@ -1,0 +1,80 @@
+"""Smoke tests of the benchmarks: each runs as a subprocess on tiny sizes, prints its figures and a JSON line.
+
+No wall-clock assertions: the figures depend on the machine. Only that the scripts run end to end, print what
+they promise, and that the pipeline embeds exactly the texts the bare side measures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(script: str, *args: str, timeout: int = 900) -> tuple[str, dict]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=str(ROOT), env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{script} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    return proc.stdout, json.loads(lines[-1])
+
+
+def test_ingest_benchmark_smoke(tmp_path):
+    keep = tmp_path / "bench"
+    out, result = run("ingest.py", "--docs", "20", "--seed", "3", "--batch-size", "16", "--no-cli", "--quiet",
+                      "--keep", str(keep))
+    for figure in ("bare SentenceTransformer", "pipeline (Indexer.run)", "chunks/s", "ratio pipeline/bare",
+                   "no-op re-ingest", "breakdown", "order: warm-up"):
+        assert figure in out
+    assert result["benchmark"] == "ingest" and result["docs"] == 20 and result["batch_size"] == 16
+    assert result["chunks"] > 20 and result["texts"] > 0
+    assert result["pipeline"]["chunks_embedded"] == result["texts"]
+    assert result["pipeline"]["counts"]["added"] == 20 and result["pipeline"]["counts"]["failed"] == 0
+    assert result["texts_match"] is True
+    assert result["pipeline"]["chunks_per_s"] > 0 and result["bare"]["chunks_per_s"] > 0 and result["ratio"] > 0
+    assert result["noop"]["chunks_embedded"] == 0
+    assert result["noop"]["counts"]["unchanged"] == 20
+    assert "embed (model.encode)" in result["breakdown_seconds"]
+    # --keep leaves the generated corpus (md with front matter, txt captures, sidecar) and the index behind.
+    files = [p for p in (keep / "corpus").rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} == {".md", ".txt", ".json"}
+    assert (keep / "chroma").is_dir()
+
+
+def test_synthetic_corpus_is_deterministic_and_varied(tmp_path):
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.synth_corpus import write_corpus
+
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    write_corpus(a, docs=30, seed=1)
+    write_corpus(b, docs=30, seed=1)
+    write_corpus(c, docs=30, seed=2)
+
+    def files(d: Path) -> dict[str, bytes]:
+        return {p.relative_to(d).as_posix(): p.read_bytes() for p in d.rglob("*") if p.is_file()}
+
+    assert files(a) == files(b)
+    assert files(a) != files(c)
+    texts = [v.decode() for k, v in files(a).items() if not k.endswith(".json")]
+    assert len(texts) == 30 and len(set(texts)) == 30
+    for text in texts:
+        body = text.split("---", 2)[2] if text.startswith("---") else text
+        assert 250 <= len(body.split()) <= 950
+    assert any(t.startswith("---\ntitle:") for t in texts) and any(not t.startswith("---") for t in texts)
+
+
+def test_query_benchmark_smoke():
+    out, result = run("query.py", "--repeat", "1", "--quiet")
+    for figure in ("p50", "p95", "mean", "retrieval, query vector not cached", "ask (extractive), caches warm",
+                   "verification"):
+        assert figure in out
+    assert result["benchmark"] == "query" and result["repeat"] == 1
+    for key in ("retrieval_cold", "retrieval_warm", "ask_cold", "ask_warm"):
+        assert result["ms"][key]["n"] == result["questions"]
+        assert result["ms"][key]["p50"] > 0 and result["ms"][key]["p95"] >= result["ms"][key]["p50"]
+    assert result["refused"]["off"][0] == result["refused"]["off"][1]  # off-topic questions are refused
