@@ -181,15 +181,17 @@ def create_app(settings: Settings, store, assistant=None):
     """The one web server: HTTP API, widget, and the Gradio chat window mounted at `/`."""
     import gradio as gr
 
-    from chat.api import create_api
+    from chat.api import RateLimiter, create_api
     from chat.ui import CSS, HEAD, build_ui
 
     assistant = assistant or build_assistant(settings, store)
-    app = create_api(assistant, health=lambda: {"chunks": store.count(), "index": store.location},
-                     allowed_origins=settings.allowed_embed_origins, rate_limit=settings.rate_limit_per_minute,
+    limiter = RateLimiter(settings.rate_limit_per_minute)  # one budget per client across API, widget and UI
+    index = "chroma-server" if settings.chroma_host else "embedded"  # no paths or hosts to anonymous callers
+    app = create_api(assistant, health=lambda: {"chunks": store.count(), "index": index},
+                     allowed_origins=settings.allowed_embed_origins, limiter=limiter,
                      max_body_bytes=settings.max_body_kb * 1024)
     ui = build_ui(assistant, examples=settings.example_questions, feedback_path=settings.feedback_path,
-                  max_chars=settings.max_question_chars)
+                  max_chars=settings.max_question_chars, limiter=limiter)
     theme = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
     return gr.mount_gradio_app(app, ui, path="/", css=CSS, head=HEAD, theme=theme, footer_links=[],
                                show_error=False, ssr_mode=False, mcp_server=False, pwa=False)

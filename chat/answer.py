@@ -27,7 +27,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from chat import citations as cite
-from chat.retrieval import HybridRetriever, rewrite_followup
+from chat.retrieval import HybridRetriever, rewrite_followup, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +416,10 @@ class Assistant:
 
         raw: list[str] = []
         shown = 0
-        for piece in self.answerer.stream(query, passages):
+        # Retrieval needs the standalone question; an extractive answer is best scored against what was asked
+        # ("and what about the dollar?"), unless the question has no content of its own ("why?").
+        ask = question if query != question and not self.answerer.live and tokenize(question) else query
+        for piece in self.answerer.stream(ask, passages):
             raw.append(piece)
             if self.answerer.live:  # a model's tokens are worth showing as they come (as a draft)...
                 draft = "".join(raw)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import threading
 import time
 import uuid
@@ -137,9 +138,8 @@ def frame_ancestors(origins: list[str]) -> str:
 
 
 def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], allowed_origins: list[str],
-               rate_limit: int, max_body_bytes: int, title: str = "Research chatbot") -> FastAPI:
+               limiter: "RateLimiter", max_body_bytes: int, title: str = "Research chatbot") -> FastAPI:
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
-    limiter = RateLimiter(rate_limit)
 
     # --- errors: always JSON with a reason, never a stack trace -------------------------------------
 
@@ -252,6 +252,16 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
 
     # --- the widget ------------------------------------------------------------------------------------
 
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    def unknown(request: Request, rest: str) -> None:
+        # Without these, Gradio (mounted at "/") would answer with its own non-JSON 404.
+        known = {route.path: route.methods for route in app.routes if hasattr(route, "methods")}
+        if request.url.path in known:
+            raise ApiError(405, f"{request.method} is not allowed on {request.url.path}; use "
+                                f"{', '.join(sorted(known[request.url.path]))}")
+        raise ApiError(404, f"no such endpoint: {request.url.path}")
+
     widget_js = (STATIC / "widget.js").read_text(encoding="utf-8")
     widget_html = (STATIC / "widget.html").read_text(encoding="utf-8")
     widget_app = (STATIC / "widget-app.js").read_text(encoding="utf-8")
@@ -288,12 +298,12 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
 
 
 def split_for_streaming(text: str, size: int = 24) -> list[str]:
-    """Word-aligned pieces of roughly `size` characters (an extractive answer is ready at once)."""
+    """Pieces of roughly `size` characters, cut after whitespace, that join back to exactly `text`."""
     pieces, current = [], ""
-    for word in text.split(" "):
-        current = f"{current} {word}" if current else word
+    for match in re.finditer(r"\S+\s*|\s+", text):
+        current += match.group(0)
         if len(current) >= size:
-            pieces.append(current + " ")
+            pieces.append(current)
             current = ""
     if current:
         pieces.append(current)

@@ -109,8 +109,8 @@ def rewrite_followup(question: str, history: list[dict[str, str]]) -> str:
     if not previous:
         return question
     content = tokenize(question)
-    if len(content) > 5 and not FOLLOWUP_LEAD.match(question):
-        return question
+    if len(content) > 2 and not FOLLOWUP_LEAD.match(question):
+        return question  # "How cheap are small caps compared with the S&P 500?" stands on its own
     carried: list[str] = []
     for word in WORD.findall(previous[-1]):
         low = word.lower()

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from chat.answer import Answer, Assistant, QuestionError
+from chat.api import ApiError, RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +59,27 @@ footer { display: none !important; }
 # Clicking a [n] marker highlights and scrolls to its source card (Gradio renders messages in the page DOM).
 HEAD = """
 <script>
-document.addEventListener("click", function (event) {
-  var cite = event.target.closest && event.target.closest(".cite");
-  if (!cite) return;
-  var match = /cite-(\d+)/.exec(cite.className);
-  var card = match && document.getElementById("src-" + match[1]);
-  if (!card) return;
-  document.querySelectorAll(".src.active").forEach(function (el) { el.classList.remove("active"); });
-  card.classList.add("active");
-  card.scrollIntoView({behavior: "smooth", block: "nearest"});
-});
+(function () {
+  var wanted = null;  // the [n] last clicked: re-applied when Gradio re-renders the sources panel
+  function light() {
+    var card = wanted && document.getElementById("src-" + wanted);
+    if (!card || card.classList.contains("active")) return;
+    document.querySelectorAll(".src.active").forEach(function (el) { el.classList.remove("active"); });
+    card.classList.add("active");
+    card.scrollIntoView({behavior: "smooth", block: "nearest"});
+  }
+  document.addEventListener("click", function (event) {
+    var cite = event.target.closest && event.target.closest(".cite");
+    if (!cite) return;
+    var match = /cite-(\d+)/.exec(cite.className);
+    if (!match) return;
+    wanted = match[1];
+    light();
+    setTimeout(function () { wanted = null; }, 3000);
+  });
+  new MutationObserver(function () { if (wanted) light(); })
+    .observe(document.documentElement, {childList: true, subtree: true});
+})();
 </script>
 """
 
@@ -87,9 +99,20 @@ def format_answer(answer: Answer) -> str:
         extra = "".join(f"\n- {html.escape(s, quote=False)}" for s in answer.suggestions)
         return f"<span class='refusal'>{text}</span>" + (f"\n\nYou could ask:{extra}" if extra else "")
     valid = {c.n for c in answer.citations}
-    # Gradio's sanitiser drops data-* attributes, so the number travels in a class name.
-    return MARKER.sub(lambda m: (f"<span class='cite cite-{m.group(1)}' title='source {m.group(1)}'>"
-                                 f"[{m.group(1)}]</span>") if int(m.group(1)) in valid else "", text)
+    markers = list(MARKER.finditer(text))
+    out, pos = [], 0
+    for i, m in enumerate(markers):
+        n = int(m.group(1))
+        # A run of sentences from one passage reads better with one marker at its end.
+        repeated = i + 1 < len(markers) and int(markers[i + 1].group(1)) == n and \
+            not MARKER.search(text, m.end(), markers[i + 1].start())
+        out.append(text[pos:m.start()].rstrip(" "))
+        if n in valid and not repeated:
+            # Gradio's sanitiser drops data-* attributes, so the number travels in a class name.
+            out.append(f"<span class='cite cite-{n}' title='source {n}'>[{n}]</span>")
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def format_quote(quote: str, marks: list[str]) -> str:
@@ -114,7 +137,7 @@ def format_sources(answer: Answer | None) -> str:
             f"<div class='src' id='src-{c.n}'><div class='src-head'><span class='src-n'>{c.n}</span>"
             f"<span class='src-title'>{html.escape(c.title)}</span>"
             f"<span class='support {level}' title='verification support {c.support:.2f}'>{label} "
-            f"{c.support:.2f}</span></div><div class='src-meta'>{meta} · <code>{html.escape(c.source)}</code></div>"
+            f"{c.support:.2f}</span></div><div class='src-meta'>{meta}<br><code>{html.escape(c.source)}</code></div>"
             f"<div class='src-quote'>{format_quote(c.quote, marks)}</div></div>")
     return "<h3>Sources</h3>" + "".join(cards)
 
@@ -146,19 +169,32 @@ class FeedbackLog:
 
 
 def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, max_chars: int,
-             title: str = "Small-cap research assistant") -> gr.Blocks:
+             limiter: RateLimiter | None = None, title: str = "Small-cap research assistant") -> gr.Blocks:
     feedback = FeedbackLog(feedback_path)
 
-    def respond(message: str, history: list[dict], answers: dict) -> Iterator[tuple]:
+    def turns_of(history: list[dict], answers: dict) -> list[dict[str, str]]:
+        """The conversation as plain text for the assistant (the chat shows markup; the model must not)."""
+        turns = []
+        for i, m in enumerate(history):
+            answer = answers.get(str(i)) if m.get("role") == "assistant" else None
+            text = answer["answer"] if answer else (m.get("plain") or message_text(m.get("content")))
+            turns.append({"role": m.get("role", ""), "content": html.unescape(re.sub(r"<[^>]+>", "", text))})
+        return turns
+
+    def respond(message: str, history: list[dict], answers: dict, request: gr.Request) -> Iterator[tuple]:
         history = list(history or [])
-        turns = [{"role": m.get("role", ""), "content": message_text(m.get("content"))} for m in history]
+        answers = dict(answers or {})
+        turns = turns_of(history, answers)
         question = (message or "").strip()
         if not question:
             yield history, gr.skip(), answers, ""
             return
-        history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
-        answers = dict(answers or {})
+        # The question is shown literally: "a<b" or "*x*" are text, not markup.
+        history = history + [{"role": "user", "content": html.escape(question, quote=False)},
+                             {"role": "assistant", "content": "…"}]
         try:
+            if limiter is not None:
+                limiter.check(request.client.host if request and request.client else "unknown")
             draft = ""
             for item in assistant.stream(question, turns):
                 if isinstance(item, Answer):
@@ -169,8 +205,9 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
                     draft += item
                     history[-1] = {"role": "assistant", "content": html.escape(draft, quote=False)}
                     yield history, gr.skip(), answers, ""
-        except QuestionError as e:
-            history[-1] = {"role": "assistant", "content": f"<span class='refusal'>{html.escape(str(e))}</span>"}
+        except (QuestionError, ApiError) as e:
+            reason = e.message if isinstance(e, ApiError) else str(e)
+            history[-1] = {"role": "assistant", "content": f"<span class='refusal'>{html.escape(reason)}</span>"}
             yield history, gr.skip(), answers, question
         except Exception:  # noqa: BLE001 - show a message, keep the details in the log
             log.exception("answering failed")

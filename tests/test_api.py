@@ -149,10 +149,6 @@ def test_ask_with_history_resolves_a_follow_up(http):
     assert any("dollar" in c["quote"].lower() for c in answer["citations"]), answer["citations"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chat/retrieval.py rewrite_followup treats any question with <= 5 content words as a follow-up and appends the "
-    "previous question's terms ('How cheap are small caps compared with the S&P 500? (maturity wall)'), so a "
-    "self-contained new question gets maturity-wall sentences mixed into its answer"))
 def test_a_short_self_contained_question_is_not_mixed_with_the_previous_topic(http):
     history = [{"role": "user", "content": "What is the maturity wall?"},
                {"role": "assistant", "content": "A period where a large volume of debt must be refinanced. [1]"}]
@@ -221,9 +217,6 @@ def test_unknown_route_is_a_404_json_without_traceback(http, path):
     assert "Traceback" not in r.text and 'File "' not in r.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "unknown routes fall through to the Gradio app mounted at '/', whose 404 is {'detail': 'Not Found'}, not the "
-    "API's documented {'error': reason} (chat/api.py's StarletteHTTPException handler only covers FastAPI routes)"))
 def test_unknown_api_route_uses_the_error_shape(http):
     assert_clean_error(http.get("/api/nope"), 404)
 
@@ -357,10 +350,6 @@ def test_openai_streaming_delivers_the_answer_and_citations(oai):
     assert last.model_extra["refused"] is False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chat/api.py split_for_streaming appends a ' ' separator to every full-size piece, including the last one, so "
-    "the streamed deltas end with a trailing space the non-streaming content does not have (and a double space "
-    "at a piece boundary loses one space)"))
 def test_openai_streaming_deltas_equal_the_non_streaming_content(oai):
     messages = [{"role": "user", "content": "What is the maturity wall?"}]
     plain = oai.chat.completions.create(model="research-chatbot", messages=messages)

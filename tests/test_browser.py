@@ -163,10 +163,6 @@ def test_chat_window_answers_with_clickable_citations(page, context, chatbot_ser
     context.recorder.assert_loopback_only()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chat/ui.py: the HEAD click handler adds `active` to #src-N of the panel on screen, then Gradio's "
-    "chatbot.select (show_sources_of) replaces the panel with the earlier answer's sources, so the highlight is "
-    "lost; only a second click on the marker highlights the card"))
 def test_clicking_a_marker_of_an_earlier_answer_highlights_its_card(page, chatbot_server):
     open_chat_window(page, chatbot_server.base)
     ask_in_chat(page, "What is the maturity wall?")
@@ -329,7 +325,8 @@ def test_widget_on_an_allowed_site_answers_with_citations(page, context, chatbot
     follow_up = ask_in_widget_next(frame, "and what about the dollar?", 2)
     expect(follow_up.locator("button.cite").first).to_be_visible()
     expect(follow_up).to_contain_text(re.compile("dollar", re.I))
-    expect(follow_up.locator("ol.sources")).to_contain_text("currency fluctuations")
+    expect(follow_up).to_contain_text(re.compile("currency fluctuations|foreign earnings"))
+    expect(follow_up.locator("ol.sources")).to_contain_text(re.compile("Dollar|dollar"))
 
     # the frame's own traffic is recorded too (so the loopback check below covers the widget)
     assert any(urllib.parse.urlsplit(u).path == "/api/ask/stream" for u in context.recorder.requests)

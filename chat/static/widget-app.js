@@ -40,8 +40,11 @@
     answer.citations.forEach(function (c) { valid[c.n] = c; });
     var parts = answer.answer.split(/(\[\d{1,2}\])/);
     var list = el("ol", "sources");
-    parts.forEach(function (part) {
+    parts.forEach(function (part, i) {
       var m = /^\[(\d{1,2})\]$/.exec(part);
+      // A run of sentences from one passage shows one marker, at the end of the run.
+      if (m && parts[i + 2] === part && !/\[\d{1,2}\]/.test(parts[i + 1])) return;
+      if (!m && /^\[\d{1,2}\]$/.test(parts[i + 1] || "")) part = part.replace(/ +$/, "");
       if (m && valid[m[1]]) {
         var b = el("button", "cite", "[" + m[1] + "]");
         b.type = "button";
@@ -90,7 +93,9 @@
     busy = true;
     send.disabled = true;
     bubble("user", question);
-    var node = bubble("bot", "…");
+    var node = bubble("bot typing", "");
+    node.setAttribute("aria-label", "Looking through the articles");
+    for (var i = 0; i < 3; i++) node.appendChild(el("span", "dot"));
     var draft = "";
     var turns = history.slice(-8);
     fetch("/api/ask/stream", {
@@ -114,7 +119,7 @@
         });
         if (!data) return;
         var payload = JSON.parse(data);
-        if (event === "token") { draft += payload.text; node.textContent = draft; }
+        if (event === "token") { draft += payload.text; node.className = "msg bot"; node.textContent = draft; }
         else if (event === "answer") {
           render(node, payload);
           history.push({ role: "user", content: question }, { role: "assistant", content: payload.answer });

@@ -36,9 +36,12 @@
   button.id = "research-chatbot-button";
   button.setAttribute("aria-label", "Open chat: " + title);
   button.setAttribute("aria-expanded", "false");
-  button.innerHTML = '<svg width="26" height="26" viewBox="0 0 24 24" fill="none" stroke="white" stroke-width="2" ' +
+  var ICON_CHAT = '<svg width="26" height="26" viewBox="0 0 24 24" fill="none" stroke="white" stroke-width="2" ' +
     'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 ' +
     '2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/></svg>';
+  var ICON_CLOSE = '<svg width="24" height="24" viewBox="0 0 24 24" fill="none" stroke="white" stroke-width="2.5" ' +
+    'stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+  button.innerHTML = ICON_CHAT;
   css(button, { position: "fixed", bottom: "20px", width: "56px", height: "56px", "border-radius": "50%",
     border: "none", background: color, cursor: "pointer", "box-shadow": "0 6px 20px rgba(0,0,0,.25)",
     "z-index": "2147483000", display: "flex", "align-items": "center", "justify-content": "center", padding: "0" });
@@ -58,6 +61,8 @@
     var show = open === undefined ? frame.style.display === "none" : open;
     frame.style.display = show ? "block" : "none";
     button.setAttribute("aria-expanded", String(show));
+    button.setAttribute("aria-label", (show ? "Close chat: " : "Open chat: ") + title);
+    button.innerHTML = show ? ICON_CLOSE : ICON_CHAT;
   }
   button.addEventListener("click", function () { toggle(); });
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") toggle(false); });
