@@ -60,6 +60,32 @@ class Clock:
         return timed
 
 
+class LoadSampler:
+    """Samples the 1-minute load average every few seconds, tagged with the current phase, so a reader can see
+    whether the machine was equally busy while each side was measured (this process counts for ~threads)."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        import threading
+
+        self.phase = "setup"
+        self.samples: dict[str, list[float]] = {}
+        self._stop = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self.samples.setdefault(self.phase, []).append(os.getloadavg()[0])
+
+    def mean(self, phase: str) -> float | None:
+        xs = self.samples.get(phase)
+        return round(sum(xs) / len(xs), 2) if xs else None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 @contextmanager
 def stopwatch():
     out = {}
@@ -115,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
 
     t = time.perf_counter()
     stats = write_corpus(corpus, docs=args.docs, seed=args.seed)
-    note(f"generated {stats['docs']} articles ({stats['markdown']} .md, {stats['captures']} .txt, "
+    mix = ", ".join(f"{stats[k]} {ext}" for k, ext in (("markdown", ".md"), ("html", ".html"), ("captures", ".txt"))
+                    if k in stats)
+    note(f"generated {stats['docs']} articles ({mix}, "
          f"~{stats['mean_words']} body words each) in {time.perf_counter() - t:.1f}s: {corpus}")
 
     app.setup_logging("WARNING")
@@ -164,9 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     note(f"warm-up: {len(warm)} texts in {time.perf_counter() - t:.1f}s")
 
     even, odd = texts[0::2], texts[1::2]
+    sampler = LoadSampler()
     load_before = os.getloadavg()[0]
     note(f"bare encode 1/2: {len(even)} texts")
+    sampler.phase = "bare"
     bare1 = bare(even)
+    sampler.phase = "between"
 
     # --- the pipeline, instrumented
     clock = Clock()
@@ -199,8 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         patch(manifest_col, name, "Chroma manifest")
 
     note("pipeline: build_indexer(settings, store).run(corpus)")
+    sampler.phase = "pipeline"
     with stopwatch() as pipe:
         report = indexer.run(corpus, progress=not args.quiet)
+    sampler.phase = "between"
     for obj, name, old in reversed(patches):
         if old is None:
             delattr(obj, name)
@@ -208,8 +241,11 @@ def main(argv: list[str] | None = None) -> int:
             setattr(obj, name, old)
 
     note(f"bare encode 2/2: {len(odd)} texts")
+    sampler.phase = "bare"
     bare2 = bare(odd)
+    sampler.phase = "after"
     load_after = os.getloadavg()[0]
+    sampler.stop()
 
     texts_match = sent == texts
     if not texts_match:
@@ -257,13 +293,15 @@ def main(argv: list[str] | None = None) -> int:
     breakdown = dict(sorted(clock.seconds.items(), key=lambda kv: -kv[1]))
     breakdown["other (file read + hash, manifest keys, loop, progress)"] = max(pipe["wall"] - accounted, 0.0)
 
-    title = (f"Ingest benchmark: {args.docs} docs (seed {args.seed}; {stats['markdown']} .md, {stats['captures']} .txt), "
+    title = (f"Ingest benchmark: {args.docs} docs (seed {args.seed}; {mix}), "
              f"{chunks} chunks ({len(texts)} distinct texts, mean {sum(token_counts) / max(n, 1):.0f} word pieces), "
              f"batch size {batch_size}, torch threads {threads}, model {embedder.name}")
     lines = [
         title,
-        "order: warm-up -> bare encode (even-numbered texts) -> pipeline -> bare encode (odd-numbered texts); "
-        f"1-min load average {load_before:.2f} before, {load_after:.2f} after",
+        "order: warm-up -> bare encode (even-numbered texts) -> pipeline -> bare encode (odd-numbered texts)",
+        f"machine load (1-min load average, this process included): {load_before:.2f} at start, {load_after:.2f} at end, "
+        f"mean {sampler.mean('bare')} while bare encoding, {sampler.mean('pipeline')} during the pipeline "
+        "(the wall-clock ratio is only fair when these are alike; the CPU-time ratio is less sensitive)",
         "",
         f"{'':28}{'chunks':>8}{'wall s':>10}{'chunks/s':>10}{'cpu s':>10}",
         f"{'bare SentenceTransformer':28}{len(texts):>8}{bare_wall:>10.2f}{bare_rate:>10.2f}{bare_cpu:>10.2f}"
@@ -289,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines), flush=True)
 
     result = {
-        "benchmark": "ingest", "docs": args.docs, "seed": args.seed, "chunks": chunks, "texts": len(texts),
+        "benchmark": "ingest", "docs": args.docs, "seed": args.seed, "corpus": stats, "chunks": chunks, "texts": len(texts),
         "batch_size": batch_size, "threads": threads,
         "pipeline": {"seconds": round(pipe["wall"], 3), "cpu_seconds": round(pipe["cpu"], 3),
                      "chunks_per_s": round(pipe_rate, 3), "chunks_embedded": report.chunks_embedded,
@@ -304,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         "breakdown_seconds": {k: round(v, 3) for k, v in breakdown.items()},
         "padding_efficiency": {k: round(v, 4) for k, v in pad.items()},
         "loadavg": [round(load_before, 2), round(load_after, 2)],
+        "loadavg_mean": {"bare": sampler.mean("bare"), "pipeline": sampler.mean("pipeline")},
         "order": "warmup,bare_even,pipeline,bare_odd",
     }
     print(json.dumps(result), flush=True)

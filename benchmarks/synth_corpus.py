@@ -527,8 +527,46 @@ def render_capture(a: dict, rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_corpus(folder: Path, *, docs: int = 1000, seed: int = 0, md_share: float = 0.6) -> dict:
-    """Write `docs` articles (and `metadata.json` for the captures) into `folder`; returns simple stats."""
+def render_html(a: dict, rng: random.Random) -> str:
+    """A saved article web page: navigation, cookie banner, related links and footer around <article>."""
+    from html import escape as e
+
+    host = a["publisher"].lower().replace(" ", "").replace("&", "and")
+    url = f"https://{host}.example.com/{a['day']:%Y/%m}/{a['slug']}"
+    nav = "".join(f'<a href="/{x.lower()}">{x}</a> ' for x in ["Home", "Markets", "Stocks", "Economy", "Earnings",
+                                                                "Crypto", "Newsletters", "Sign in"])
+    body = [f"<h1>{e(a['title'])}</h1>", f'<p class="byline">By {e(a["author"])} · '
+            f'<time datetime="{a["day"].isoformat()}">{a["day"]:%B} {a["day"].day}, {a["day"].year}</time></p>']
+    if a["bullets"] and rng.random() < 0.5:
+        body += ["<h2>Key takeaways</h2><ul>"] + [f"<li>{e(b)}</li>" for b in a["bullets"]] + ["</ul>"]
+    for n, (heading, paras) in enumerate(a["sections"]):
+        if n:
+            body.append(f"<h2>{e(heading)}</h2>")
+        body += [f"<p>{e(p)}</p>" for p in paras]
+    if a["faq"]:
+        body.append("<h2>Frequently asked questions</h2>")
+        for q, ans in a["faq"]:
+            body += [f"<h3>{e(q)}</h3>", f"<p>{e(ans)}</p>"]
+    related = "".join(f'<li><a href="/news/{i}">{e(rng.choice(PUBLISHERS))}: '
+                      f"{rng.choice(['Stocks to watch', 'Earnings preview', 'Fed watch', 'IPO pipeline'])}</a></li>"
+                      for i in range(rng.randint(3, 6)))
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(a["title"])} | '
+            f'{e(a["publisher"])}</title><meta property="og:site_name" content="{e(a["publisher"])}">'
+            f'<meta name="author" content="{e(a["author"])}"><meta property="article:published_time" '
+            f'content="{a["day"].isoformat()}T{rng.randint(6, 20):02d}:{rng.randint(0, 59):02d}:00Z">'
+            f'<link rel="canonical" href="{url}"></head><body><header><nav>{nav}</nav></header>'
+            '<div class="cookie-banner"><p>We use cookies to improve your experience and for marketing. By clicking '
+            '"Accept all" you agree to our use of cookies.</p><button>Accept all</button><button>Settings</button>'
+            f'</div><main><article>{"".join(body)}</article><aside><h3>Related news</h3><ul>{related}</ul></aside>'
+            f'</main><footer><p>© {a["day"].year} {e(a["publisher"])}. All rights reserved.</p><a href="/privacy">'
+            "Privacy Policy</a> <a href=\"/terms\">Terms of Use</a></footer></body></html>\n")
+
+
+def write_corpus(folder: Path, *, docs: int = 1000, seed: int = 0, md_share: float = 0.5,
+                 html_share: float = 0.2) -> dict:
+    """Write `docs` articles (and `metadata.json` for the captures) into `folder`; returns simple stats.
+
+    About `md_share` are Markdown with front matter, `html_share` saved web pages, the rest plain-text captures."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     cos = companies(seed)
@@ -536,13 +574,17 @@ def write_corpus(folder: Path, *, docs: int = 1000, seed: int = 0, md_share: flo
     words = 0
     md = 0
     sub = ["", "earnings/", "markets/", "deals/"]
+    html = 0
     for i in range(docs):
         a = article(rng, cos, i)
-        as_md = rng.random() < md_share
+        pick = rng.random()
         name = f"{sub[i % len(sub)]}{a['day']:%Y-%m-%d}-{a['company'].ticker.lower()}-{a['slug'][:40].rstrip('-')}-{i:05d}"
-        if as_md:
+        if pick < md_share:
             text, name = render_markdown(a, rng), name + ".md"
             md += 1
+        elif pick < md_share + html_share:
+            text, name = render_html(a, rng), name + ".html"
+            html += 1
         else:
             text, name = render_capture(a, rng), name + ".txt"
             sidecar[name] = {"title": a["title"], "publisher": a["publisher"], "author": a["author"],
@@ -552,13 +594,21 @@ def write_corpus(folder: Path, *, docs: int = 1000, seed: int = 0, md_share: flo
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     (folder / "metadata.json").write_text(json.dumps(sidecar, indent=1, sort_keys=True), encoding="utf-8")
-    return {"docs": docs, "markdown": md, "captures": docs - md, "body_words": words,
+    return {"docs": docs, "markdown": md, "html": html, "captures": docs - md - html, "body_words": words,
             "mean_words": round(words / max(docs, 1))}
 
 
-if __name__ == "__main__":  # python -m benchmarks.synth_corpus OUT_DIR [DOCS] [SEED]
-    import sys
+def main() -> None:
+    import argparse
 
-    out = Path(sys.argv[1])
-    print(write_corpus(out, docs=int(sys.argv[2]) if len(sys.argv) > 2 else 20,
-                       seed=int(sys.argv[3]) if len(sys.argv) > 3 else 0))
+    ap = argparse.ArgumentParser(description="Write N deterministic distractor financial-news articles "
+                                             "(.md with front matter, .html pages, .txt captures with page chrome).")
+    ap.add_argument("--docs", type=int, default=1000)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    print(json.dumps(write_corpus(args.out, docs=args.docs, seed=args.seed)))
+
+
+if __name__ == "__main__":  # python benchmarks/synth_corpus.py --docs N --out DIR [--seed S]
+    main()

@@ -216,7 +216,14 @@ class ExtractiveAnswerer:
 
     def select(self, question: str, passages: list[Document]) -> list[tuple[Unit, float]]:
         """The chosen sentences with their scores, in reading order."""
-        units = [u for n, d in enumerate(passages, 1) for u in passage_units(n, d.page_content)]
+        # A question that names things ("the iShares Russell 2000 ETF", "Peter Roy") is only answered from
+        # passages that name at least half of them: with thousands of articles, some other company's
+        # dividend yield is always close in meaning, and must not answer for the one asked about.
+        names = set(tokenize(" ".join(re.findall(r"(?<!^)(?<![.?!] )\b[A-Z][\w&'’.-]*", question.strip()))))
+        eligible = {n for n, d in enumerate(passages, 1)
+                    if not names or len(names & set(tokenize(" ".join(
+                        [d.page_content, d.metadata.get("title", ""), d.metadata.get("publisher", "")])))) * 2 >= len(names)}
+        units = [u for n, d in enumerate(passages, 1) if n in eligible for u in passage_units(n, d.page_content)]
         if not units:
             return []
         qvec = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)

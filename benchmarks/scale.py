@@ -1,0 +1,191 @@
+"""How cost and quality grow with the corpus: the real articles plus N generated distractor articles.
+
+    python benchmarks/scale.py                          # N = 0, 1000, 5000, 20000, embedded Chroma
+    python benchmarks/scale.py --server                 # the same against a `chroma run` server it starts
+    python benchmarks/scale.py --sizes 0 200 --json out.json
+
+Ingestion is incremental, as a user would grow the corpus: each step adds the next distractors to the same
+index, so "ingest s" is the time to add that step's files (and "chunks/s" its throughput). For each N it prints
+chunks, ingest time and chunks/s, the ratio to bare `SentenceTransformer.encode` throughput on a sample of that
+step's chunks (same model, same batch size, same threads, measured right after), index size on disk, resident
+memory (this process, plus the server's in server mode), retrieval and extractive-answer p50/p95 over the 27
+questions of corpus/faq.jsonl, and quality on that set (hit@5, key-fact recall, refusal accuracy, failed
+questions), so a drop in quality with scale shows. Machine-noise note: compare rows of one run, not runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import app  # noqa: E402  (sets the offline environment first)
+from benchmarks.synth_corpus import write_corpus  # noqa: E402
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def du_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(path: Path) -> tuple[subprocess.Popen, int]:
+    import httpx
+
+    port = free_port()
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return proc, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("chroma server did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[0, 1000, 5000, 20000])
+    ap.add_argument("--server", action="store_true", help="use a `chroma run` server instead of embedded Chroma")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads for ingestion")
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    args = ap.parse_args()
+
+    import numpy as np
+    import torch
+
+    from chat import evaluate as ev
+
+    work = Path(tempfile.mkdtemp(prefix="scale-"))
+    distractors = work / "distractors"
+    print(f"generating {max(args.sizes)} distractor articles (seed {args.seed}) ...", file=sys.stderr)
+    write_corpus(distractors, docs=max(args.sizes), seed=args.seed)
+    names = sorted(p.relative_to(distractors).as_posix() for p in distractors.rglob("*")
+                   if p.is_file() and p.name != "metadata.json")
+    sidecar = json.loads((distractors / "metadata.json").read_text()) if (distractors / "metadata.json").exists() else {}
+
+    corpus = work / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("faq.jsonl"))
+    base_meta = json.loads((corpus / "metadata.json").read_text())
+    (corpus / "news").mkdir()
+
+    server = None
+    kw = dict(corpus_dir=corpus, chroma_path=work / "chroma", collection="scale", log_level="WARNING")
+    if args.server:
+        server, port = start_server(work / "chroma-server")
+        kw.update(chroma_host="127.0.0.1", chroma_port=port)
+    settings = app.Settings(_env_file=None, **kw)
+    store = app.build_store(settings)
+    indexer = app.build_indexer(settings, store)
+    rows_q, _ = ev.load_questions(ROOT / "corpus" / "faq.jsonl")
+
+    results = []
+    added = 0
+    try:
+        for n in sorted(args.sizes):
+            for name in names[added:n]:
+                (corpus / "news" / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(distractors / name, corpus / "news" / name)
+            meta = dict(base_meta, **{f"news/{k}": v for k, v in sidecar.items() if k in set(names[:n])})
+            (corpus / "metadata.json").write_text(json.dumps(meta))
+            added = n
+
+            torch.set_num_threads(args.threads)
+            report = indexer.run(corpus, progress=sys.stderr.isatty())
+            chunks = store.count()
+            # bare encoder on a sample of what this step embedded (same model, batch size and threads)
+            sample_ids = store.chunks.get(limit=512, offset=max(0, chunks - 512), include=["documents"])["documents"]
+            model = store.embedder.model
+            start = time.perf_counter()
+            model.encode(sample_ids, batch_size=store.embedder.batch_size, normalize_embeddings=True)
+            bare = len(sample_ids) / (time.perf_counter() - start)
+            pipeline = report.chunks_embedded / report.seconds if report.chunks_embedded else float("nan")
+
+            torch.set_num_threads(1)  # serving settings
+            assistant = app.build_assistant(settings, store)
+            started = time.perf_counter()
+            assistant.retriever.refresh(force=True)
+            lexical_build = time.perf_counter() - started
+            assistant.ask("warm-up: what is a small-cap stock?")
+            retrieval, answering = [], []
+            for row in rows_q:
+                t = time.perf_counter()
+                assistant.retriever.search(row["question"] + " ")  # a fresh string: no query-cache hit
+                retrieval.append((time.perf_counter() - t) * 1e3)
+            out = work / f"eval-{n}"
+            summary = ev.run_eval(assistant, lambda t: np.asarray(store.embedder.embed_documents(t)), rows_q, out,
+                                  k=settings.top_k, progress=False, warmup=False)
+            answering = [json.loads(line)["latency_ms"] for line in (out / "results.jsonl").read_text().splitlines()]
+            m = summary["metrics"]
+            disk = du_mb(work / ("chroma-server" if args.server else "chroma"))
+            row = {
+                "N": n, "files": len(names[:n]) + 2, "chunks": chunks, "embedded": report.chunks_embedded,
+                "ingest_s": round(report.seconds, 1), "chunks_per_s": round(pipeline, 1),
+                "bare_chunks_per_s": round(bare, 1), "ratio": round(pipeline / bare, 2) if report.chunks_embedded else None,
+                "disk_mb": round(disk, 1), "rss_mb": round(rss_mb(), 0),
+                "server_rss_mb": round(rss_mb(server.pid), 0) if server else None,
+                "lexical_build_s": round(lexical_build, 2),
+                "retrieval_p50_ms": round(statistics.median(retrieval), 1), "retrieval_p95_ms": round(pct(retrieval, 95), 1),
+                "answer_p50_ms": round(statistics.median(answering), 1), "answer_p95_ms": round(pct(answering, 95), 1),
+                "hit@5": m["hit@5"], "fact_recall": m["fact_recall"], "refusal_accuracy": m["refusal_accuracy"],
+                "failed_questions": m["failed_questions"],
+            }
+            results.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    finally:
+        if server:
+            server.terminate()
+            server.wait(10)
+
+    mode = "Chroma server (chroma run)" if args.server else "embedded Chroma"
+    print(f"\nScale benchmark, {mode}, {os.cpu_count()} CPU cores; ingestion with {args.threads} torch threads, "
+          "queries with 1; latencies over the 27 questions of corpus/faq.jsonl\n")
+    head = ("| N distractors | chunks | ingest s (this step) | chunks/s | ÷ bare encode | disk MB | RSS MB | "
+            "BM25 build s | retrieval p50/p95 ms | answer p50/p95 ms | hit@5 | key facts | refusals | failed |")
+    print(head)
+    print("|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|")
+    for r in results:
+        rss = f"{r['rss_mb']:.0f}" + (f" + {r['server_rss_mb']:.0f}" if r["server_rss_mb"] else "")
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "–"
+        print(f"| {r['N']:,} | {r['chunks']:,} | {r['ingest_s']} | {r['chunks_per_s']} | {ratio} | {r['disk_mb']} | "
+              f"{rss} | {r['lexical_build_s']} | {r['retrieval_p50_ms']} / {r['retrieval_p95_ms']} | "
+              f"{r['answer_p50_ms']} / {r['answer_p95_ms']} | {r['hit@5']:.2f} | {r['fact_recall']:.2f} | "
+              f"{r['refusal_accuracy']:.2f} | {r['failed_questions']} |")
+    if args.json:
+        args.json.write_text(json.dumps({"mode": mode, "rows": results}, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
