@@ -171,7 +171,7 @@ def build_assistant(settings: Settings, store):
         answerer = GenerativeAnswerer(llm)
         condense = answerer.condense
     else:
-        answerer = ExtractiveAnswerer(store.embedder, retriever.coverage)
+        answerer = ExtractiveAnswerer(store.embedder, retriever.coverage, retriever.knows)
     return Assistant(retriever, answerer, store.embedder, min_relevance=settings.min_relevance,
                      min_support=settings.min_support, max_question_chars=settings.max_question_chars,
                      suggestions=settings.example_questions[:3], condense=condense)

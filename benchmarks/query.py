@@ -12,7 +12,8 @@ interleaved per question so machine noise hits every figure alike:
 - retrieval warm: the same call again (query vector cached);
 - ask cold:       `assistant.ask(q)` with the retriever's query-vector cache and the answerer's sentence-embedding
                   cache cleared (a question the process has not seen);
-- ask warm:       the same `ask` again (both caches hot, as for a repeated or example question).
+- ask warm:       the same `ask` again (both caches hot, as for a repeated or example question);
+- ask query-cold: `ask` with only the query-vector cache cleared (isolates the cost of embedding the question).
 
 `ask` also gets a per-stage breakdown (retrieval, answer selection, citation verification, and the time spent in
 the embedding model inside each) from timing wrappers monkeypatched in this process only. Prints a table and,
@@ -173,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         outcomes[q] = {"kind": kind, "refused": a.refused, "citations": len(a.citations)}
     note(f"warm-up: {len(QUESTIONS)} questions in {time.perf_counter() - t:.1f}s")
 
-    timings: dict[str, list[float]] = {k: [] for k in ("retrieval_cold", "retrieval_warm", "ask_cold", "ask_warm")}
-    stages: dict[str, dict[str, list[float]]] = {"ask_cold": {}, "ask_warm": {}}
-    embedded_per_ask: dict[str, dict[str, list[int]]] = {"ask_cold": {}, "ask_warm": {}}
+    asks = ("ask_cold", "ask_warm", "ask_query_cold")
+    timings: dict[str, list[float]] = {k: [] for k in ("retrieval_cold", "retrieval_warm", *asks)}
+    stages: dict[str, dict[str, list[float]]] = {k: {} for k in asks}
+    embedded_per_ask: dict[str, dict[str, list[int]]] = {k: {} for k in asks}
     by_kind: dict[str, dict[str, list[float]]] = {}
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
@@ -188,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             retriever.search(q)
             timings["retrieval_warm"].append((time.perf_counter() - t) * 1e3)
-            for label, prepare in (("ask_cold", clear_all_caches), ("ask_warm", None)):
+            for label, prepare in (("ask_cold", clear_all_caches), ("ask_warm", None),
+                                   ("ask_query_cold", clear_query_cache)):
                 if prepare:
                     prepare()
                 clock.now.clear()
@@ -219,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"Query benchmark: {len(QUESTIONS)} questions x {args.repeat} rounds, {report.chunks_total} chunks from "
         f"{settings.corpus_dir}, extractive mode, torch threads {threads}, model {embedder.name}",
-        "per question, interleaved: retrieval cold, retrieval warm, ask cold, ask warm; "
+        "per question, interleaved: retrieval cold, retrieval warm, ask cold, ask warm, ask query-cold; "
         f"1-min load average {load_before:.2f} before, {load_after:.2f} after",
         f"refused at warm-up: faq {refused['faq']}/{totals['faq']}, fact {refused['fact']}/{totals['fact']}, "
         f"off-topic {refused['off']}/{totals['off']}",
@@ -231,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "retrieval_warm": "retrieval, query vector cached",
         "ask_cold": "ask (extractive), caches cleared",
         "ask_warm": "ask (extractive), caches warm",
+        "ask_query_cold": "ask, only query-vector cache cleared",
     }
     for k, label in labels.items():
         s = stats[k]
@@ -244,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         ew = stage_means["ask_warm"].get(f"model.encode in {name}", 0.0)
         tc, tw = embedded_means["ask_cold"].get(name, 0.0), embedded_means["ask_warm"].get(name, 0.0)
         lines.append(f"  {name:24}{cold:>10.1f}{warm:>10.1f}{ec:>13.1f}{ew:>13.1f}{tc:>12.1f}{tw:>12.1f}")
-    for label in ("ask_cold", "ask_warm"):
+    for label in asks:
         staged = sum(stage_means[label].get(n, 0.0) for n in ("retrieval", "answer selection", "verification"))
         stage_means[label]["other"] = round(stats[label]["mean"] - staged, 2)
     lines.append(f"  {'other':24}{stage_means['ask_cold']['other']:>10.1f}"

@@ -186,12 +186,14 @@ class ExtractiveAnswerer:
     mode = "extractive"
     live = False
 
-    def __init__(self, embeddings: Embeddings, coverage: Callable[[str, str], float], *,
+    def __init__(self, embeddings: Embeddings, coverage: Callable[[str, str], float],
+                 known: Callable[[str], bool] = lambda token: True, *,
                  max_sentences: int = 4, max_words: int = 110,
                  min_score: float = 0.33, margin: float = 0.12, cross_margin: float = 0.3,
                  cache_size: int = 4096) -> None:
         self.embeddings = embeddings
         self.coverage = coverage
+        self.known = known
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.min_score = min_score
@@ -219,7 +221,9 @@ class ExtractiveAnswerer:
         # A question that names things ("the iShares Russell 2000 ETF", "Peter Roy") is only answered from
         # passages that name at least half of them: with thousands of articles, some other company's
         # dividend yield is always close in meaning, and must not answer for the one asked about.
-        names = set(tokenize(" ".join(re.findall(r"(?<!^)(?<![.?!] )\b[A-Z][\w&'’.-]*", question.strip()))))
+        # Names the corpus never uses ("PWNED", "Tesla") cannot tell passages apart and are left to refusal.
+        names = {t for t in tokenize(" ".join(re.findall(r"(?<!^)(?<![.?!] )\b[A-Z][\w&'’.-]*", question.strip())))
+                 if self.known(t)}
         eligible = {n for n, d in enumerate(passages, 1)
                     if not names or len(names & set(tokenize(" ".join(
                         [d.page_content, d.metadata.get("title", ""), d.metadata.get("publisher", "")])))) * 2 >= len(names)}

@@ -176,6 +176,11 @@ class HybridRetriever(BaseRetriever):
         df = self._bm25.doc_freq(token)
         return max(math.log((n - df + 0.5) / (df + 0.5) + 1.0), 0.05)
 
+    def knows(self, token: str) -> bool:
+        """Whether any chunk contains this (tokenized) word."""
+        self.refresh()
+        return self._bm25 is not None and self._bm25.doc_freq(token) > 0
+
     def coverage(self, question: str, text: str) -> float:
         """IDF-weighted share of the question's content words that occur in `text` (figures weigh double)."""
         weights: dict[str, float] = {}
@@ -258,8 +263,9 @@ class HybridRetriever(BaseRetriever):
     def _mmr(self, candidates: list[str], fused: dict[str, float], by_id: dict, k: int) -> list[str]:
         if not candidates:
             return []
-        top = fused[candidates[0]]
-        relevance = {c: fused[c] / top for c in candidates}
+        # RRF scores are compressed (1/61 vs 1/65): min-max scale them, or redundancy would outweigh relevance.
+        hi, lo = fused[candidates[0]], min(fused[c] for c in candidates)
+        relevance = {c: (fused[c] - lo) / (hi - lo) if hi > lo else 1.0 for c in candidates}
         chosen: list[str] = []
         pool = list(candidates)
         while pool and len(chosen) < k:

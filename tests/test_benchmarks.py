@@ -79,7 +79,7 @@ def test_query_benchmark_smoke():
                    "verification"):
         assert figure in out
     assert result["benchmark"] == "query" and result["repeat"] == 1
-    for key in ("retrieval_cold", "retrieval_warm", "ask_cold", "ask_warm"):
+    for key in ("retrieval_cold", "retrieval_warm", "ask_cold", "ask_warm", "ask_query_cold"):
         assert result["ms"][key]["n"] == result["questions"]
         assert result["ms"][key]["p50"] > 0 and result["ms"][key]["p95"] >= result["ms"][key]["p50"]
     assert result["refused"]["off"][0] == result["refused"]["off"][1]  # off-topic questions are refused
