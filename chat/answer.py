@@ -373,6 +373,8 @@ class Assistant:
         self.max_question_chars = max_question_chars
         self.suggestions = suggestions or []
         self.condense = condense
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def mode(self) -> str:
@@ -452,11 +454,23 @@ class Assistant:
                 yield sentence if sentence.endswith(" ") else sentence + " "
         yield answer
 
-    def _verified(self, text: str, passages: list[Document], finish: Callable[..., Answer]) -> Answer:
-        def embed(texts: list[str]) -> np.ndarray:
-            return np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
+    def _embed_cached(self, texts: list[str]) -> np.ndarray:
+        """Verification embeds the same retrieved passages again and again: keep the last few thousand."""
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)))
+            known.update(fresh)
+            with self._lock:
+                self._vectors.update(fresh)
+                while len(self._vectors) > 4096:
+                    self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
-        check = cite.verify(text, [d.page_content for d in passages], embed=embed, min_support=self.min_support)
+    def _verified(self, text: str, passages: list[Document], finish: Callable[..., Answer]) -> Answer:
+        check = cite.verify(text, [d.page_content for d in passages], embed=self._embed_cached,
+                            min_support=self.min_support)
         kept = check.kept()
         dropped = [SentenceInfo(s.text, s.cited, round(s.support, 3), False, s.missing_numbers) for s in check.dropped()]
         if dropped:
