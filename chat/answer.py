@@ -189,7 +189,7 @@ class ExtractiveAnswerer:
     def __init__(self, embeddings: Embeddings, coverage: Callable[[str, str], float],
                  known: Callable[[str], bool] = lambda token: True, *,
                  max_sentences: int = 4, max_words: int = 110,
-                 min_score: float = 0.33, margin: float = 0.12, cross_margin: float = 0.3,
+                 min_score: float = 0.33, margin: float = 0.08, cross_margin: float = 0.3,
                  cache_size: int = 4096) -> None:
         self.embeddings = embeddings
         self.coverage = coverage
