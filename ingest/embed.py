@@ -8,6 +8,7 @@ package), never from a hub: `HF_HUB_OFFLINE=1` is set by app.py before anything 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -57,7 +58,7 @@ class Embedder(Embeddings):
                     self._model = SentenceTransformer(self.model_path, device=self.device)
         return self._model
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         """Short, stable identity of the model (folder name plus a hash of the full path's files)."""
         p = Path(self.model_path)

@@ -257,7 +257,9 @@ class Indexer:
                 metadatas=[{"kind": "file", "source": p.source, "key": p.key, "file_hash": p.file_hash,
                             "state": "pending"} for p in part],
             )
-        rows = [(p, c) for p in todo for c in p.chunks]
+        # Longest first: sentence-transformers sorts by length only within one encode call, so batches of
+        # similar lengths waste less padding (real/computed word pieces 0.84 -> 0.89 on the benchmark corpus).
+        rows = sorted(((p, c) for p in todo for c in p.chunks), key=lambda pc: -len(pc[1].embed_text))
         hashes = [self._text_hash(c.embed_text) for _, c in rows]
         known = self._known_embeddings(hashes)
         with tqdm(total=len(rows), desc="embedding", unit="chunk", disable=not progress, leave=False) as bar:
