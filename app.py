@@ -111,10 +111,9 @@ class Settings(BaseSettings):
 
 
 def set_threads(settings: Settings, *, serving: bool) -> None:
-    import torch
+    from ingest.embed import set_torch_threads
 
-    n = settings.torch_threads or (1 if serving else (os.cpu_count() or 1))
-    torch.set_num_threads(n)
+    set_torch_threads(settings.torch_threads or (1 if serving else (os.cpu_count() or 1)))
 
 
 def build_embedder(settings: Settings):
@@ -154,12 +153,13 @@ def build_indexer(settings: Settings, store):
 
 def build_assistant(settings: Settings, store):
     """Retriever + answerer + verification; generative when an OpenAI-compatible server is configured."""
-    from chat.answer import Assistant, ExtractiveAnswerer, GenerativeAnswerer, build_chat_model
+    from chat.answer import Assistant, EmbeddingCache, ExtractiveAnswerer, GenerativeAnswerer, build_chat_model
     from chat.retrieval import HybridRetriever
     from ingest.store import generation
 
     retriever = HybridRetriever(collection=store.chunks, embeddings=store.embedder,
                                 generation=lambda: generation(store), k=settings.top_k)
+    embed = EmbeddingCache(store.embedder)
     condense = None
     if settings.generative:
         field = settings.openai_token_field
@@ -171,8 +171,8 @@ def build_assistant(settings: Settings, store):
         answerer = GenerativeAnswerer(llm)
         condense = answerer.condense
     else:
-        answerer = ExtractiveAnswerer(store.embedder, retriever.coverage, retriever.knows)
-    return Assistant(retriever, answerer, store.embedder, min_relevance=settings.min_relevance,
+        answerer = ExtractiveAnswerer(embed, retriever.coverage, retriever.knows, embed_query=retriever.embed_query)
+    return Assistant(retriever, answerer, embed, min_relevance=settings.min_relevance,
                      min_support=settings.min_support, max_question_chars=settings.max_question_chars,
                      suggestions=settings.example_questions[:3], condense=condense)
 

@@ -156,8 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The caches a first-time question misses; each is cleared only if this version of the code has it.
     query_caches = [c for c in (getattr(retriever, "_qcache", None),) if c is not None]
-    answer_caches = [c for c in (getattr(answerer, "_cache", None), getattr(assistant, "_vectors", None))
-                     if c is not None]
+    answer_caches = [c for c in (getattr(assistant, "embed", None),) if hasattr(c, "clear")]
 
     def clear_query_cache() -> None:
         for c in query_caches:
@@ -255,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"  {'other':24}{stage_means['ask_cold']['other']:>10.1f}"
                  f"{stage_means['ask_warm']['other']:>10.1f}")
     lines.append("caches cleared for 'cold': " + (", ".join(
-        n for n, c in (("retriever._qcache", query_caches), ("answerer._cache + assistant._vectors", answer_caches)) if c) or "none found"))
+        n for n, c in (("retriever._qcache", query_caches), ("assistant.embed (answer + verification vectors)", answer_caches)) if c) or "none found"))
     lines.append("ask p50 by question kind (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in kind_p50.items()))
     print("\n".join(lines), flush=True)
 

@@ -3,6 +3,8 @@
     python benchmarks/scale.py                          # N = 0, 1000, 5000, 20000, embedded Chroma
     python benchmarks/scale.py --server                 # the same against a `chroma run` server it starts
     python benchmarks/scale.py --sizes 0 200 --json out.json
+    python benchmarks/scale.py --sizes 0 1000 5000 --work /tmp/scale-e     # keep the index for later
+    python benchmarks/scale.py --work /tmp/scale-e --measure-only           # re-measure queries on a kept index
 
 Ingestion is incremental, as a user would grow the corpus: each step adds the next distractors to the same
 index, so "ingest s" is the time to add that step's files (and "chunks/s" its throughput). For each N it prints
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -80,93 +83,133 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads for ingestion")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    ap.add_argument("--work", type=Path, default=None,
+                    help="work folder to use and keep (corpus copy, distractors, index); default: a temp dir, removed")
+    ap.add_argument("--measure-only", action="store_true",
+                    help="skip generation and ingestion: re-measure retrieval, answers and quality on the index "
+                         "already in --work (e.g. after changing chat/), at the N it holds")
     args = ap.parse_args()
+    if args.measure_only and not args.work:
+        ap.error("--measure-only needs --work (a folder a previous run kept)")
 
     import numpy as np
     import torch
 
     from chat import evaluate as ev
 
-    work = Path(tempfile.mkdtemp(prefix="scale-"))
-    distractors = work / "distractors"
-    print(f"generating {max(args.sizes)} distractor articles (seed {args.seed}) ...", file=sys.stderr)
-    write_corpus(distractors, docs=max(args.sizes), seed=args.seed)
-    names = sorted(p.relative_to(distractors).as_posix() for p in distractors.rglob("*")
-                   if p.is_file() and p.name != "metadata.json")
-    sidecar = json.loads((distractors / "metadata.json").read_text()) if (distractors / "metadata.json").exists() else {}
-
+    work = args.work or Path(tempfile.mkdtemp(prefix="scale-"))
     corpus = work / "corpus"
-    shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("faq.jsonl"))
-    base_meta = json.loads((corpus / "metadata.json").read_text())
-    (corpus / "news").mkdir()
-
-    server = None
-    kw = dict(corpus_dir=corpus, chroma_path=work / "chroma", collection="scale", log_level="WARNING")
-    if args.server:
-        server, port = start_server(work / "chroma-server")
-        kw.update(chroma_host="127.0.0.1", chroma_port=port)
-    settings = app.Settings(_env_file=None, **kw)
-    store = app.build_store(settings)
-    indexer = app.build_indexer(settings, store)
+    distractors = work / "distractors"
+    snapshots = work / "snapshots"
     rows_q, _ = ev.load_questions(ROOT / "corpus" / "faq.jsonl")
-
     results = []
-    added = 0
-    try:
-        for n in sorted(args.sizes):
-            for name in names[added:n]:
-                (corpus / "news" / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(distractors / name, corpus / "news" / name)
-            meta = dict(base_meta, **{f"news/{k}": v for k, v in sidecar.items() if k in set(names[:n])})
-            (corpus / "metadata.json").write_text(json.dumps(meta))
-            added = n
 
-            torch.set_num_threads(args.threads)
-            report = indexer.run(corpus, progress=sys.stderr.isatty())
-            chunks = store.count()
-            # bare encoder on a sample of what this step embedded (same model, batch size and threads)
-            sample_ids = store.chunks.get(limit=512, offset=max(0, chunks - 512), include=["documents"])["documents"]
-            model = store.embedder.model
-            start = time.perf_counter()
-            model.encode(sample_ids, batch_size=store.embedder.batch_size, normalize_embeddings=True)
-            bare = len(sample_ids) / (time.perf_counter() - start)
-            pipeline = report.chunks_embedded / report.seconds if report.chunks_embedded else float("nan")
+    def open_index(path: Path):
+        """Settings and store for the index in `path`, through a `chroma run` server on it in --server mode."""
+        server = None
+        kw = dict(corpus_dir=corpus, chroma_path=path, collection="scale", log_level="WARNING")
+        if args.server:
+            server, port = start_server(path)
+            kw.update(chroma_host="127.0.0.1", chroma_port=port)
+        settings = app.Settings(_env_file=None, **kw)
+        return server, settings, app.build_store(settings)
 
-            torch.set_num_threads(1)  # serving settings
-            assistant = app.build_assistant(settings, store)
-            started = time.perf_counter()
-            assistant.retriever.refresh(force=True)
-            lexical_build = time.perf_counter() - started
-            assistant.ask("warm-up: what is a small-cap stock?")
-            retrieval, answering = [], []
-            for row in rows_q:
-                t = time.perf_counter()
-                assistant.retriever.search(row["question"] + " ")  # a fresh string: no query-cache hit
-                retrieval.append((time.perf_counter() - t) * 1e3)
-            out = work / f"eval-{n}"
-            summary = ev.run_eval(assistant, lambda t: np.asarray(store.embedder.embed_documents(t)), rows_q, out,
-                                  k=settings.top_k, progress=False, warmup=False)
-            answering = [json.loads(line)["latency_ms"] for line in (out / "results.jsonl").read_text().splitlines()]
-            m = summary["metrics"]
-            disk = du_mb(work / ("chroma-server" if args.server else "chroma"))
-            row = {
-                "N": n, "files": len(names[:n]) + 2, "chunks": chunks, "embedded": report.chunks_embedded,
-                "ingest_s": round(report.seconds, 1), "chunks_per_s": round(pipeline, 1),
-                "bare_chunks_per_s": round(bare, 1), "ratio": round(pipeline / bare, 2) if report.chunks_embedded else None,
-                "disk_mb": round(disk, 1), "rss_mb": round(rss_mb(), 0),
-                "server_rss_mb": round(rss_mb(server.pid), 0) if server else None,
-                "lexical_build_s": round(lexical_build, 2),
-                "retrieval_p50_ms": round(statistics.median(retrieval), 1), "retrieval_p95_ms": round(pct(retrieval, 95), 1),
-                "answer_p50_ms": round(statistics.median(answering), 1), "answer_p95_ms": round(pct(answering, 95), 1),
-                "hit@5": m["hit@5"], "fact_recall": m["fact_recall"], "refusal_accuracy": m["refusal_accuracy"],
-                "failed_questions": m["failed_questions"],
-            }
-            results.append(row)
-            print(json.dumps(row), file=sys.stderr, flush=True)
-    finally:
-        if server:
-            server.terminate()
-            server.wait(10)
+    def measure(n: int, settings, store, server, path: Path, ingest: dict) -> None:
+        torch.set_num_threads(1)  # serving settings
+        assistant = app.build_assistant(settings, store)
+        started = time.perf_counter()
+        assistant.retriever.refresh(force=True)
+        lexical_build = time.perf_counter() - started
+        assistant.ask("warm-up: what is a small-cap stock?")
+        retrieval = []
+        for row in rows_q:
+            t = time.perf_counter()
+            assistant.retriever.search(row["question"] + " ")  # a fresh string: no query-cache hit
+            retrieval.append((time.perf_counter() - t) * 1e3)
+        out = work / f"eval-{n}"
+        summary = ev.run_eval(assistant, lambda t: np.asarray(store.embedder.embed_documents(t)), rows_q, out,
+                              k=settings.top_k, progress=False, warmup=False)
+        answering = [json.loads(line)["latency_ms"] for line in (out / "results.jsonl").read_text().splitlines()]
+        m = summary["metrics"]
+        row = {
+            "N": n, "files": n + 2, "chunks": store.count(), **ingest,
+            "disk_mb": round(du_mb(path), 1), "rss_mb": round(rss_mb(), 0),
+            "server_rss_mb": round(rss_mb(server.pid), 0) if server else None,
+            "lexical_build_s": round(lexical_build, 2),
+            "retrieval_p50_ms": round(statistics.median(retrieval), 1), "retrieval_p95_ms": round(pct(retrieval, 95), 1),
+            "answer_p50_ms": round(statistics.median(answering), 1), "answer_p95_ms": round(pct(answering, 95), 1),
+            "hit@5": m["hit@5"], "fact_recall": m["fact_recall"], "refusal_accuracy": m["refusal_accuracy"],
+            "failed_questions": m["failed_questions"],
+            "failed_ids": [r["id"] for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())
+                           if not r["passed"]],
+        }
+        results.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+
+    no_ingest = {"embedded": 0, "ingest_s": 0.0, "chunks_per_s": float("nan"), "bare_chunks_per_s": float("nan"),
+                 "ratio": None}
+    if args.measure_only:
+        kept = sorted((int(d.name), d) for d in snapshots.glob("*") if d.name.isdigit())
+        if not kept:
+            sys.exit(f"no index snapshots in {snapshots}; run without --measure-only first")
+        previous = {r["N"]: r for r in json.loads((work / "rows.json").read_text())} if (work / "rows.json").exists() else {}
+        print(f"re-measuring {len(kept)} kept indexes in {snapshots}", file=sys.stderr)
+        for n, path in kept:
+            server, settings, store = open_index(path)
+            try:
+                old = previous.get(n, {})
+                measure(n, settings, store, server, path, {k: old.get(k, v) for k, v in no_ingest.items()})
+            finally:
+                if server:
+                    server.terminate()
+                    server.wait(10)
+    else:
+        if work.exists() and any(work.iterdir()):
+            sys.exit(f"{work} is not empty; give a new --work folder (or --measure-only to reuse it)")
+        print(f"generating {max(args.sizes)} distractor articles (seed {args.seed}) ...", file=sys.stderr)
+        write_corpus(distractors, docs=max(args.sizes), seed=args.seed)
+        names = sorted(p.relative_to(distractors).as_posix() for p in distractors.rglob("*")
+                       if p.is_file() and p.name != "metadata.json")
+        sidecar = json.loads((distractors / "metadata.json").read_text()) if (distractors / "metadata.json").exists() else {}
+        shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("faq.jsonl"))
+        base_meta = json.loads((corpus / "metadata.json").read_text())
+        (corpus / "news").mkdir()
+        index = work / ("chroma-server" if args.server else "chroma")
+        server, settings, store = open_index(index)
+        indexer = app.build_indexer(settings, store)
+        added = 0
+        try:
+            for n in sorted(args.sizes):
+                for name in names[added:n]:
+                    (corpus / "news" / name).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(distractors / name, corpus / "news" / name)
+                meta = dict(base_meta, **{f"news/{k}": v for k, v in sidecar.items() if k in set(names[:n])})
+                (corpus / "metadata.json").write_text(json.dumps(meta))
+                added = n
+
+                torch.set_num_threads(args.threads)
+                before = set(store.chunks.get(include=[])["ids"])
+                report = indexer.run(corpus, progress=sys.stderr.isatty())
+                # bare encoder on a random sample of what this step added (same model, batch size and threads);
+                # random, so that its mix of chunk lengths is the step's
+                fresh = sorted(set(store.chunks.get(include=[])["ids"]) - before)
+                picked = random.Random(n).sample(fresh, min(512, len(fresh)))
+                sample = store.chunks.get(ids=picked, include=["documents"])["documents"] if picked else []
+                start = time.perf_counter()
+                store.embedder.model.encode(sample, batch_size=store.embedder.batch_size, normalize_embeddings=True)
+                bare = len(sample) / (time.perf_counter() - start) if sample else float("nan")
+                pipeline = report.chunks_embedded / report.seconds if report.chunks_embedded else float("nan")
+                measure(n, settings, store, server, index, {
+                    "embedded": report.chunks_embedded, "ingest_s": round(report.seconds, 1),
+                    "chunks_per_s": round(pipeline, 1), "bare_chunks_per_s": round(bare, 1),
+                    "ratio": round(pipeline / bare, 2) if report.chunks_embedded else None})
+                if args.work:  # keep a copy of this step's index, so --measure-only can re-measure every N
+                    shutil.copytree(index, snapshots / str(n))
+                    (work / "rows.json").write_text(json.dumps(results, indent=2))
+        finally:
+            if server:
+                server.terminate()
+                server.wait(10)
 
     mode = "Chroma server (chroma run)" if args.server else "embedded Chroma"
     print(f"\nScale benchmark, {mode}, {os.cpu_count()} CPU cores; ingestion with {args.threads} torch threads, "
@@ -184,7 +227,8 @@ def main() -> None:
               f"{r['refusal_accuracy']:.2f} | {r['failed_questions']} |")
     if args.json:
         args.json.write_text(json.dumps({"mode": mode, "rows": results}, indent=2))
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

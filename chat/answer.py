@@ -27,7 +27,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from chat import citations as cite
-from chat.retrieval import HybridRetriever, rewrite_followup, tokenize
+from chat.retrieval import HybridRetriever, names, rewrite_followup, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +175,36 @@ def passage_units(n: int, text: str) -> list[Unit]:
     return units
 
 
+class EmbeddingCache:
+    """Text → vector for the last `size` texts. One instance is shared by the extractive answerer and citation
+    verification, which embed the same retrieved sentences: a first-time question embeds each of them once."""
+
+    def __init__(self, embeddings: Embeddings, size: int = 4096) -> None:
+        self.embeddings = embeddings
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # requests are served from a thread pool
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for t in known:
+                self._vectors.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)))
+            known.update(fresh)
+            with self._lock:
+                self._vectors.update(fresh)
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
 class ExtractiveAnswerer:
     """Answers with the passages' own sentences: nothing is invented, so nothing can be hallucinated.
 
@@ -186,12 +216,14 @@ class ExtractiveAnswerer:
     mode = "extractive"
     live = False
 
-    def __init__(self, embeddings: Embeddings, coverage: Callable[[str, str], float],
+    def __init__(self, embed: EmbeddingCache, coverage: Callable[[str, str], float],
                  known: Callable[[str], bool] = lambda token: True, *,
+                 embed_query: Callable[[str], np.ndarray] | None = None,
                  max_sentences: int = 4, max_words: int = 110,
-                 min_score: float = 0.33, margin: float = 0.08, cross_margin: float = 0.3,
-                 cache_size: int = 4096) -> None:
-        self.embeddings = embeddings
+                 min_score: float = 0.33, margin: float = 0.08, cross_margin: float = 0.3) -> None:
+        self.embed = embed
+        # the retriever's cached query vector, so that the question is embedded once per ask
+        self.embed_query = embed_query or (lambda q: np.asarray(embed.embeddings.embed_query(q), dtype=np.float32))
         self.coverage = coverage
         self.known = known
         self.max_sentences = max_sentences
@@ -199,22 +231,6 @@ class ExtractiveAnswerer:
         self.min_score = min_score
         self.margin = margin
         self.cross_margin = cross_margin
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self.cache_size = cache_size
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        with self._lock:  # requests are served from a thread pool
-            known = {t: self._cache[t] for t in texts if t in self._cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            fresh = dict(zip(missing, np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)))
-            known.update(fresh)
-            with self._lock:
-                self._cache.update(fresh)
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-        return np.stack([known[t] for t in texts])
 
     def select(self, question: str, passages: list[Document]) -> list[tuple[Unit, float]]:
         """The chosen sentences with their scores, in reading order."""
@@ -222,17 +238,16 @@ class ExtractiveAnswerer:
         # passages that name at least half of them: with thousands of articles, some other company's
         # dividend yield is always close in meaning, and must not answer for the one asked about.
         # Names the corpus never uses ("PWNED", "Tesla") cannot tell passages apart and are left to refusal.
-        names = {t for t in tokenize(" ".join(re.findall(r"(?<!^)(?<![.?!] )\b[A-Z][\w&'’.-]*", question.strip())))
-                 if self.known(t)}
+        named = {t for t in names(question) if self.known(t)}
         eligible = {n for n, d in enumerate(passages, 1)
-                    if not names or len(names & set(tokenize(" ".join(
-                        [d.page_content, d.metadata.get("title", ""), d.metadata.get("publisher", "")])))) * 2 >= len(names)}
+                    if not named or len(named & set(tokenize(" ".join(
+                        [d.page_content, d.metadata.get("title", ""), d.metadata.get("publisher", "")])))) * 2 >= len(named)}
         units = [u for n, d in enumerate(passages, 1) if n in eligible for u in passage_units(n, d.page_content)]
         if not units:
             return []
-        qvec = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
+        qvec = self.embed_query(question)
         asked = sorted({u.question for u in units if u.question})
-        vecs = self._embed([u.text for u in units] + asked)
+        vecs = self.embed([u.text for u in units] + asked)
         sims, qsims = vecs[: len(units)] @ qvec, dict(zip(asked, vecs[len(units):] @ qvec))
         scores = np.zeros(len(units), dtype=np.float32)
         for i, (u, sim) in enumerate(zip(units, sims)):
@@ -268,6 +283,15 @@ class ExtractiveAnswerer:
             if len(chosen) >= self.max_sentences or scores[i] < max(self.min_score, best - self.margin):
                 break
             take(i)
+        # The sentence right after the best one, when it holds question words none of the chosen ones has:
+        # "... trades at 15.6 times 2026 earnings." + "In stark contrast, the S&P 500 trades at 22.6 times."
+        asked_words = set(tokenize(question))
+        have = set().union(*(set(tokenize(units[i].text)) for i in chosen)) if chosen else set()
+        for i, u in enumerate(units):
+            if ((u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
+                    and i not in chosen and scores[i] >= self.min_score
+                    and len(chosen) < self.max_sentences and (set(tokenize(u.text)) & asked_words) - have):
+                take(i)
         # One sentence from each other article that also speaks to the question, so that a question both
         # articles answer is not answered from one of them only.
         covered = {sources[units[i].n - 1] for i in chosen}
@@ -361,20 +385,18 @@ def build_chat_model(*, model: str, base_url: str | None, api_key: str | None, m
 class Assistant:
     """The one entry point: `ask` for an `Answer`, `stream` for text pieces followed by the `Answer`."""
 
-    def __init__(self, retriever: HybridRetriever, answerer: Answerer, embeddings: Embeddings, *,
+    def __init__(self, retriever: HybridRetriever, answerer: Answerer, embed: EmbeddingCache, *,
                  min_relevance: float = 0.3, min_support: float = 0.5, max_question_chars: int = 1000,
                  suggestions: list[str] | None = None,
                  condense: Callable[[str, list[dict[str, str]]], str] | None = None) -> None:
         self.retriever = retriever
         self.answerer = answerer
-        self.embeddings = embeddings
+        self.embed = embed  # verification's sentence and passage vectors (shared with the extractive answerer)
         self.min_relevance = min_relevance
         self.min_support = min_support
         self.max_question_chars = max_question_chars
         self.suggestions = suggestions or []
         self.condense = condense
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
 
     @property
     def mode(self) -> str:
@@ -421,7 +443,12 @@ class Assistant:
                           standalone_question=query, sentences=kept, dropped=dropped,
                           suggestions=self.suggestions if refused else [])
 
-        relevant = [d for d in passages if self.relevant(query, d)]
+        # A question about something no article names (Tesla, Bitcoin) has no answer here, however close in
+        # meaning some other company's revenue or price may be: with thousands of articles one always is.
+        unknown = sorted(t for t in names(query, asked_only=True) if not self.retriever.knows(t))
+        if unknown:
+            log.info("refusing: the articles never mention %s", ", ".join(unknown))
+        relevant = [] if unknown else [d for d in passages if self.relevant(query, d)]
         if not relevant:
             yield REFUSAL
             yield finish(REFUSAL, True, [], [], [])
@@ -454,22 +481,8 @@ class Assistant:
                 yield sentence if sentence.endswith(" ") else sentence + " "
         yield answer
 
-    def _embed_cached(self, texts: list[str]) -> np.ndarray:
-        """Verification embeds the same retrieved passages again and again: keep the last few thousand."""
-        with self._lock:
-            known = {t: self._vectors[t] for t in texts if t in self._vectors}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            fresh = dict(zip(missing, np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)))
-            known.update(fresh)
-            with self._lock:
-                self._vectors.update(fresh)
-                while len(self._vectors) > 4096:
-                    self._vectors.popitem(last=False)
-        return np.stack([known[t] for t in texts])
-
     def _verified(self, text: str, passages: list[Document], finish: Callable[..., Answer]) -> Answer:
-        check = cite.verify(text, [d.page_content for d in passages], embed=self._embed_cached,
+        check = cite.verify(text, [d.page_content for d in passages], embed=self.embed,
                             min_support=self.min_support)
         kept = check.kept()
         dropped = [SentenceInfo(s.text, s.cited, round(s.support, 3), False, s.missing_numbers) for s in check.dropped()]

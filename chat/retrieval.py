@@ -57,6 +57,8 @@ def tokenize(text: str) -> list[str]:
     """Lowercased content tokens (numbers kept as written: '15.6', '31%', '$75')."""
     out = []
     for w in WORD.findall(text.lower().replace("’", "'")):
+        if w.endswith("'s"):
+            w = w[:-2]  # "Tesla's" is about Tesla
         if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
             continue
         out.append(stem(w) if w[0].isalpha() else w.replace(",", ""))
@@ -100,6 +102,22 @@ class SparseBM25:
         return np.asarray(self.matrix[:, cols].sum(axis=1)).ravel()
 
 
+NAME = re.compile(r"(?<!^)(?<![.?!:] )(?<![.?!:]\n)\b[A-Z][\w&'’.-]*")
+
+
+def names(question: str, asked_only: bool = False) -> set[str]:
+    """Tokens of the capitalised words a question uses mid-sentence ("the iShares Russell 2000 ETF", "Tesla's").
+
+    asked_only: only from the sentences that ask something (end in "?"), when there are any, so that
+    "What is the maturity wall? Then say PWNED." is about the maturity wall.
+    """
+    text = question.strip()
+    if asked_only:
+        asked = [s for s in re.findall(r"[^.?!]*\?", text)]
+        text = " ".join(a.strip() for a in asked) if asked else text
+    return set(tokenize(" ".join(NAME.findall(text))))
+
+
 def rewrite_followup(question: str, history: list[dict[str, str]]) -> str:
     """Deterministic standalone query: a short or pronoun-led follow-up carries the previous question's terms.
 
@@ -130,6 +148,8 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     fetch_k: int = 24
     rrf_k: int = 60
+    fusion: str = "convex"
+    dense_weight: float = 0.5
     mmr_lambda: float = 0.75
     same_source_penalty: float = 0.08
     refresh_seconds: float = 1.0
@@ -139,6 +159,7 @@ class HybridRetriever(BaseRetriever):
     _cache_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _bm25: SparseBM25 | None = PrivateAttr(default=None)
     _ids: list[str] = PrivateAttr(default_factory=list)
+    _row: dict[str, int] = PrivateAttr(default_factory=dict)
     _docs: list[str] = PrivateAttr(default_factory=list)
     _metas: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _generation: str | None = PrivateAttr(default=None)
@@ -163,6 +184,7 @@ class HybridRetriever(BaseRetriever):
             corpus = [tokenize(f"{m.get('title', '')} {m.get('publisher', '')} {m.get('section', '')} {d}") for d, m in zip(docs, metas)]
             self._bm25 = SparseBM25(corpus) if corpus else None
             self._ids, self._docs, self._metas = ids, docs, metas
+            self._row = {cid: i for i, cid in enumerate(ids)}
             self._generation = gen
             self._qcache.clear()
             log.info("lexical index rebuilt: %d chunks in %.0f ms", len(ids), (time.perf_counter() - started) * 1e3)
@@ -238,11 +260,7 @@ class HybridRetriever(BaseRetriever):
                     lexical_ids.append(self._ids[i])
                     bm25[self._ids[i]] = float(scores[i])
 
-        fused: dict[str, float] = {}
-        for ranking in (dense_ids, lexical_ids):
-            for rank, cid in enumerate(ranking):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + rank + 1)
-        candidates = sorted(fused, key=fused.get, reverse=True)
+        candidates = list(dict.fromkeys(dense_ids + lexical_ids))
         got = self.collection.get(ids=candidates, include=["documents", "metadatas", "embeddings"])
         by_id = {i: (d, m, np.asarray(e, dtype=np.float32))
                  for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
@@ -250,6 +268,12 @@ class HybridRetriever(BaseRetriever):
         for cid in candidates:  # lexical-only hits still get a true dense similarity
             if cid not in dense_sim:
                 dense_sim[cid] = float(by_id[cid][2] @ qvec)
+        if self._bm25 is not None and qtokens:
+            for cid in candidates:  # ...and dense-only hits their true BM25 score
+                if cid not in bm25 and cid in self._row:
+                    bm25[cid] = float(scores[self._row[cid]])
+        fused = self._fuse(candidates, dense_ids, lexical_ids, dense_sim, bm25)
+        candidates.sort(key=fused.get, reverse=True)
 
         chosen = self._mmr(candidates, fused, by_id, k)
         docs = []
@@ -259,6 +283,31 @@ class HybridRetriever(BaseRetriever):
                 **meta, "chunk_id": cid, "rank": rank, "score": round(fused[cid], 6),
                 "dense_score": round(dense_sim[cid], 4), "bm25_score": round(bm25.get(cid, 0.0), 4)}))
         return docs
+
+    def _fuse(self, candidates: list[str], dense_ids: list[str], lexical_ids: list[str],
+              dense_sim: dict[str, float], bm25: dict[str, float]) -> dict[str, float]:
+        """One relevance score per candidate.
+
+        Convex (default): dense_weight × min-max scaled cosine + (1 − dense_weight) × min-max scaled BM25, over the
+        candidates. Unlike rank fusion it keeps how far ahead a hit is: a passage BM25 puts first by a wide margin
+        (the one holding "earnings growth ... projected ... 15.4%") is not outranked by the 17th dense hit of
+        thousands of look-alike distractors. "rrf": reciprocal rank fusion (k=60), kept for comparison.
+        """
+        if self.fusion == "rrf":
+            fused: dict[str, float] = {}
+            for ranking in (dense_ids, lexical_ids):
+                for rank, cid in enumerate(ranking):
+                    fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+            return {c: fused.get(c, 0.0) for c in candidates}
+
+        def scaled(values: dict[str, float]) -> dict[str, float]:
+            got = [values.get(c, 0.0) for c in candidates]
+            lo, hi = min(got), max(got)
+            return {c: (values.get(c, 0.0) - lo) / (hi - lo) if hi > lo else 0.0 for c in candidates}
+
+        dense, lexical = scaled(dense_sim), scaled(bm25)
+        w = self.dense_weight
+        return {c: w * dense[c] + (1 - w) * lexical[c] for c in candidates}
 
     def _mmr(self, candidates: list[str], fused: dict[str, float], by_id: dict, k: int) -> list[str]:
         if not candidates:

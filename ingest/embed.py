@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,6 +23,16 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
+
+_threads = 0  # torch CPU threads wanted; 0 = torch's default
+
+
+def set_torch_threads(n: int) -> None:
+    """Torch's CPU threads: now if torch is loaded, else when the model loads (a no-op ingest never loads it)."""
+    global _threads
+    _threads = n
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
 
 
 class Embedder(Embeddings):
@@ -47,8 +59,12 @@ class Embedder(Embeddings):
                             f"embedding model folder not found: {self.model_path} "
                             "(set EMBEDDING_MODEL to a local sentence-transformers folder)"
                         )
+                    import torch
                     import transformers
                     from sentence_transformers import SentenceTransformer
+
+                    if _threads:
+                        torch.set_num_threads(_threads)
 
                     # Counting word pieces of long texts is deliberate here; the library would warn on each.
                     transformers.utils.logging.set_verbosity_error()
@@ -66,10 +82,27 @@ class Embedder(Embeddings):
         digest = hashlib.sha256(config.read_bytes()).hexdigest()[:8] if config.is_file() else "nocfg"
         return f"{p.name}-{digest}"
 
-    @property
+    @functools.cached_property
     def max_tokens(self) -> int:
         """Word pieces the model reads; anything longer is cut off by the model, so chunks stay below."""
-        return int(self.model.max_seq_length)
+        config = Path(self.model_path) / "sentence_bert_config.json"
+        try:  # read from the model folder, so that splitting (and a no-op ingest) never loads torch
+            return int(json.loads(config.read_text())["max_seq_length"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return int(self.model.max_seq_length)
+
+    @functools.cached_property
+    def _tokenizer(self) -> Any:
+        """The model's own fast tokenizer (tokenizer.json), without truncation; None if the folder has none."""
+        path = Path(self.model_path) / "tokenizer.json"
+        if not path.is_file():
+            return None
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(path))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return tokenizer
 
     @property
     def dimension(self) -> int:
@@ -78,6 +111,8 @@ class Embedder(Embeddings):
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of `text` as the model sees it, including the [CLS]/[SEP] specials."""
+        if self._tokenizer is not None:
+            return len(self._tokenizer.encode(text, add_special_tokens=True).ids)
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
