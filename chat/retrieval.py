@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma + MiniLM) and lexical (BM25), fused by reciprocal rank, diversified by MMR.
+"""Hybrid retrieval: dense (Chroma + MiniLM) and lexical (BM25), fused by a convex score combination, then MMR.
 
     from chat.retrieval import HybridRetriever
     retriever = HybridRetriever(collection=store.chunks, embeddings=embedder, generation=lambda: gen)
@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -137,8 +138,19 @@ def rewrite_followup(question: str, history: list[dict[str, str]]) -> str:
     return f"{question} ({' '.join(carried)})" if carried else question
 
 
+@dataclass(frozen=True)
+class Lexical:
+    """One consistent BM25 mirror of the collection: readers take `self._lex` once and use only that."""
+
+    bm25: SparseBM25 | None
+    ids: list[str]
+    row: dict[str, int]
+    generation: str | None
+    seconds: float  # how long it took to build
+
+
 class HybridRetriever(BaseRetriever):
-    """Dense + BM25 over one Chroma collection, fused with reciprocal rank fusion, then MMR for diversity."""
+    """Dense + BM25 over one Chroma collection, fused by scaled scores (see `_fuse`), then MMR for diversity."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -153,55 +165,81 @@ class HybridRetriever(BaseRetriever):
     mmr_lambda: float = 0.75
     same_source_penalty: float = 0.08
     refresh_seconds: float = 1.0
+    inline_build_seconds: float = 1.0
     cache_size: int = 512
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _cache_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    _bm25: SparseBM25 | None = PrivateAttr(default=None)
-    _ids: list[str] = PrivateAttr(default_factory=list)
-    _row: dict[str, int] = PrivateAttr(default_factory=dict)
-    _docs: list[str] = PrivateAttr(default_factory=list)
-    _metas: list[dict[str, Any]] = PrivateAttr(default_factory=list)
-    _generation: str | None = PrivateAttr(default=None)
+    _lex: "Lexical" = PrivateAttr(default=None)
     _checked: float = PrivateAttr(default=0.0)
+    _building: bool = PrivateAttr(default=False)
     _qcache: OrderedDict = PrivateAttr(default_factory=OrderedDict)
 
     # --- the lexical mirror -------------------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> None:
-        """Rebuild BM25 from Chroma when the ingest generation changed (or on first use)."""
+        """Rebuild BM25 from Chroma when the ingest generation changed (or on first use, or when forced).
+
+        A first build, a forced one and any that took under `inline_build_seconds` last time run in the caller,
+        so a small corpus sees an ingest at once. A slow one (tens of thousands of chunks) runs in a background
+        thread while queries keep using the previous index, which is swapped for the new one in one assignment.
+        """
         now = time.monotonic()
-        if not force and self._bm25 is not None and now - self._checked < self.refresh_seconds:
+        if not force and self._lex is not None and now - self._checked < self.refresh_seconds:
             return
         with self._lock:
+            if not force and self._lex is not None and time.monotonic() - self._checked < self.refresh_seconds:
+                return  # another request checked meanwhile
             gen = self.generation()
-            self._checked = now
-            if not force and gen == self._generation and self._bm25 is not None:
+            self._checked = time.monotonic()
+            current = self._lex
+            if (not force and current is not None and gen == current.generation) or (self._building and not force):
                 return
-            started = time.perf_counter()
-            got = self.collection.get(include=["documents", "metadatas"])
-            ids, docs, metas = got["ids"], got["documents"], got["metadatas"]
-            corpus = [tokenize(f"{m.get('title', '')} {m.get('publisher', '')} {m.get('section', '')} {d}") for d, m in zip(docs, metas)]
-            self._bm25 = SparseBM25(corpus) if corpus else None
-            self._ids, self._docs, self._metas = ids, docs, metas
-            self._row = {cid: i for i, cid in enumerate(ids)}
-            self._generation = gen
-            self._qcache.clear()
-            log.info("lexical index rebuilt: %d chunks in %.0f ms", len(ids), (time.perf_counter() - started) * 1e3)
+            if force or current is None or current.seconds < self.inline_build_seconds:
+                self._lex = self._build(gen)
+                self._qcache.clear()
+                return
+            self._building = True
+
+        def build_in_background() -> None:
+            try:
+                built = self._build(gen)
+                with self._lock:
+                    self._lex = built
+            except Exception:  # noqa: BLE001 - keep serving the previous index; the next check retries
+                log.exception("rebuilding the lexical index failed; serving the previous one")
+            finally:
+                self._building = False
+
+        threading.Thread(target=build_in_background, name="bm25-rebuild", daemon=True).start()
+
+    def _build(self, gen: str) -> "Lexical":
+        started = time.perf_counter()
+        got = self.collection.get(include=["documents", "metadatas"])
+        ids = got["ids"]
+        corpus = [tokenize(f"{m.get('title', '')} {m.get('publisher', '')} {m.get('section', '')} {d}")
+                  for d, m in zip(got["documents"], got["metadatas"])]
+        del got  # only the sparse matrix is kept, not the texts
+        lex = Lexical(SparseBM25(corpus) if corpus else None, ids, {cid: i for i, cid in enumerate(ids)}, gen,
+                      time.perf_counter() - started)
+        log.info("lexical index built: %d chunks in %.0f ms", len(ids), lex.seconds * 1e3)
+        return lex
 
     def idf(self, token: str) -> float:
         """Inverse document frequency over the chunks; a word the corpus never uses weighs the most."""
         self.refresh()
-        n = len(self._ids)
-        if self._bm25 is None:
+        lex = self._lex
+        n = len(lex.ids)
+        if lex.bm25 is None:
             return 1.0
-        df = self._bm25.doc_freq(token)
+        df = lex.bm25.doc_freq(token)
         return max(math.log((n - df + 0.5) / (df + 0.5) + 1.0), 0.05)
 
     def knows(self, token: str) -> bool:
         """Whether any chunk contains this (tokenized) word."""
         self.refresh()
-        return self._bm25 is not None and self._bm25.doc_freq(token) > 0
+        lex = self._lex
+        return lex.bm25 is not None and lex.bm25.doc_freq(token) > 0
 
     def coverage(self, question: str, text: str) -> float:
         """IDF-weighted share of the question's content words that occur in `text` (figures weigh double)."""
@@ -216,7 +254,7 @@ class HybridRetriever(BaseRetriever):
     @property
     def size(self) -> int:
         self.refresh()
-        return len(self._ids)
+        return len(self._lex.ids)
 
     def embed_query(self, query: str) -> np.ndarray:
         with self._cache_lock:  # requests are served from a thread pool
@@ -238,11 +276,12 @@ class HybridRetriever(BaseRetriever):
 
     def search(self, query: str, k: int | None = None) -> list[Document]:
         self.refresh()
+        lex = self._lex
         k = k or self.k
-        if not self._ids:
+        if not lex.ids:
             return []
         qvec = self.embed_query(query)
-        n = min(self.fetch_k, len(self._ids))
+        n = min(self.fetch_k, len(lex.ids))
         dense = self.collection.query(query_embeddings=[qvec.tolist()], n_results=n,
                                       include=["distances"])
         dense_ids = dense["ids"][0]
@@ -251,14 +290,14 @@ class HybridRetriever(BaseRetriever):
         lexical_ids: list[str] = []
         bm25: dict[str, float] = {}
         qtokens = tokenize(query)
-        if self._bm25 is not None and qtokens:
-            scores = self._bm25.scores(qtokens)
+        if lex.bm25 is not None and qtokens:
+            scores = lex.bm25.scores(qtokens)
             top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
             top = top[np.argsort(-scores[top])]
             for i in top:
                 if scores[i] > 0:
-                    lexical_ids.append(self._ids[i])
-                    bm25[self._ids[i]] = float(scores[i])
+                    lexical_ids.append(lex.ids[i])
+                    bm25[lex.ids[i]] = float(scores[i])
 
         candidates = list(dict.fromkeys(dense_ids + lexical_ids))
         got = self.collection.get(ids=candidates, include=["documents", "metadatas", "embeddings"])
@@ -268,10 +307,10 @@ class HybridRetriever(BaseRetriever):
         for cid in candidates:  # lexical-only hits still get a true dense similarity
             if cid not in dense_sim:
                 dense_sim[cid] = float(by_id[cid][2] @ qvec)
-        if self._bm25 is not None and qtokens:
+        if lex.bm25 is not None and qtokens:
             for cid in candidates:  # ...and dense-only hits their true BM25 score
-                if cid not in bm25 and cid in self._row:
-                    bm25[cid] = float(scores[self._row[cid]])
+                if cid not in bm25 and cid in lex.row:
+                    bm25[cid] = float(scores[lex.row[cid]])
         fused = self._fuse(candidates, dense_ids, lexical_ids, dense_sim, bm25)
         candidates.sort(key=fused.get, reverse=True)
 
@@ -312,7 +351,8 @@ class HybridRetriever(BaseRetriever):
     def _mmr(self, candidates: list[str], fused: dict[str, float], by_id: dict, k: int) -> list[str]:
         if not candidates:
             return []
-        # RRF scores are compressed (1/61 vs 1/65): min-max scale them, or redundancy would outweigh relevance.
+        # Fused scores sit in a narrow band (RRF's 1/61 vs 1/65 above all): min-max scale them, or redundancy
+        # would outweigh relevance.
         hi, lo = fused[candidates[0]], min(fused[c] for c in candidates)
         relevance = {c: (fused[c] - lo) / (hi - lo) if hi > lo else 1.0 for c in candidates}
         chosen: list[str] = []

@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from types import SimpleNamespace
@@ -179,3 +180,36 @@ def test_a_first_time_question_embeds_each_text_once(plain, monkeypatch):
     again = len(seen)
     assistant.ask("How does the maturity wall affect small caps?")
     assert len(seen) == again  # the second time everything comes from the cache
+
+
+def test_a_slow_lexical_rebuild_runs_in_the_background(tmp_path, model_path, embedder):
+    """At tens of thousands of chunks a BM25 rebuild takes seconds: queries keep the previous index meanwhile."""
+    kb = knowledge_base(tmp_path, model_path, embedder, 2)
+    retriever = kb.assistant.retriever
+    question = "What did Quillfeather Robotics report for its drone division?"
+    assert not any("Quillfeather" in d.page_content for d in retriever.search(question))
+    retriever.inline_build_seconds = 0.0  # treat every rebuild as slow
+    release, built = threading.Event(), []
+    original = retriever._build
+
+    def slow_build(gen):
+        release.wait(60)  # the rebuild cannot finish before the test lets it
+        built.append(gen)
+        return original(gen)
+
+    object.__setattr__(retriever, "_build", slow_build)  # pydantic model: bypass validation
+    (kb.corpus / "news" / "quillfeather.md").write_text(
+        "---\ntitle: Quillfeather Robotics lifts its outlook\n---\n\nQuillfeather Robotics said its drone "
+        "division doubled deliveries in the third quarter, and raised its full-year outlook.\n")
+    assert app_module.build_indexer(kb.settings, kb.store).run(kb.corpus, progress=False).added == 1
+    time.sleep(retriever.refresh_seconds + 0.2)
+    first = retriever.search(question)  # answered while the rebuild waits: it did not block on it
+    assert not built
+    new = [d for d in first if d.metadata["source"] == "news/quillfeather.md"]
+    assert new and new[0].metadata["bm25_score"] == 0.0  # Chroma has it already, the old BM25 index not yet
+    release.set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (built and retriever._lex.generation == built[0]):
+        time.sleep(0.05)  # the swap follows the build
+    hits = retriever.search(question)
+    assert hits[0].metadata["source"] == "news/quillfeather.md" and hits[0].metadata["bm25_score"] > 0
