@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,10 @@ from urllib.parse import urlsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.serving import free_port, wait_until_up  # noqa: E402
+
 QUESTIONS = [
     "How does the maturity wall affect small caps differently than large caps?",
     "Why is information inefficiency an advantage for small-cap investors?",
@@ -41,12 +44,6 @@ QUESTIONS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server() -> tuple[subprocess.Popen, str, Path]:
     work = Path(tempfile.mkdtemp(prefix="load-"))
     port = free_port()
@@ -56,17 +53,8 @@ def start_server() -> tuple[subprocess.Popen, str, Path]:
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited; see {work / 'server.log'}")
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return proc, url, work
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("server did not start within 300 s")
+    wait_until_up(proc, url + "/healthz", what=f"app server (log: {work / 'server.log'})")
+    return proc, url, work
 
 
 def main() -> None:

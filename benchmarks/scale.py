@@ -22,7 +22,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import app  # noqa: E402  (sets the offline environment first)
+from benchmarks.serving import free_port, wait_until_up  # noqa: E402
 from benchmarks.synth_corpus import write_corpus  # noqa: E402
 
 
@@ -53,27 +53,13 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(path: Path) -> tuple[subprocess.Popen, int]:
-    import httpx
-
     port = free_port()
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                return proc, port
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("chroma server did not start")
+    wait_until_up(proc, f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=120, what="chroma server")
+    return proc, port
 
 
 def main() -> None:

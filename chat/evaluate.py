@@ -155,6 +155,23 @@ def _load_csv(text: str, delimiter: str | None = None) -> tuple[list[dict], list
     return rows, problems
 
 
+def _list_cell(obj: dict, key: str, plain: Callable[[str], list]) -> Any:
+    """A list field as given: a JSON list, a string holding a JSON list, a plain string (split by `plain`), or
+    nothing (an empty list). The caller checks the items."""
+    value = obj.get(key)
+    if value is None or value == "":
+        return []
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError as e:
+            raise ValueError(f"'{key}' is not a valid JSON list ({e})") from None
+    return plain(text)
+
+
 def _split_list(value: str, seps: str) -> list[str]:
     return [p.strip() for p in re.split(f"[{re.escape(seps)}]", value) if p.strip()]
 
@@ -189,36 +206,13 @@ def _normalise(obj: dict, line: int, *, csv_cells: bool) -> dict:
     elif not isinstance(ref, str):
         raise ValueError(f"'reference' must be a string, not {type(ref).__name__}")
 
-    sources = obj.get("expected_sources")
-    if sources is None or sources == "":
-        sources = []
-    elif isinstance(sources, str):
-        s = sources.strip()
-        if s.startswith("["):
-            try:
-                sources = json.loads(s)
-            except ValueError as e:
-                raise ValueError(f"'expected_sources' is not a valid JSON list ({e})") from None
-        else:
-            sources = _split_list(s, "|;")
+    sources = _list_cell(obj, "expected_sources", lambda s: _split_list(s, "|;"))
     if not isinstance(sources, list) or not all(isinstance(x, str) and x.strip() for x in sources):
         raise ValueError("'expected_sources' must be a list of file names or corpus-relative paths")
     row["expected_sources"] = [x.strip() for x in sources]
 
-    facts = obj.get("must_include")
-    if facts is None or facts == "":
-        facts = []
-    elif isinstance(facts, str):
-        s = facts.strip()
-        if s.startswith("["):
-            try:
-                facts = json.loads(s)
-            except ValueError as e:
-                raise ValueError(f"'must_include' is not a valid JSON list ({e})") from None
-        elif csv_cells:
-            facts = _split_list(s, "|")  # a plain cell: facts separated by '|'
-        else:
-            facts = [s]
+    # a plain CSV cell holds facts separated by '|'; a JSON string is one fact
+    facts = _list_cell(obj, "must_include", (lambda s: _split_list(s, "|")) if csv_cells else (lambda s: [s]))
     if not isinstance(facts, list):
         raise ValueError("'must_include' must be a list of strings or lists of alternative strings")
     for item in facts:

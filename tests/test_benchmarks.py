@@ -83,3 +83,40 @@ def test_query_benchmark_smoke():
         assert result["ms"][key]["n"] == result["questions"]
         assert result["ms"][key]["p50"] > 0 and result["ms"][key]["p95"] >= result["ms"][key]["p50"]
     assert result["refused"]["off"][0] == result["refused"]["off"][1]  # off-topic questions are refused
+
+
+def run_stdout(script: str, *args: str, timeout: int = 900) -> str:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=str(ROOT), env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{script} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def test_scale_benchmark_smoke_and_re_measuring_a_kept_index(tmp_path):
+    work, rows = tmp_path / "scale", tmp_path / "rows.json"
+    out = run_stdout("scale.py", "--sizes", "0", "4", "--threads", "1", "--work", str(work), "--json", str(rows))
+    assert "| N distractors | chunks |" in out and "| 4 | " in out
+    first = json.loads(rows.read_text())["rows"]
+    assert [r["N"] for r in first] == [0, 4]
+    assert first[1]["chunks"] > first[0]["chunks"] and first[1]["embedded"] == first[1]["chunks"] - first[0]["chunks"]
+    assert 0 < first[1]["ratio"] and first[1]["hit@5"] > 0.5 and first[1]["failed_ids"] is not None
+    assert sorted(p.name for p in (work / "snapshots").iterdir()) == ["0", "4"]
+
+    again = run_stdout("scale.py", "--work", str(work), "--measure-only", "--json", str(rows))
+    second = json.loads(rows.read_text())["rows"]
+    assert [r["N"] for r in second] == [0, 4] and "| 4 | " in again
+    for before, after in zip(first, second):  # the same index: same chunks and ingest figures, answers re-run
+        assert after["chunks"] == before["chunks"] and after["ingest_s"] == before["ingest_s"]
+        assert after["hit@5"] == before["hit@5"] and after["failed_ids"] == before["failed_ids"]
+
+    refused = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--work", str(work),
+                              "--sizes", "0"], cwd=str(ROOT), capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "not empty" in refused.stderr  # never overwrites a kept run
+
+
+def test_load_benchmark_smoke():
+    out, result = run("load.py", "--start-server", "--clients", "3", "--questions", "2")
+    assert "3 clients × 2 questions = 6 requests" in out
+    assert result["errors"] == {} and result["ok"] == result["requests"] == 6
+    assert result["p50_ms"] > 0 and result["answers_per_s"] > 0
