@@ -220,7 +220,7 @@ class ExtractiveAnswerer:
                  known: Callable[[str], bool] = lambda token: True, *,
                  embed_query: Callable[[str], np.ndarray] | None = None,
                  max_sentences: int = 4, max_words: int = 110,
-                 min_score: float = 0.33, margin: float = 0.08, cross_margin: float = 0.3) -> None:
+                 min_score: float = 0.33, margin: float = 0.08, cross_margin: float = 0.15) -> None:
         self.embed = embed
         # the retriever's cached query vector, so that the question is embedded once per ask
         self.embed_query = embed_query or (lambda q: np.asarray(embed.embeddings.embed_query(q), dtype=np.float32))
@@ -283,14 +283,15 @@ class ExtractiveAnswerer:
             if len(chosen) >= self.max_sentences or scores[i] < max(self.min_score, best - self.margin):
                 break
             take(i)
-        # The sentence right after the best one, when it holds question words none of the chosen ones has:
-        # "... trades at 15.6 times 2026 earnings." + "In stark contrast, the S&P 500 trades at 22.6 times."
-        asked_words = set(tokenize(question))
+        # The sentence right after the best one, when it holds a figure or name of the question that none of
+        # the chosen ones has: "... trades at 15.6 times 2026 earnings." + "In stark contrast, the S&P 500
+        # trades at 22.6 times." (a plain word such as "compared" is not enough).
+        wanted = {t for t in tokenize(question) if t[0].isdigit() or t[0] == "$"} | names(question)
         have = set().union(*(set(tokenize(units[i].text)) for i in chosen)) if chosen else set()
         for i, u in enumerate(units):
             if ((u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
                     and i not in chosen and scores[i] >= self.min_score
-                    and len(chosen) < self.max_sentences and (set(tokenize(u.text)) & asked_words) - have):
+                    and len(chosen) < self.max_sentences and (set(tokenize(u.text)) & wanted) - have):
                 take(i)
         # One sentence from each other article that also speaks to the question, so that a question both
         # articles answer is not answered from one of them only.
