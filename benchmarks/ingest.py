@@ -153,14 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.batch_size:
         overrides["embed_batch_size"] = args.batch_size
     settings = app.Settings(_env_file=None, **overrides)
-    app.set_threads(settings, serving=False)
+    import torch  # first, so that set_threads applies now (it would otherwise wait for the model to load)
 
-    import torch
+    app.set_threads(settings, serving=False)
 
     threads = torch.get_num_threads()
     t = time.perf_counter()
     store = app.build_store(settings)
-    indexer = app.build_indexer(settings, store)  # loads the model (max_tokens)
+    indexer = app.build_indexer(settings, store)
     embedder = store.embedder
     model = embedder.model
     batch_size = embedder.batch_size

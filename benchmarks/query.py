@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = app.Settings(_env_file=None, corpus_dir=args.corpus, chroma_path=Path(work.name) / "chroma",
                             collection="bench", chroma_host=None, embedding_model="", log_level="WARNING",
                             openai_api_key=None, openai_base_url=None, torch_threads=args.threads)
+    import torch  # first, so that set_threads applies now (it would otherwise wait for the model to load)
+
     app.set_threads(settings, serving=True)
-    import torch
 
     threads = torch.get_num_threads()
     t = time.perf_counter()

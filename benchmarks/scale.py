@@ -145,6 +145,8 @@ def main() -> None:
             try:
                 old = previous.get(n, {})
                 measure(n, settings, store, server, path, {k: old.get(k, v) for k, v in no_ingest.items()})
+                # one process measures every snapshot, so its own RSS would add them up: keep the ingest run's
+                results[-1].update({k: old[k] for k in ("rss_mb", "server_rss_mb") if k in old})
             finally:
                 if server:
                     server.terminate()
@@ -198,8 +200,10 @@ def main() -> None:
                 server.wait(10)
 
     mode = "Chroma server (chroma run)" if args.server else "embedded Chroma"
-    print(f"\nScale benchmark, {mode}, {os.cpu_count()} CPU cores; ingestion with {args.threads} torch threads, "
-          "queries with 1; latencies over the 27 questions of corpus/faq.jsonl\n")
+    ingestion = (f"ingest, size and RSS columns from the run that built {snapshots}; queries and quality re-measured now"
+                 if args.measure_only else f"ingestion with {args.threads} torch threads")
+    print(f"\nScale benchmark, {mode}, {os.cpu_count()} CPU cores; {ingestion}; queries with 1 torch thread; "
+          "latencies over the 27 questions of corpus/faq.jsonl\n")
     head = ("| N distractors | chunks | ingest s (this step) | chunks/s | ÷ bare encode | disk MB | RSS MB | "
             "BM25 build s | retrieval p50/p95 ms | answer p50/p95 ms | hit@5 | key facts | refusals | failed |")
     print(head)

@@ -9,6 +9,7 @@ so editing one paragraph leaves the ids (and stored embeddings) of the others un
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -51,7 +52,9 @@ class Splitter:
             raise ValueError(f"CHUNK_TOKENS={chunk_tokens} exceeds what the embedder reads ({max_tokens} word pieces)")
         if not 0 <= overlap_tokens < chunk_tokens:
             raise ValueError("CHUNK_OVERLAP must be at least 0 and smaller than CHUNK_TOKENS")
-        self.count_tokens = count_tokens
+        # LangChain's recursive splitter measures the same pieces again as it merges them (about two calls per
+        # distinct text): remember recent counts
+        self.count_tokens = functools.lru_cache(maxsize=4096)(count_tokens)
         self.max_tokens = max_tokens
         self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
