@@ -166,6 +166,7 @@ class HybridRetriever(BaseRetriever):
     same_source_penalty: float = 0.08
     refresh_seconds: float = 1.0
     inline_build_seconds: float = 1.0
+    page_size: int = 5000
     cache_size: int = 512
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -215,11 +216,18 @@ class HybridRetriever(BaseRetriever):
 
     def _build(self, gen: str) -> "Lexical":
         started = time.perf_counter()
-        got = self.collection.get(include=["documents", "metadatas"])
-        ids = got["ids"]
-        corpus = [tokenize(f"{m.get('title', '')} {m.get('publisher', '')} {m.get('section', '')} {d}")
-                  for d, m in zip(got["documents"], got["metadatas"])]
-        del got  # only the sparse matrix is kept, not the texts
+        ids: list[str] = []
+        corpus: list[list[str]] = []
+        while True:  # in pages: one `get` of everything fails past ~32k chunks (SQLite's variable limit)
+            got = self.collection.get(include=["documents", "metadatas"], limit=self.page_size, offset=len(ids))
+            if not got["ids"]:
+                break
+            ids.extend(got["ids"])
+            corpus.extend(tokenize(f"{m.get('title', '')} {m.get('publisher', '')} {m.get('section', '')} {d}")
+                          for d, m in zip(got["documents"], got["metadatas"]))
+            if len(got["ids"]) < self.page_size:
+                break
+        # only the sparse matrix is kept, not the texts
         lex = Lexical(SparseBM25(corpus) if corpus else None, ids, {cid: i for i, cid in enumerate(ids)}, gen,
                       time.perf_counter() - started)
         log.info("lexical index built: %d chunks in %.0f ms", len(ids), lex.seconds * 1e3)
