@@ -114,7 +114,7 @@ def names(question: str, asked_only: bool = False) -> set[str]:
     """
     text = question.strip()
     if asked_only:
-        asked = [s for s in re.findall(r"[^.?!]*\?", text)]
+        asked = re.findall(r"[^.?!]*\?", text)
         text = " ".join(a.strip() for a in asked) if asked else text
     return set(tokenize(" ".join(NAME.findall(text))))
 
@@ -159,8 +159,6 @@ class HybridRetriever(BaseRetriever):
     generation: Callable[[], str]
     k: int = 5
     fetch_k: int = 24
-    rrf_k: int = 60
-    fusion: str = "convex"
     dense_weight: float = 0.5
     mmr_lambda: float = 0.75
     same_source_penalty: float = 0.08
@@ -319,7 +317,7 @@ class HybridRetriever(BaseRetriever):
             for cid in candidates:  # ...and dense-only hits their true BM25 score
                 if cid not in bm25 and cid in lex.row:
                     bm25[cid] = float(scores[lex.row[cid]])
-        fused = self._fuse(candidates, dense_ids, lexical_ids, dense_sim, bm25)
+        fused = self._fuse(candidates, dense_sim, bm25)
         candidates.sort(key=fused.get, reverse=True)
 
         chosen = self._mmr(candidates, fused, by_id, k)
@@ -331,21 +329,12 @@ class HybridRetriever(BaseRetriever):
                 "dense_score": round(dense_sim[cid], 4), "bm25_score": round(bm25.get(cid, 0.0), 4)}))
         return docs
 
-    def _fuse(self, candidates: list[str], dense_ids: list[str], lexical_ids: list[str],
-              dense_sim: dict[str, float], bm25: dict[str, float]) -> dict[str, float]:
-        """One relevance score per candidate.
-
-        Convex (default): dense_weight × min-max scaled cosine + (1 − dense_weight) × min-max scaled BM25, over the
-        candidates. Unlike rank fusion it keeps how far ahead a hit is: a passage BM25 puts first by a wide margin
-        (the one holding "earnings growth ... projected ... 15.4%") is not outranked by the 17th dense hit of
-        thousands of look-alike distractors. "rrf": reciprocal rank fusion (k=60), kept for comparison.
+    def _fuse(self, candidates: list[str], dense_sim: dict[str, float], bm25: dict[str, float]) -> dict[str, float]:
+        """One relevance score per candidate: dense_weight × min-max scaled cosine + (1 − dense_weight) × min-max
+        scaled BM25, over the candidates. Unlike reciprocal rank fusion it keeps how far ahead a hit is: a passage
+        BM25 puts first by a wide margin (the one holding "earnings growth ... projected ... 15.4%") is not
+        outranked by the 17th dense hit of thousands of look-alike distractors.
         """
-        if self.fusion == "rrf":
-            fused: dict[str, float] = {}
-            for ranking in (dense_ids, lexical_ids):
-                for rank, cid in enumerate(ranking):
-                    fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + rank + 1)
-            return {c: fused.get(c, 0.0) for c in candidates}
 
         def scaled(values: dict[str, float]) -> dict[str, float]:
             got = [values.get(c, 0.0) for c in candidates]
@@ -359,8 +348,7 @@ class HybridRetriever(BaseRetriever):
     def _mmr(self, candidates: list[str], fused: dict[str, float], by_id: dict, k: int) -> list[str]:
         if not candidates:
             return []
-        # Fused scores sit in a narrow band (RRF's 1/61 vs 1/65 above all): min-max scale them, or redundancy
-        # would outweigh relevance.
+        # Fused scores can sit in a narrow band: min-max scale them, or redundancy would outweigh relevance.
         hi, lo = fused[candidates[0]], min(fused[c] for c in candidates)
         relevance = {c: (fused[c] - lo) / (hi - lo) if hi > lo else 1.0 for c in candidates}
         chosen: list[str] = []
