@@ -152,13 +152,17 @@ def build_indexer(settings: Settings, store):
 
 
 def build_assistant(settings: Settings, store):
-    """Retriever + answerer + verification; generative when an OpenAI-compatible server is configured."""
-    from chat.answer import Assistant, EmbeddingCache, ExtractiveAnswerer, GenerativeAnswerer, build_chat_model
+    """Lexicon + retriever + answerer + verification; generative when an OpenAI-compatible server is configured."""
+    from chat.assistant import Assistant
+    from chat.embeddings import EmbeddingCache
+    from chat.extractive import ExtractiveAnswerer
+    from chat.generative import GenerativeAnswerer, build_chat_model
+    from chat.lexicon import Lexicon
     from chat.retrieval import HybridRetriever
     from ingest.store import generation
 
-    retriever = HybridRetriever(collection=store.chunks, embeddings=store.embedder,
-                                generation=lambda: generation(store), k=settings.top_k)
+    lexicon = Lexicon(store.chunks, generation=lambda: generation(store))
+    retriever = HybridRetriever(collection=store.chunks, embeddings=store.embedder, lexicon=lexicon, k=settings.top_k)
     embed = EmbeddingCache(store.embedder)
     condense = None
     if settings.generative:
@@ -171,10 +175,27 @@ def build_assistant(settings: Settings, store):
         answerer = GenerativeAnswerer(llm)
         condense = answerer.condense
     else:
-        answerer = ExtractiveAnswerer(embed, retriever.coverage, retriever.knows, embed_query=retriever.embed_query)
-    return Assistant(retriever, answerer, embed, min_relevance=settings.min_relevance,
+        answerer = ExtractiveAnswerer(embed, lexicon, embed_query=retriever.embed_query)
+    return Assistant(retriever, answerer, embed, lexicon=lexicon, min_relevance=settings.min_relevance,
                      min_support=settings.min_support, max_question_chars=settings.max_question_chars,
                      suggestions=settings.example_questions[:3], condense=condense)
+
+
+def eval_store(settings: Settings, corpus: Path, embedder=None):
+    """An embedded index of `corpus` alone, for the evaluation rows asked of it: kept under .chroma-eval/ and
+    brought up to date incrementally (unchanged files are not embedded again)."""
+    import hashlib
+
+    if not corpus.is_dir():
+        raise click.ClickException(f"corpus folder of the questions not found: {corpus}")
+    key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:10]
+    own = settings.model_copy(update={"chroma_path": ROOT / ".chroma-eval" / f"{corpus.resolve().name}-{key}",
+                                      "chroma_host": None, "corpus_dir": corpus})
+    store = build_store(own, embedder)
+    report = build_indexer(own, store).run(corpus)
+    if report.failed:
+        raise click.ClickException(f"ingesting {corpus} for the evaluation failed: {report.problems}")
+    return store
 
 
 def create_app(settings: Settings, store, assistant=None):
@@ -285,7 +306,7 @@ def print_answer(answer) -> None:
 @click.pass_obj
 def ask(settings: Settings, question: str, as_json: bool, history: Path | None) -> None:
     """Answer QUESTION from the indexed articles, citing the passages used."""
-    from chat.answer import QuestionError, clean_question
+    from chat.assistant import QuestionError, clean_question
 
     try:  # a bad question is refused before the model and index are loaded
         clean_question(question, settings.max_question_chars)
@@ -319,17 +340,24 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
 @click.option("--max-false-refusals", type=int, default=None, help="Gate: most refusals allowed on answerable rows.")
 @click.option("--min-refusal-accuracy", type=float, default=None, help="Gate: minimum share of correct refusals.")
 @click.option("--min-citation-validity", type=float, default=None, help="Gate: minimum citation validity.")
+@click.option("--min-source-precision", type=float, default=None, help="Gate: minimum cited-source precision.")
+@click.option("--max-false-refusal-rate", type=float, default=None, help="Gate: largest share of answerable rows refused.")
+@click.option("--min-type-facts", type=float, default=None,
+              help="Gate: minimum key-fact recall of every question type (the questions file's `type` column).")
 @click.option("--compare", "compare_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="An earlier run's folder: print and write per-metric and per-question differences.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def evaluate(settings: Settings, questions: Path | None, out: Path | None, judge: bool, min_hit: float | None,
              min_facts: float | None, min_similarity: float | None, max_false_refusals: int | None,
-             min_refusal_accuracy: float | None, min_citation_validity: float | None, compare_dir: Path | None,
-             quiet: bool) -> None:
+             min_refusal_accuracy: float | None, min_citation_validity: float | None,
+             min_source_precision: float | None, max_false_refusal_rate: float | None, min_type_facts: float | None,
+             compare_dir: Path | None, quiet: bool) -> None:
     """Ask every question of a reference set and score retrieval, answers, citations and refusals.
 
-    Writes results.jsonl, results.csv, summary.json and report.html; exits 1 when a gate is missed.
+    Writes results.jsonl, results.csv, summary.json and report.html; exits 1 when a gate is missed. A row with a
+    `corpus` field (a folder, relative to the questions file) is asked of an index of that folder alone, built
+    (incrementally) under .chroma-eval/; other rows are asked of the configured index.
     """
     import numpy as np
 
@@ -344,9 +372,14 @@ def evaluate(settings: Settings, questions: Path | None, out: Path | None, judge
     for problem in problems:
         click.echo(f"  skipped {problem}", err=True)
     store = build_store(settings)
-    if store.count() == 0:
-        raise click.ClickException("the index is empty: run `python app.py ingest` first")
-    assistant = build_assistant(settings, store)
+    assistants: dict[str | None, Any] = {}
+    for corpus in sorted({row.get("corpus") for row in rows}, key=str):
+        if corpus is None:
+            if store.count() == 0:
+                raise click.ClickException("the index is empty: run `python app.py ingest` first")
+            assistants[None] = build_assistant(settings, store)
+        else:
+            assistants[corpus] = build_assistant(settings, eval_store(settings, path.parent / corpus, store.embedder))
     grader = None
     if judge:
         if not settings.generative:
@@ -355,11 +388,15 @@ def evaluate(settings: Settings, questions: Path | None, out: Path | None, judge
                           model=settings.judge_model or settings.openai_model, timeout=settings.openai_timeout)
     gates = {k: v for k, v in dict(min_hit=min_hit, min_facts=min_facts, min_similarity=min_similarity,
                                    max_false_refusals=max_false_refusals, min_refusal_accuracy=min_refusal_accuracy,
-                                   min_citation_validity=min_citation_validity).items() if v is not None}
+                                   min_citation_validity=min_citation_validity,
+                                   min_source_precision=min_source_precision,
+                                   max_false_refusal_rate=max_false_refusal_rate,
+                                   min_type_facts=min_type_facts).items() if v is not None}
     out_dir = out or ev.default_out_dir(ROOT)
-    summary = ev.run_eval(assistant, lambda texts: np.asarray(store.embedder.embed_documents(texts)), rows, out_dir,
+    summary = ev.run_eval(None, lambda texts: np.asarray(store.embedder.embed_documents(texts)), rows, out_dir,
                           k=settings.top_k, judge=grader, progress=not quiet,
-                          meta={"questions_file": str(path), "problems": problems}, gates=gates)
+                          meta={"questions_file": str(path), "problems": problems}, gates=gates,
+                          assistant_for=lambda row: assistants[row.get("corpus")])
     click.echo(ev.summary_table(summary))
     click.echo(f"report: {out_dir / 'report.html'}")
     if compare_dir:

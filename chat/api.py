@@ -30,7 +30,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chat.answer import Answer, Assistant, QuestionError
+from chat.assistant import Assistant, QuestionError
+from chat.schema import Answer
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")

@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from chat.citations import MARKER_RE, split_sentences
+from chat.text import MARKER_RE, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ OUTPUT_FIELDS = (
     "facts_found", "facts_missing", "citation_coverage", "citation_validity", "invalid_citations",
     "cited_source_precision", "support", "refusal_correct", "false_refusal", "judge_correctness",
     "judge_correctness_reason", "judge_faithfulness", "judge_faithfulness_reason", "judge_error",
-    "failures", "warnings", "passed",
+    "failures", "warnings", "passed", "refusal_reason", "question_type", "relevance",
 )
 TRUE_WORDS = {"true", "1", "yes", "y", "on", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "off", "f", ""}
@@ -334,10 +334,16 @@ def parse_marker_numbers(text: str) -> list[str]:
     return items
 
 
-def citation_metrics(text: str, citations: list[dict], retrieved: list[dict], expected: list[str]) -> dict[str, Any]:
+def citation_metrics(text: str, citations: list[dict], retrieved: list[dict], expected: list[str],
+                     framing: list[str] | None = None) -> dict[str, Any]:
     """Coverage (sentences with a marker), validity (markers in range and pointing at a retrieved passage),
-    cited-source precision against `expected`."""
-    sentences = [s for s in split_sentences(text or "") if re.search(r"\w", MARKER_RE.sub("", s))]
+    cited-source precision against `expected`. Framing is not a claim: a line that ends in ":" (a lead or a
+    group heading) and the answer's `notes` need no citation."""
+    notes = {" ".join(n.split()) for n in framing or []}
+    body = "\n".join(line for line in (text or "").splitlines()
+                     if not MARKER_RE.sub("", line).strip().endswith(":") and " ".join(line.split()) not in notes)
+    sentences = [s for s in split_sentences(body) if re.search(r"\w", MARKER_RE.sub("", s))
+                 and " ".join(s.split()) not in notes]
     coverage = (sum(1 for s in sentences if MARKER_RE.search(s)) / len(sentences)) if sentences else None
     by_n = {int(c.get("n", i)): c for i, c in enumerate(citations, 1)}
     chunk_ids = {r.get("chunk_id") for r in retrieved if r.get("chunk_id")}
@@ -528,9 +534,14 @@ def evaluate_row(row: dict, ans: dict | None, *, k: int, error: str | None = Non
         "latency_ms": round(latency_ms, 1) if latency_ms is not None else None,
         "citations": _citations_out(citations), "retrieved": _retrieved_out(retrieved),
         "n_sentences": len(ans.get("sentences") or []), "n_dropped": len(ans.get("dropped") or []),
+        "refusal_reason": ans.get("refusal_reason"), "question_type": ans.get("question_type"),
+        "relevance": ans.get("relevance"),
     })
     expected = row.get("expected_sources") or []
-    out.update(retrieval_metrics([r.get("source", "") for r in retrieved], expected, k))
+    # Retrieval is measured where an answer is expected: a question that should be refused (not English, a
+    # detail the articles do not give) may be refused before anything is retrieved.
+    out.update(retrieval_metrics([r.get("source", "") for r in retrieved],
+                                 [] if row.get("expect_refusal") else expected, k))
     answered_text = "" if refused or error else strip_markers(text)
     out["token_f1"] = token_f1(answered_text, row["reference"]) if row.get("reference") else None
     recall, found, missing = fact_recall(answered_text, row.get("must_include") or [])
@@ -539,7 +550,7 @@ def evaluate_row(row: dict, ans: dict | None, *, k: int, error: str | None = Non
         out.update({"citation_coverage": None, "citation_validity": None, "invalid_citations": [],
                     "cited_source_precision": None, "support": None})
     else:
-        out.update(citation_metrics(text, citations, retrieved, expected))
+        out.update(citation_metrics(text, citations, retrieved, expected, framing=ans.get("notes") or []))
         sents = ans.get("sentences") or []
         out["support"] = _mean(s.get("support") for s in sents) if sents else _mean(c.get("support") for c in citations)
     out["refusal_correct"] = (refused is True) if row.get("expect_refusal") else None
@@ -585,6 +596,8 @@ def row_warnings(r: dict) -> list[str]:
         w.append(f"cites a source outside expected_sources (precision {r['cited_source_precision']:.2f})")
     if r.get("hit@1") is False and r.get("hit@k"):
         w.append(f"first expected source only at rank {r.get('first_hit_rank')}")
+    if r.get("refused") and r.get("refusal") and r.get("refusal_reason") and r["refusal"] != r["refusal_reason"]:
+        w.append(f"refused as {r['refusal_reason']}, expected {r['refusal']}")
     return w
 
 
@@ -650,20 +663,47 @@ def summarise(results: list[dict], *, k: int, run: dict | None = None) -> dict[s
     failures = [{"id": r.get("id"), "question": r["question"], "failures": r["failures"]}
                 for r in results if r.get("failures")]
     metrics["questions_with_warnings"] = sum(1 for r in results if r.get("warnings"))
-    return {"run": dict(run or {}, k=k), "metrics": metrics, "counts": counts, "failures": failures}
+    out = {"run": dict(run or {}, k=k), "metrics": metrics, "counts": counts, "failures": failures}
+    if any(r.get("type") for r in results):
+        out["by_type"] = by_type(results)
+    return out
+
+
+def by_type(results: list[dict]) -> dict[str, dict[str, Any]]:
+    """The main metrics per question `type` (a column of the questions file): fact recall, cited-source
+    precision and false refusals over its answerable rows, correct refusals over the rest."""
+    groups: dict[str, list[dict]] = {}
+    for r in results:
+        groups.setdefault(str(r.get("type") or "(none)"), []).append(r)
+    out = {}
+    for name in sorted(groups):
+        rows = groups[name]
+        answerable = [r for r in rows if not r.get("expect_refusal")]
+        ref = refusal_metrics(rows)
+        facts = _mean(r["fact_recall"] for r in answerable if r.get("fact_recall") is not None)
+        prec = _mean(r["cited_source_precision"] for r in rows if r.get("cited_source_precision") is not None)
+        out[name] = {"questions": len(rows), "answerable": len(answerable),
+                     "fact_recall": round(facts, 4) if facts is not None else None,
+                     "cited_source_precision": round(prec, 4) if prec is not None else None,
+                     "false_refusals": ref["false_refusals"], "expected_refusals": ref["expected_refusals"],
+                     "correct_refusals": ref["correct_refusals"]}
+    return out
 
 
 def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: list[dict], out_dir: Path, *, k: int,
              judge: Judge | None = None, progress: bool = True, warmup: bool = True,
-             meta: dict | None = None, gates: dict | None = None) -> dict:
+             meta: dict | None = None, gates: dict | None = None,
+             assistant_for: Callable[[dict], Any] | None = None) -> dict:
     """Ask every question, score it, write results.jsonl/.csv, summary.json and report.html; return the summary.
 
     `assistant.ask(question, [])` must return an `Answer` (or its `to_dict()`); `embed(texts)` returns one row
     per text (cosine after L2 normalisation). One untimed warm-up question (the first row's) runs first so that
     lazy model loading does not land in the latency percentiles (`warmup=False` to skip). `meta` is merged into
     summary["run"]: `questions_file` and `problems` (from load_questions) are shown in the report. `gates` are
-    check_gates keywords; the outcome is stored in summary["gates"] and shown in the report.
+    check_gates keywords; the outcome is stored in summary["gates"] and shown in the report. `assistant_for(row)`,
+    when given, picks the assistant of each row (e.g. one per corpus the rows are asked of).
     """
+    pick = assistant_for or (lambda row: assistant)
     from tqdm import tqdm
 
     if not rows:
@@ -676,7 +716,7 @@ def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: lis
     if warmup:
         w0 = time.perf_counter()
         try:
-            assistant.ask(rows[0]["question"], [])
+            pick(rows[0]).ask(rows[0]["question"], [])
         except Exception:  # noqa: BLE001 - the real run reports it
             pass
         warmup_ms = round((time.perf_counter() - w0) * 1e3, 1)
@@ -687,7 +727,7 @@ def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: lis
         ans, error, latency = None, None, None
         q0 = time.perf_counter()
         try:
-            ans = _answer_dict(assistant.ask(row["question"], []))
+            ans = _answer_dict(pick(row).ask(row["question"], []))
             latency = (time.perf_counter() - q0) * 1e3
         except Exception as e:  # noqa: BLE001 - one failing question must not stop the run
             error = f"{type(e).__name__}: {e}"
@@ -784,9 +824,12 @@ def _csv_cell(key: str, v: Any) -> Any:
 
 def check_gates(summary: dict, *, min_hit: float | None = None, min_facts: float | None = None,
                 min_similarity: float | None = None, max_false_refusals: int | None = None,
-                min_refusal_accuracy: float | None = None, min_citation_validity: float | None = None) -> list[str]:
+                min_refusal_accuracy: float | None = None, min_citation_validity: float | None = None,
+                min_source_precision: float | None = None, max_false_refusal_rate: float | None = None,
+                min_type_facts: float | None = None) -> list[str]:
     """Failed gates as messages, e.g. ``["hit@5 0.75 < min 0.9"]``; empty when all pass. A gate whose metric
-    could not be measured (no applicable question) fails too."""
+    could not be measured (no applicable question) fails too. `min_type_facts` applies to every question type
+    (the `type` column) that has answerable rows with key facts."""
     m = summary.get("metrics", {})
     k = summary.get("run", {}).get("k")
     hit_key = f"hit@{k}" if f"hit@{k}" in m else next((key for key in m if key.startswith("hit@") and key != "hit@1"),
@@ -799,6 +842,8 @@ def check_gates(summary: dict, *, min_hit: float | None = None, min_facts: float
         ("refusal accuracy", "refusal_accuracy", min_refusal_accuracy, True),
         ("citation validity", "citation_validity", min_citation_validity, True),
         ("false refusals", "false_refusals", max_false_refusals, False),
+        ("cited-source precision", "cited_source_precision", min_source_precision, True),
+        ("false refusal rate", "false_refusal_rate", max_false_refusal_rate, False),
     ):
         if threshold is None:
             continue
@@ -810,6 +855,13 @@ def check_gates(summary: dict, *, min_hit: float | None = None, min_facts: float
             failed.append(f"{key} {value:.4g} < min {threshold:g}")
         elif not lower and value > threshold:
             failed.append(f"{key} {value:g} > max {threshold:g}")
+    if min_type_facts is not None:
+        types = summary.get("by_type") or {}
+        if not types:
+            failed.append("fact_recall per type not measured (no 'type' column) but a gate requires it")
+        for name, t in types.items():
+            if t.get("fact_recall") is not None and t["fact_recall"] < min_type_facts:
+                failed.append(f"fact_recall of {name} questions {t['fact_recall']:.4g} < min {min_type_facts:g}")
     return failed
 
 
@@ -883,6 +935,16 @@ def summary_table(summary: dict) -> str:
     for group, label, value, n in rows:
         lines.append(f"{group if group != last else '':{w1}}  {label:{w2}}  {value:>{w3}}  {n}")
         last = group
+    types = summary.get("by_type")
+    if types:
+        lines.append("")
+        lines.append(f"{'type':12}  {'n':>3}  {'key facts':>9}  {'source prec':>11}  {'false ref':>9}  {'refusals':>8}")
+        for name, t in types.items():
+            facts = f"{t['fact_recall']:.3f}" if t["fact_recall"] is not None else "-"
+            prec = f"{t['cited_source_precision']:.3f}" if t["cited_source_precision"] is not None else "-"
+            false = f"{t['false_refusals']}/{t['answerable']}" if t["answerable"] else "-"
+            refs = f"{t['correct_refusals']}/{t['expected_refusals']}" if t["expected_refusals"] else "-"
+            lines.append(f"{name:12}  {t['questions']:>3}  {facts:>9}  {prec:>11}  {false:>9}  {refs:>8}")
     fails = summary.get("failures") or []
     if fails:
         lines.append("")

@@ -21,7 +21,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from chat.answer import Answer, Assistant, QuestionError
+from chat.assistant import Assistant, QuestionError
+from chat.schema import Answer
 from chat.api import ApiError, RateLimiter
 
 log = logging.getLogger(__name__)

@@ -84,8 +84,8 @@ def discover(corpus: Path) -> Discovery:
             path = Path(entry.path)
             if entry.name.startswith("."):
                 continue  # hidden files and folders (.git, .DS_Store) are never articles
-            if folder.resolve() == root and entry.name in (SIDECAR, EVAL_FILE):
-                continue
+            if entry.name in (SIDECAR, EVAL_FILE):
+                continue  # a folder's metadata sidecar and evaluation set are not articles
             try:
                 is_dir = entry.is_dir(follow_symlinks=True)
                 is_file = entry.is_file(follow_symlinks=True)
@@ -109,17 +109,33 @@ def discover(corpus: Path) -> Discovery:
 
 
 def read_sidecar(corpus: Path) -> dict[str, dict[str, str]]:
-    """The optional `metadata.json` beside the articles: {file name or relative path: {field: value}}."""
-    path = corpus / SIDECAR
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise LoadError(f"{SIDECAR} is not valid JSON: {e}") from e
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise LoadError(f"{SIDECAR} must map file names to objects of metadata")
-    return {k: {f: str(v) for f, v in meta.items() if v is not None} for k, meta in data.items()}
+    """Every `metadata.json` in the corpus (the root's and any folder's): {corpus-relative path: {field: value}}.
+
+    A sidecar names the files beside it: `corpus/extra/metadata.json` with key "a.md" describes "extra/a.md".
+    """
+    out: dict[str, dict[str, str]] = {}
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, files in os.walk(corpus, followlinks=True):
+        st = os.stat(folder)
+        if (st.st_dev, st.st_ino) in seen:  # a symlink loop: discover() reports it
+            dirs.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if SIDECAR not in files:
+            continue
+        path = Path(folder) / SIDECAR
+        prefix = Path(folder).relative_to(corpus).as_posix()
+        prefix = "" if prefix == "." else prefix + "/"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise LoadError(f"{prefix}{SIDECAR} is not valid JSON: {e}") from e
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise LoadError(f"{prefix}{SIDECAR} must map file names to objects of metadata")
+        for name, meta in data.items():
+            out[prefix + name] = {f: str(v) for f, v in meta.items() if v is not None}
+    return out
 
 
 def sidecar_entry(sidecar: dict[str, dict[str, str]], source: str) -> dict[str, str]:

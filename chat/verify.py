@@ -5,8 +5,8 @@ from passages) or from an LLM, which may forget markers, cite the wrong
 passage, emit malformed markers or invent numbers.  Everything here is a pure
 function of its inputs so the same check applies to both paths:
 
-* :func:`split_sentences` cuts finance prose into sentences, keeping each
-  sentence's ``[n]`` markers with it.
+* Sentences and ``[n]`` markers are read with chat.text (the one splitter and
+  marker grammar); a draft's claims (chat.schema.Claim) are checked as they are.
 * :func:`extract_numbers` / :func:`numbers_supported` normalise numeric facts
   ("$75bn" == "$75 billion", "31 percent" == "31%", "15.6x" == "15.6 times")
   and require every number of a sentence to appear in a cited passage.
@@ -29,6 +29,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 
+from chat.schema import Claim
+from chat.text import MARKER_RE, content_words, only_punctuation, parse_markers, split_sentences, strip_markers
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -40,250 +43,9 @@ __all__ = [
     "lexical_support",
     "numbers_supported",
     "render",
-    "split_sentences",
     "verify",
+    "verify_claims",
 ]
-
-# ---------------------------------------------------------------------------
-# Citation markers
-# ---------------------------------------------------------------------------
-
-# One template, two compilations: MARKER_RE needs the ``body`` group to parse
-# the numbers, while the sentence splitter embeds the pattern inside a larger
-# regex where a named group would collide.
-_MARKER_TEMPLATE = r"""
-    [\[【［〔]
-    \s*\^?\s*
-    (?i:(?:passages?|sources?|docs?|documents?|refs?|references?|citations?|chunks?)\s*[:#]?\s*)?
-    {open}
-        [-−]?\d+(?:\.\d+)?
-        (?:\s*(?:,|;|&|\band\b|\bto\b|[-–—−])\s*\^?[-−]?\d+(?:\.\d+)?)*
-    {close}
-    (?:\s*[†‡:][^\]】］〕\n]{{0,40}})?
-    \s*
-    [\]】］〕]
-"""
-MARKER_RE = re.compile(_MARKER_TEMPLATE.format(open="(?P<body>", close=")"), re.X)
-_MARKER_NOGROUP = _MARKER_TEMPLATE.format(open="(?:", close=")")
-
-_MARKER_ITEM_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
-_MARKER_SINGLE_RE = re.compile(r"\^?(-?\d+(?:\.\d+)?)")
-_MARKER_RANGE_RE = re.compile(r"\^?(\d+)\s*(?:-|to)\s*\^?(\d+)")
-
-
-def _parse_markers(text: str, n_passages: int) -> tuple[list[int], list[str]]:
-    """Valid 1-based passage numbers (ordered, unique) and the invalid items of all markers in ``text``."""
-    cited: list[int] = []
-    invalid: list[str] = []
-    for m in MARKER_RE.finditer(text):
-        body = m.group("body").replace("−", "-").replace("–", "-").replace("—", "-")
-        for item in _MARKER_ITEM_SPLIT_RE.split(body.strip()):
-            item = item.strip()
-            if not item:
-                continue
-            numbers: list[int] = []
-            ok = True
-            if single := _MARKER_SINGLE_RE.fullmatch(item):
-                raw = single.group(1)
-                if "." in raw:
-                    ok = False  # "[1.5]" is a malformed citation, not passage 1
-                else:
-                    numbers = [int(raw)]
-            elif rng := _MARKER_RANGE_RE.fullmatch(item):
-                lo, hi = int(rng.group(1)), int(rng.group(2))
-                if lo > hi:
-                    ok = False
-                else:
-                    # Clamp before expanding so "[1-100000]" cannot blow up.
-                    numbers = list(range(max(lo, 1), min(hi, n_passages) + 1))
-                    ok = lo >= 1 and hi <= n_passages
-            else:
-                ok = False
-            for k in numbers:
-                if 1 <= k <= n_passages:
-                    if k not in cited:
-                        cited.append(k)
-                else:
-                    ok = False
-            if not ok:
-                label = f"[{item.lstrip('^')}]"
-                if label not in invalid:
-                    invalid.append(label)
-    return cited, invalid
-
-
-def _strip_markers(text: str) -> str:
-    """Remove markers and tidy the whitespace/punctuation they leave behind."""
-    out = MARKER_RE.sub(" ", text)
-    out = re.sub(r"\(\s*\)", " ", out)  # "rates ([1])." leaves an empty pair
-    out = re.sub(r"\s+", " ", out)
-    out = re.sub(r"\s+([.,;:!?)\]。！？，、])", r"\1", out)
-    out = re.sub(r"\(\s+", "(", out)
-    return out.strip()
-
-
-# ---------------------------------------------------------------------------
-# Sentence splitting
-# ---------------------------------------------------------------------------
-
-# Never a sentence end, whatever follows.
-_NEVER_END = frozenset({
-    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "lt", "col", "capt", "sgt", "st", "mt",
-    "vs", "v", "e.g", "i.e", "cf", "approx", "esp", "viz", "al", "ca",
-})
-# Not an end when a number follows ("No. 5", "Jan. 23"); otherwise ambiguous.
-_BEFORE_DIGIT = frozenset({
-    "no", "nos", "vol", "fig", "p", "pp", "sec", "ch", "art",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-})
-# Can end a sentence ("...listed in the U.S. The Fed ...") but usually do not
-# ("U.S. Treasury", "Apple Inc. shares", "4 p.m. ET").
-_AMBIGUOUS = frozenset({
-    "inc", "corp", "co", "ltd", "llc", "plc", "bros", "jr", "sr", "etc", "est",
-    "u.s", "u.k", "u.n", "e.u", "a.m", "p.m", "n.y", "d.c", "l.p", "s.a",
-})
-_DOTTED_RE = re.compile(r"(?:[a-z]\.)+[a-z]")
-# After an ambiguous abbreviation, a capitalised word from this list is taken
-# as the start of a new sentence; any other capitalised word (a name, "Treasury")
-# as the continuation of the current one.
-_STARTERS = frozenset("""
-    a an the this that these those it its it's in on at as but however meanwhile also and or so yet for with while
-    although though after before since because if when where there here they we he she i you our their his her
-    analysts investors shares stocks according overall moreover furthermore additionally still despite by from what
-    which who how why some many most all both each one such other another not no yes then thus therefore instead
-    similarly finally first second third last over under during earlier later now today recently currently given
-    separately notably importantly likewise nevertheless nonetheless indeed
-""".split())
-
-_TERMINAL_RE = re.compile(
-    rf"""
-    (?P<p>\.{{2,}}|…+|[.!?]+|[。！？]+)
-    (?P<close>["'”’»)]*)
-    (?P<marks>(?:\s*{_MARKER_NOGROUP})*)
-    """,
-    re.X,
-)
-_BULLET_RE = re.compile(r"(?:[-*+•▪‣◦·–—>]+|\d{1,3}[.)]|#{1,6})\s+")
-_NEXT_WORD_RE = re.compile(r"[\"'“‘(\[]*([A-Za-z]+)")
-_LAST_TOKEN_RE = re.compile(r"(\S+)$")
-
-
-def _starts_sentence(rest: str) -> bool:
-    m = _NEXT_WORD_RE.match(rest)
-    if not m:
-        # "U.S. 10-year yields": a digit continues; anything non-Latin we cannot judge, so split.
-        return not rest[:1].isdigit()
-    return m.group(1).lower() in _STARTERS
-
-
-def _is_boundary(block: str, m: re.Match[str]) -> bool:
-    p = m.group("p")
-    if p[0] in "。！？":
-        return True
-    end = m.end()
-    if end < len(block) and not block[end].isspace():
-        return False  # "15.6x", "$2.5", "U.S" inner dot, "rates.The"
-    rest = block[end:].lstrip()
-    if not rest:
-        return True
-    if ".." in p or "…" in p:
-        return False  # an ellipsis elides words inside a quoted sentence
-    if re.search(r"[\]】]\s*$", block[:m.start()]) and MARKER_RE.search(block[max(0, m.start() - 24):m.start()]):
-        return True  # "...$75 billion [2]. the fund": a citation closes its sentence whatever follows
-    if rest[0].islower():
-        return False
-    if p != ".":
-        return True
-    tok_m = _LAST_TOKEN_RE.search(block, 0, m.start())
-    if not tok_m:
-        return True
-    tok = tok_m.group(1).lstrip("([{\"'“‘").lower()
-    if tok in _NEVER_END:
-        return False
-    if tok in _BEFORE_DIGIT:
-        return False if rest[0].isdigit() else _starts_sentence(rest)
-    if tok in _AMBIGUOUS or _DOTTED_RE.fullmatch(tok) or (len(tok) == 1 and tok.isalpha()):
-        return _starts_sentence(rest)
-    return True
-
-
-def _ends_terminal(line: str) -> bool:
-    s = MARKER_RE.sub("", line).rstrip().rstrip("\"'”’»)").rstrip()
-    return s.endswith((".", "!", "?", "…", "。", "！", "？"))
-
-
-def _blocks(text: str) -> list[str]:
-    """Lines grouped into blocks: blank lines and bullets always separate, a
-    lowercase line continuing an unterminated line is a hard-wrapped sentence."""
-    blocks: list[str] = []
-    current: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = raw.strip()
-        if not line:
-            if current:
-                blocks.append(" ".join(current))
-                current = []
-            continue
-        if bullet := _BULLET_RE.match(line):
-            if current:
-                blocks.append(" ".join(current))
-            content = line[bullet.end():].strip()
-            current = [content] if content else []
-            continue
-        if current and line[0].islower() and not _ends_terminal(current[-1]):
-            current.append(line)
-            continue
-        if current:
-            blocks.append(" ".join(current))
-        current = [line]
-    if current:
-        blocks.append(" ".join(current))
-    return blocks
-
-
-def _split_block(block: str) -> list[str]:
-    pieces: list[str] = []
-    start = 0
-    for m in _TERMINAL_RE.finditer(block):
-        if _is_boundary(block, m):
-            piece = block[start:m.end()].strip()
-            if piece:
-                pieces.append(piece)
-            start = m.end()
-    tail = block[start:].strip()
-    if tail:
-        pieces.append(tail)
-    return pieces
-
-
-def _only_punctuation(text: str) -> bool:
-    # Emoji and other symbols count as text: "🚀🚀 [2]." is a (contentless) sentence, not a stray marker.
-    return all(ch.isspace() or unicodedata.category(ch).startswith("P") for ch in text)
-
-
-def _is_marker_only(piece: str) -> bool:
-    return bool(MARKER_RE.search(piece)) and _only_punctuation(MARKER_RE.sub("", piece))
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split English finance prose into sentences.
-
-    Markers stay with the sentence they follow ("rates.[2] Next" -> "rates.[2]",
-    "Next"); lines, blank lines and bullet items are boundaries and bullet /
-    list prefixes are removed.  A fragment that is nothing but markers (a
-    marker wrapped onto its own line) is appended to the preceding sentence.
-    """
-    if not text or not text.strip():
-        return []
-    out: list[str] = []
-    for block in _blocks(text):
-        for piece in _split_block(block):
-            if out and _is_marker_only(piece):
-                out[-1] = f"{out[-1]} {piece}"
-            else:
-                out.append(piece)
-    return out
-
 
 # ---------------------------------------------------------------------------
 # Numbers
@@ -521,69 +283,6 @@ def numbers_supported(sentence: str, passages: Sequence[str], *, allow_rounding:
 # Lexical support
 # ---------------------------------------------------------------------------
 
-_STOPWORDS = frozenset("""
-    a about above across after again against all almost also although am among an and another any are around as at
-    be because been before being below between both but by can cannot could did do does doing done down during each
-    either else even ever every few for from further had has have having he her here hers herself him himself his how
-    however i if in into is it its itself just least less let like made make many may me might more most much must my
-    myself near nearly no nor not now of off often on once one only onto or other others otherwise our ours ourselves
-    out over own per perhaps quite rather really same several shall she should since so some such than that the their
-    theirs them themselves then there therefore these they this those though through thus to too toward towards under
-    until up upon us very via was we well were what whatever when where whether which while who whom whose why will
-    with within without would yet you your yours yourself
-    approximately roughly around circa nearly almost estimated some
-    according said says say stated noted reported report reports
-    passage passages source sources article articles document documents context text cited cite
-    dont doesnt didnt isnt arent wasnt werent wont cant couldnt shouldnt wouldnt hasnt havent hadnt
-    eg ie etc vs
-""".split())
-_WORD_RE = re.compile(r"[^\W\d_]+(?:['’&.][^\W\d_]+)*")
-_VOWEL_RE = re.compile(r"[aeiouy]")
-_SUFFIXES = (("ingly", 3), ("edly", 3), ("ings", 3), ("ing", 3), ("ed", 3), ("ly", 5), ("es", 3), ("s", 3))
-
-
-def _stem(word: str) -> str:
-    """Light English suffix stripping: enough to equate trades/traded/trading and
-    companies/company without a stemmer dependency; over-stemming is harmless
-    because both sides of a comparison are stemmed the same way."""
-    if len(word) <= 3 or not word.isascii() or not word.isalpha():
-        return word
-    if word.endswith(("ies", "ied")) and len(word) > 4:
-        return word[:-3] + "y"
-    stripped = False
-    for suffix, min_len in _SUFFIXES:
-        if not word.endswith(suffix):
-            continue
-        if suffix == "s" and word.endswith(("ss", "us", "is")):
-            break
-        if suffix == "ed" and word.endswith("eed"):
-            break
-        stem = word[: -len(suffix)]
-        if len(stem) >= min_len and _VOWEL_RE.search(stem):
-            word, stripped = stem, True
-            break
-    if stripped and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeioulsz":
-        word = word[:-1]  # trimmed -> trimm -> trim
-    if word.endswith("e") and len(word) >= 4:
-        word = word[:-1]  # trade / trades / traded all -> trad
-    return word
-
-
-def _words(text: str, *, drop_stopwords: bool) -> set[str]:
-    out: set[str] = set()
-    for tok in _WORD_RE.findall(text):
-        t = tok.lower().replace("’", "'")
-        if t.endswith("'s"):
-            t = t[:-2]
-        dotted = "." in t
-        t = t.replace("'", "").replace(".", "")
-        # A dotted abbreviation ("U.S.") is a name, not the pronoun "us".
-        if len(t) < 2 or (drop_stopwords and not dotted and t in _STOPWORDS):
-            continue
-        out.add(_stem(t))
-    return out
-
-
 @dataclass(frozen=True)
 class _Units:
     """What a text can contribute to lexical support: stemmed words and numbers."""
@@ -598,7 +297,7 @@ class _Units:
 
 def _units(text: str, *, content_only: bool) -> _Units:
     nums, rest = _parse_numbers(text or "")
-    return _Units(frozenset(_words(rest, drop_stopwords=content_only)), tuple(_unique(nums)))
+    return _Units(frozenset(content_words(rest)), tuple(_unique(nums)))
 
 
 MIN_CONTENT_UNITS = 2  # content words + numbers a sentence needs before it can be verified
@@ -700,19 +399,48 @@ def verify(
     or left unsupported (``uncited="drop"``).  Sentences with fewer than two content words
     or numbers ("Sure.", "Here is what I found:", "PWNED.") are never supported.
     """
-    if uncited not in ("attach", "drop"):
-        raise ValueError(f"uncited must be 'attach' or 'drop', not {uncited!r}")
     passages = [p if isinstance(p, str) else "" for p in (passages or [])]
-    n = len(passages)
-
     raw_sentences: list[tuple[str, list[int], list[str]]] = []
     for raw in split_sentences(text or ""):
-        clean = _strip_markers(raw)
-        cited, invalid = _parse_markers(raw, n)
-        if _only_punctuation(clean):
+        clean = strip_markers(raw)
+        cited, invalid = parse_markers(raw, len(passages))
+        if only_punctuation(clean):
             logger.debug("skipping fragment without text: %r", raw)
             continue
         raw_sentences.append((clean, cited, invalid))
+    return _check(raw_sentences, passages, embed=embed, min_support=min_support, uncited=uncited)
+
+
+def verify_claims(
+    claims: Sequence[Claim],
+    passages: Sequence[str],
+    *,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    min_support: float = 0.5,
+    uncited: str = "attach",
+) -> Verification:
+    """`verify` for a draft's claims: the same checks, one `SentenceCheck` per claim, in order."""
+    passages = [p if isinstance(p, str) else "" for p in (passages or [])]
+    n = len(passages)
+    raw = []
+    for c in claims:
+        cited = [k for k in (c.cited or ([c.n] if c.n else [])) if 1 <= k <= n]
+        invalid = [f"[{k}]" for k in (c.cited or ([c.n] if c.n else [])) if not 1 <= k <= n]
+        raw.append((strip_markers(c.text), cited, invalid))
+    return _check(raw, passages, embed=embed, min_support=min_support, uncited=uncited)
+
+
+def _check(
+    raw_sentences: list[tuple[str, list[int], list[str]]],
+    passages: list[str],
+    *,
+    embed: Callable[[list[str]], np.ndarray] | None,
+    min_support: float,
+    uncited: str,
+) -> Verification:
+    if uncited not in ("attach", "drop"):
+        raise ValueError(f"uncited must be 'attach' or 'drop', not {uncited!r}")
+    n = len(passages)
     if not raw_sentences:
         return Verification([])
 

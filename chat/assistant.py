@@ -1,0 +1,318 @@
+"""Question (+ history) → `Answer`: the orchestration of the answering core.
+
+    python app.py ask "Which ETFs does the CoinMela piece name?" [--json]
+
+    text ─► questions.analyze (type, named articles, sides, names, spelling) ─► refusal.before_search
+         ─► evidence.gather (per type) ─► refusal.after_search ─► answerer.draft (extractive | generative)
+         ─► verify.verify_claims ─► refusal.after_answer ─► compose ─► Answer
+
+Two answerers share one contract (a `Draft` of claims citing numbered passages) and the same server-side
+verification. The `Answer` is what the UI, widget, HTTP API and batch evaluation all consume.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+import unicodedata
+from typing import Any, Callable, Iterator, Protocol
+
+import numpy as np
+from langchain_core.documents import Document
+
+from chat import verify as check
+from chat.embeddings import EmbeddingCache
+from chat.evidence import Evidence, gather
+from chat.extractive import _FIGURE_QUESTION
+from chat.generative import NOT_FOUND_TOKEN, parse_generated
+from chat.lexicon import Lexicon
+from chat.policy import POLICY, Policy
+from chat.questions import LIST, SUMMARY, Question, analyze, rewrite_followup
+from chat.refusal import REFUSAL, Decision, RefusalPolicy
+from chat.retrieval import HybridRetriever
+from chat.schema import Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
+from chat.text import split_sentences, tokenize
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Answer", "Assistant", "QuestionError", "REFUSAL", "clean_question"]
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked (empty, too long); the message is shown to the user."""
+
+
+def clean_question(question: Any, max_chars: int) -> str:
+    if not isinstance(question, str):
+        raise QuestionError("the question must be a string")
+    # Control and format characters carry nothing a reader sees; they only confuse tokenizers.
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in question)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QuestionError("the question is empty")
+    if len(text) > max_chars:
+        raise QuestionError(f"the question is too long ({len(text)} characters; the limit is {max_chars})")
+    return text
+
+
+class Answerer(Protocol):
+    mode: str
+    live: bool  # True: pieces are worth streaming to the user before verification
+
+    def stream(self, q: Question, evidence: Evidence) -> Iterator[str]:
+        """Yield the answer text (with [n] markers over the evidence's passages, 1-based) in pieces."""
+
+    def draft(self, q: Question, evidence: Evidence) -> Draft:
+        """The whole answer as claims citing the evidence's passages."""
+
+
+class Assistant:
+    """The one entry point: `ask` for an `Answer`, `stream` for text pieces followed by the `Answer`."""
+
+    def __init__(self, retriever: HybridRetriever, answerer: Answerer, embed: EmbeddingCache, *,
+                 lexicon: Lexicon | None = None, min_relevance: float = 0.3, min_support: float = 0.5,
+                 max_question_chars: int = 1000, suggestions: list[str] | None = None,
+                 condense: Callable[[str, list[dict[str, str]]], str] | None = None,
+                 policy: Policy = POLICY) -> None:
+        self.retriever = retriever
+        self.lexicon = lexicon or retriever.lexicon
+        self.answerer = answerer
+        self.embed = embed  # verification's sentence and passage vectors (shared with the extractive answerer)
+        self.min_support = min_support
+        self.max_question_chars = max_question_chars
+        self.suggestions = suggestions or []
+        self.condense = condense
+        self.policy = policy
+        self.refusals = RefusalPolicy(self.lexicon, min_relevance=min_relevance, policy=policy)
+
+    @property
+    def mode(self) -> str:
+        return self.answerer.mode
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        answer = None
+        for item in self.stream(question, history):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def standalone(self, question: str, history: list[dict[str, str]]) -> str:
+        if not history:
+            return question
+        if self.condense is not None:
+            try:
+                return self.condense(question, history)
+            except Exception:  # noqa: BLE001 - a failed rewrite must not fail the question
+                log.warning("condensing the follow-up failed; using the deterministic rewrite", exc_info=True)
+        return rewrite_followup(question, history)
+
+    def stream(self, question: str, history: list[dict[str, str]] | None = None) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        question = clean_question(question, self.max_question_chars)
+        history = [m for m in (history or []) if isinstance(m, dict) and isinstance(m.get("content"), str)]
+        query = self.standalone(question, history)
+        q = analyze(query, self.lexicon)
+        evidence = Evidence([])
+
+        def finish(text: str, *, refused: bool, reason: str | None = None, citations: list[Citation] | None = None,
+                   kept: list[SentenceInfo] | None = None, dropped: list[SentenceInfo] | None = None,
+                   relevance: float = 0.0, notes: list[str] | None = None) -> Answer:
+            if refused:
+                log.info("refused (%s, %s question): %r", reason, q.type, question)
+            retrieved = [Retrieved(d.metadata.get("source", ""), d.metadata["chunk_id"], d.metadata["score"],
+                                   d.metadata["dense_score"], d.metadata.get("title", ""), d.metadata.get("section", ""))
+                         for d in evidence.passages]
+            return Answer(question=question, text=text, refused=refused, citations=citations or [],
+                          retrieved=retrieved, latency_ms=(time.perf_counter() - started) * 1e3, mode=self.mode,
+                          standalone_question=query, sentences=kept or [], dropped=dropped or [],
+                          suggestions=self.suggestions if refused else [], question_type=q.type,
+                          refusal_reason=reason if refused else None, relevance=relevance, notes=notes or [])
+
+        def refuse(decision: Decision, dropped: list[SentenceInfo] | None = None) -> Iterator[str | Answer]:
+            if decision.claims:  # partly covered: one cited sentence saying what the articles do name
+                citations, kept, text = self._cite(decision.claims, evidence.passages, verified=False)
+                yield text
+                yield finish(text, refused=True, reason=decision.reason, citations=citations, kept=kept,
+                             dropped=dropped)
+                return
+            yield decision.text
+            yield finish(decision.text, refused=True, reason=decision.reason, dropped=dropped)
+
+        decision = self.refusals.before_search(q)
+        if decision:
+            yield from refuse(decision)
+            return
+        evidence = gather(q, self.retriever, self.policy)
+        decision = self.refusals.after_search(q, evidence)
+        if decision:
+            yield from refuse(decision)
+            return
+
+        # Retrieval needs the standalone question; an extractive answer is best scored against what was asked
+        # ("and what about the dollar?"), unless the question has no content of its own ("why?").
+        scored = q
+        if query != question and not self.answerer.live and tokenize(question):
+            scored = dataclasses.replace(q, text=question, normalized=self.lexicon.normalize(question))
+        if self.answerer.live:
+            raw: list[str] = []
+            shown = 0
+            for piece in self.answerer.stream(scored, evidence):
+                raw.append(piece)
+                draft_text = "".join(raw)
+                # The "not in the articles" token is held back until it can be ruled out.
+                if len(draft_text.lstrip()) >= len(NOT_FOUND_TOKEN) and NOT_FOUND_TOKEN not in draft_text:
+                    yield draft_text[shown:]
+                    shown = len(draft_text)
+            text = "".join(raw).strip()
+            if shown < len(text) and NOT_FOUND_TOKEN not in text:
+                yield "".join(raw)[shown:]
+            if not text or NOT_FOUND_TOKEN in text:
+                yield from refuse(self.refusals.near_miss(q, evidence) or Decision("not_covered", REFUSAL))
+                return
+            draft = parse_generated(text)
+        else:
+            draft = self.answerer.draft(scored, evidence)
+
+        verification = check.verify_claims(draft.claims, [d.page_content for d in evidence.passages],
+                                           embed=self.embed, min_support=self.min_support)
+        kept: list[Claim] = []
+        dropped: list[SentenceInfo] = []
+        for claim, result in zip(draft.claims, verification.sentences):
+            if result.supported:
+                kept.append(dataclasses.replace(claim, text=result.text, n=result.cited[0], cited=result.cited))
+            else:
+                dropped.append(SentenceInfo(result.text, result.cited, round(result.support, 3), False,
+                                            result.missing_numbers))
+        if dropped:
+            log.info("verification dropped %d sentence(s): %s", len(dropped), [d.text for d in dropped])
+        kept = self._score(scored, kept)
+        decision = self.refusals.after_answer(q, evidence, kept)
+        if decision:
+            yield from refuse(self.refusals.near_miss(q, evidence) or decision, dropped)
+            return
+        draft.gaps += self.refusals.gaps(q, evidence)
+        citations, sentences, text = self._cite(kept, evidence.passages, draft=draft, support=verification)
+        relevance = self._relevance(q, evidence, kept)
+        notes = draft.notes + draft.gaps
+        if not self.answerer.live:
+            # An extractive answer is complete at once: stream the verified text, not the unnumbered draft.
+            for piece in re.findall(r"[^\n]*\n|[^\n]+$", text):
+                yield piece
+        yield finish(text, refused=False, citations=citations, kept=sentences, dropped=dropped,
+                     relevance=relevance, notes=notes)
+
+    # --- scoring and composing ------------------------------------------------------------------------
+
+    def _score(self, q: Question, claims: list[Claim]) -> list[Claim]:
+        """How well each kept claim addresses the question, the same way for both answerers: MiniLM cosine
+        and word coverage (chat.policy weights), plus the figure bonus when a figure is asked for."""
+        if not claims:
+            return claims
+        p = self.policy
+        qvec = self.retriever.embed_query(q.normalized.text)
+        sims = self.embed([c.text for c in claims]) @ qvec
+        wants_figure = bool(_FIGURE_QUESTION.search(q.text)) or q.metric is not None
+        out = []
+        for c, sim in zip(claims, sims):
+            s = p.w_cosine * float(sim) + p.w_coverage * self.lexicon.coverage(q.normalized.terms, c.text)
+            if wants_figure and re.search(r"\d", c.text):
+                s += p.figure_bonus
+            out.append(dataclasses.replace(c, score=max(s, c.score) if not self.answerer.live else s))
+        return out
+
+    def _relevance(self, q: Question, evidence: Evidence, kept: list[Claim]) -> float:
+        """How well the answer addresses the question (0..1): a summary of an article the question named does by
+        construction; otherwise the best claim's score, scaled so that the FAQ's direct answers reach ~0.8."""
+        if q.type == SUMMARY and evidence.articles:
+            return 1.0 if (q.articles or q.all_articles) else self.policy.relevance_direct
+        if q.type == LIST and q.articles and any(c.label for c in kept):
+            return max(self.policy.relevance_direct, max(c.score for c in kept))  # names of the kind asked, found
+        best = max(c.score for c in kept)
+        return float(np.clip(best, 0.0, 1.0))
+
+    def _cite(self, claims: list[Claim], passages: list[Document], *, draft: Draft | None = None,
+              support: check.Verification | None = None, verified: bool = True
+              ) -> tuple[list[Citation], list[SentenceInfo], str]:
+        """Citations renumbered [1]…[m] in order of first use, the kept sentences, and the answer text laid out
+        as the draft asks (lead line, group headings, bullets, notes)."""
+        renumber: dict[int, int] = {}
+        for c in claims:
+            for k in c.cited or [c.n]:
+                if k:
+                    renumber.setdefault(k, len(renumber) + 1)
+        supports = {}
+        if support is not None:
+            for s in support.sentences:
+                if s.supported:
+                    supports[s.text] = s.support
+        citations = []
+        for old, new in renumber.items():
+            doc = passages[old - 1]
+            m = doc.metadata
+            citing = [c for c in claims if old in (c.cited or [c.n])]
+            best = max(citing, key=lambda c: supports.get(c.text, 0.0))
+            highlight = best_sentence(best.text, doc.page_content)
+            citations.append(Citation(
+                n=new, source=m.get("source", ""), title=m.get("title", ""), publisher=m.get("publisher", ""),
+                published=m.get("published", ""), url=m.get("url", ""),
+                section=section_at(doc.page_content, highlight, m.get("section", "")),
+                quote=doc.page_content, highlight=highlight, chunk_id=m["chunk_id"],
+                start_char=int(m.get("start_char", 0)), end_char=int(m.get("end_char", 0)),
+                support=round(max(supports.get(c.text, 1.0 if not verified else 0.0) for c in citing), 3)))
+        sentences = [SentenceInfo(c.text, [renumber[k] for k in (c.cited or [c.n]) if k in renumber],
+                                  round(supports.get(c.text, 1.0 if not verified else 0.0), 3), True)
+                     for c in claims]
+        return citations, sentences, compose(claims, renumber, draft)
+
+
+def compose(claims: list[Claim], renumber: dict[int, int], draft: Draft | None = None) -> str:
+    """The answer text: "Sentence. [1] Sentence. [2]" for prose; a lead line, "Group:" headings and
+    "- label — sentence [n]" bullets for lists, points, comparisons and summaries; notes last."""
+    lines: list[str] = []
+    prose: list[str] = []
+    group = None
+
+    def flush() -> None:
+        if prose:
+            lines.append(" ".join(prose))
+            prose.clear()
+
+    bullets = any(c.bullet for c in claims)
+    if draft is not None and draft.lead and bullets:
+        lines.append(draft.lead)
+    for c in claims:
+        text = c.text.strip()
+        if text and text[-1].isascii() and (text[-1].isalnum() or text[-1] in "%)$"):
+            text += "."
+        marks = "".join(f"[{renumber[k]}]" for k in dict.fromkeys(c.cited or [c.n]) if k in renumber)
+        if c.group and c.group != group:
+            flush()
+            lines.append(("" if not lines else "\n") + f"{c.group}:")
+            group = c.group
+        if c.bullet:
+            flush()
+            label = f"{c.label} — " if c.label and not text.lower().startswith(c.label.lower()) else ""
+            lines.append(f"- {label}{text} {marks}".rstrip())
+        else:
+            prose.append(f"{text} {marks}".rstrip())
+    flush()
+    if draft is not None:
+        for note in draft.gaps + draft.notes:
+            lines.append(("\n" if bullets else "") + note if bullets else note)
+    return "\n".join(lines) if bullets else " ".join(lines)
+
+
+def section_at(passage: str, sentence: str, default: str) -> str:
+    """The heading the cited sentence sits under: a chunk can start in one section and cite from the next."""
+    pos = passage.find(sentence)
+    headings = re.findall(r"(?m)^#{1,6}\s+(.+?)\s*$", passage[:pos] if pos >= 0 else "")
+    return headings[-1] if headings else default
+
+
+def best_sentence(sentence: str, passage: str) -> str:
+    """The passage sentence that shares most with the answer sentence (what the UI highlights)."""
+    candidates = [re.sub(r"^(?:[QA]:|[-*•])\s+", "", c) for c in split_sentences(passage)] or [passage]
+    return max(candidates, key=lambda c: check.lexical_support(sentence, c))

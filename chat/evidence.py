@@ -1,0 +1,110 @@
+"""The passages a question needs, gathered the way its type needs them. Both answerers read the same `Evidence`.
+
+    evidence = gather(question, retriever)
+    evidence.passages        # numbered [1]..[n] in this order
+    evidence.sides           # [("AInvest (2026-01-12)", [1, 2]), ("CoinMela (2026-01-27)", [3])] for a comparison
+
+- fact, explanation, list, advice: the top passages of hybrid retrieval (only from the articles the question
+  names, when it names some);
+- points: more passages, so that distinct points can come from different places;
+- summary: every chunk of each article it names (all articles when it says "the articles" and there are few);
+- comparison: each side retrieved on its own, per article ("do the two articles agree…") or per entity
+  ("growth vs value ETFs"), so that one side cannot crowd out the other.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.documents import Document
+
+from chat.lexicon import Article
+from chat.policy import POLICY, Policy
+from chat.questions import COMPARISON, LIST, POINTS, SUMMARY, Question
+from chat.retrieval import HybridRetriever
+from chat.text import tokenize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Evidence:
+    passages: list[Document]
+    sides: list[tuple[str, list[int]]] = field(default_factory=list)  # (label, 1-based passage numbers)
+    articles: list[Article] = field(default_factory=list)  # the articles a summary covers
+    query: str = ""  # what sentences are scored against
+
+
+def article_label(article: Article) -> str:
+    date = f", {article.published}" if article.published else ""
+    return f"{article.label}{date}" if article.publisher else f"“{article.title}”{date}"
+
+
+def _resolve_by_topic(q: Question, retriever: HybridRetriever) -> list[Article]:
+    """The article a summary question describes by its subject ("the piece on the Quillmark IPO"): the one whose
+    chunks hold most of the question's BM25 weight, when it clearly leads."""
+    scores, snap = retriever.lexicon.bm25(q.normalized.bm25_weights())
+    if not len(scores) or scores.max() <= 0:
+        return []
+    per = np.zeros(len(snap.sources))
+    np.maximum.at(per, snap.row_source, scores)
+    order = np.argsort(-per)
+    best = per[order[0]]
+    second = per[order[1]] if len(order) > 1 else 0.0
+    if best > 0 and (second == 0 or best >= 1.25 * second):
+        art = snap.articles.get(snap.sources[order[0]])
+        return [art] if art else []
+    return []
+
+
+def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> Evidence:
+    query = q.normalized.text
+    if q.type == SUMMARY:
+        articles = list(q.articles)
+        catalogue = retriever.lexicon.articles()
+        if not articles:
+            if q.all_articles or len(catalogue) <= 1:
+                articles = catalogue
+            else:
+                articles = _resolve_by_topic(q, retriever) or (catalogue if len(catalogue) <= 4 else [])
+        if articles:
+            passages: list[Document] = []
+            sides = []
+            for art in articles[:4]:
+                chunks = retriever.article(art.source, query)
+                sides.append((article_label(art), list(range(len(passages) + 1, len(passages) + len(chunks) + 1))))
+                passages.extend(chunks)
+            return Evidence(passages, sides if len(articles) > 1 else [], articles[:4], query)
+        # No article in view: answer it as several points on its topic.
+    if q.type == LIST and q.articles and sum(len(a.chunk_ids) for a in q.articles) <= policy.list_article_chunks:
+        # "Which people does the AInvest piece quote?": every name of the kind in the article is a candidate.
+        passages = [doc for art in q.articles for doc in retriever.article(art.source, query)]
+        return Evidence(passages, [], [], query)
+    if q.type == COMPARISON and (q.all_articles or len(q.articles) >= 2 or q.sides):
+        topic = q.topic or query
+        passages, sides = [], []
+        seen: dict[str, int] = {}
+        if q.all_articles or len(q.articles) >= 2:
+            targets = [(article_label(a), topic, {a.source}) for a in (q.articles or retriever.lexicon.articles())]
+        else:
+            rest = topic
+            for side in q.sides:
+                rest = re.sub(re.escape(side), " ", rest, flags=re.I)
+            targets = [(side, f"{side} {rest}".strip(), q.sources) for side in q.sides]
+        for label, side_query, sources in targets:
+            numbers = []
+            for doc in retriever.search(side_query, k=3, sources=sources):
+                cid = doc.metadata["chunk_id"]
+                if cid not in seen:
+                    passages.append(doc)
+                    seen[cid] = len(passages)
+                numbers.append(seen[cid])
+            sides.append((label, numbers))
+        return Evidence(passages, sides, [], topic)
+    k = policy.points_passages if q.type in (POINTS, SUMMARY) else None
+    text = (q.topic or query) if q.type in (POINTS, SUMMARY) and len(tokenize(q.topic)) >= 1 else query
+    return Evidence(retriever.search(text, k=k, sources=q.sources, normalized=None if text != query else q.normalized),
+                    [], [], query)

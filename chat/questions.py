@@ -1,0 +1,328 @@
+"""What a question asks: its type, the articles it names, the sides it compares, the kind of list it wants, the
+detail it asks for. Deterministic (regular expressions over the question and the article catalogue); tested
+type by type in tests/unit/test_questions.py.
+
+    q = analyze("Which ETFs does the CoinMela piece name?", lexicon)
+    q.type, q.list_kind, [a.publisher for a in q.articles]       # ('list', 'fund', ['CoinMela'])
+
+Types: fact (a figure, date, name), explanation (why / how), list (which X), summary (what an article is about),
+comparison (A vs B, the two articles), points (risks, drivers, reasons), advice (should I…). Whether a question
+is answerable at all is not decided here but by chat.refusal, from the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from chat.glossary import LIST_KINDS, METRICS
+from chat.lexicon import Article, Lexicon, Normalized
+from chat.text import STOPWORDS, Name, language, name_spans, normalize, tokenize
+
+FACT, EXPLANATION, LIST, SUMMARY, COMPARISON, POINTS, ADVICE = (
+    "fact", "explanation", "list", "summary", "comparison", "points", "advice")
+TYPES = (FACT, EXPLANATION, LIST, SUMMARY, COMPARISON, POINTS, ADVICE)
+
+_DOC = r"(?:article|piece|story|report|post|write-?up|text|source|one|publication|coverage)s?"
+_SUMMARY = re.compile(
+    r"\b(?:summar(?:y|ise|ize|ies|ised|ized)|sum (?:it |this |that |them )?up|gist|tl;?\s?dr|nutshell|recap|overview"
+    r"|(?:key|main|major|central|core|big|top|important)\s+(?:points?|takeaways?|messages?|findings?|ideas?|themes?"
+    r"|arguments?|claims?|thesis|conclusions?|insights?|highlights?)"
+    r"|takeaways?|highlights|in (?:a|one|two|three|brief|short) (?:few )?(?:words?|sentences?|lines?)|cliff ?notes"
+    rf"|break (?:it |this |that )?down|(?:argument|thesis|case|storyline|narrative|message) (?:of|in|made (?:by|in)) (?:the|this|that|each) {_DOC}"
+    rf"|what(?:'s| is| are| was)\s+(?:the|this|that|each|both|these|those)\s+(?:\w+\s+){{0,3}}{_DOC}\s+(?:about|saying|on)\s*[?.!]*$"
+    rf"|what (?:does|do|did)\s+(?:the|this|that|each|both|these|those)\s+(?:\w+\s+){{0,3}}{_DOC}\s+"
+    r"(?:say|cover|discuss|argue|claim|conclude|tell us)\s*(?:overall|in short|in general|in brief)?\s*[?.!]*$"
+    rf"|what(?:'s| is| are| was) .{{0,80}}\b{_DOC}\b.{{0,60}}\babout\s*[?.!]*$)", re.I)
+_COMPARISON = re.compile(
+    r"\b(?:compares?|comparing|comparison|versus|vs\.?|differ(?:s|ed|ence|ences)?|different from|agree(?:s|d|ment)?|overlap"
+    r"|(?:quote|give|cite|use|report|see|share|have|reach) the same"
+    r"|go(?:es)? further|in common|(?:same|different) (?:page|angle|emphasis)|each (?:say|emphasi[sz]e)"
+    r"|disagree(?:s|d|ment)?|contrast(?:s|ed)?|consistent|contradict(?:s|ory)?|stack up|same (?:view|take|picture|"
+    r"story|figures?|numbers?|conclusion)|similar(?:ities|ity|ly)?|side by side|line up|match up|square with"
+    r"|(?:both|the two|the 2|each) (?:articles|pieces|stories|reports|sources|publications)\b.*\b(?:say|see|view|"
+    r"describe|explain|report|put|think))\b", re.I)
+_ADVICE = re.compile(
+    r"\b(?:should (?:i|we|you|investors?|one|people|a (?:retail )?investor|retirees?|savers?)|shall i"
+    r"|is (?:it|now|this) (?:a |the )?(?:good|bad|right|smart|wise|great|safe)\b"
+    r"|(?:good|bad|right|smart|wise) (?:time|moment|idea) to|worth (?:buying|investing|it|owning|holding|a bet)"
+    r"|would you (?:buy|recommend|invest|suggest)|do you (?:recommend|suggest|think (?:i|we) should)"
+    r"|recommend(?:ation)?s? for me|good (?:buy|investment|bet|entry)|buy or sell|sell or (?:buy|hold)"
+    r"|time to (?:buy|sell|invest|get in|get out|load up)|how should i|what should i|where should i"
+    r"|put my (?:money|savings|cash)|make money|invest(?:ing)? my|my (?:portfolio|money|savings|401k|ira)"
+    r"|(?:too late|too early) to\b|can i (?:buy|invest|profit)|is .{1,40} a (?:buy|sell)\b|hop on|jump (?:in|on)"
+    r"|get (?:in|on board)|pile (?:in|into)|buy the dip|(?:add|allocate|rotate|switch) (?:to|into|some)\b.*\bmy\b"
+    r"|overweight or underweight|bullish or bearish|load up on|go all in|good idea|bad idea|smart move|wise move"
+    r"|thinking (?:of|about) (?:buying|selling|investing|getting)|(?:investor|retiree|saver|trader) here\b)", re.I)
+_POINTS = re.compile(
+    r"\b(?:risks?|risky|go wrong|downsides?|dangers?|threats?|headwinds?|tailwinds?|drivers?|driving|drove|"
+    r"drawbacks?|weaknesses|negatives|pitfalls|problems|what (?:could|might|can|would) (?:kill|sink|reverse|cap|"
+    r"limit|slow)|"
+    r"behind the|catalysts?|reasons|factors|pros\b|cons\b|benefits|advantages|disadvantages|challenges|concerns|"
+    r"worries|arguments?|bull case|bear case|what (?:could|might|can) (?:derail|hurt|stop|end|threaten|"
+    r"undermine|go)|what (?:is|are|'s) (?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
+    r"weighing on)|why (?:\w+\s+){0,6}(?:several|multiple|various)|(?:several|multiple|various|main|key|biggest)"
+    r" (?:reasons|factors|drivers|risks|points|ways)|ways (?:to|that|in which)|what (?:can|could|might) "
+    r"(?:cause|trigger|spark))\b", re.I)
+_EXPLANATION = re.compile(
+    r"^\s*(?:so\s+|ok(?:ay)?\s+|and\s+|but\s+)*(?:why\b|how (?:does|do|did|can|could|would|will|is|are|was|were|has|have|"
+    r"come|so|exactly)\b|how's\b|explain|what (?:causes|caused|explains|makes|made|is meant|does .{1,60} mean)|"
+    r"in what way|what(?:'s| is) the (?:reason|logic|rationale|mechanism|link|connection|impact|effect)|"
+    r".*\b(?:mechanism|rationale|reasoning|how come|how so)\b|"
+    r"what (?:effect|impact|role|difference) (?:does|do|did|would|could|will))", re.I)
+_LIST = re.compile(
+    r"^\s*(?:so\s+|ok(?:ay)?\s+|and\s+)*(?:which|what|name|list|enumerate|identify|give me|show me|tell me)\b"
+    r"|\b(?:list|name|enumerate)\b|\bwho (?:is|are|was|were|gets?|got) (?:mentioned|quoted|cited|named|interviewed)"
+    r"|^\s*who\b", re.I)
+_ALL_ARTICLES = re.compile(
+    r"\b(?:both|the two|the 2|these two|those two|each|all (?:the|of the)?|the) "
+    r"(?:articles|pieces|stories|reports|sources|publications|texts|documents|write-?ups)\b"
+    r"|\b(?:both|each) (?:of them|article|piece|one|source)\b", re.I)
+_ORDINALS = {
+    "first": 0, "1st": 0, "earlier": 0, "older": 0, "oldest": 0, "earliest": 0,
+    "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
+    "last": -1, "latest": -1, "later": -1, "newer": -1, "newest": -1, "most recent": -1, "more recent": -1,
+}
+_ORDINAL_RE = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, _ORDINALS), key=len, reverse=True)) + rf")\s+(?:\w+\s+)?{_DOC}\b", re.I)
+_SIDES = (
+    re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|about|for)\b.*)?[?.!]*$", re.I),
+    re.compile(r"\bcompare\s+(?P<a>.+?)\s+(?:and|with|to|against|vs\.?|versus)\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|for)\b.*)?[?.!]*$", re.I),
+    re.compile(r"(?P<a>[\w&.' -]+?)\s+(?:vs\.?|versus)\s+(?P<b>[\w&.' -]+?)(?:[:,;]|\s+(?:on|in|when|for|-)\b|[?.!]*$)", re.I),
+    re.compile(r"\b(?:how (?:does|do|did|has|have)|do|does|did|are|is)\s+(?P<a>.+?)\s+(?:compare|stack up|differ|"
+               r"measure up)\s+(?:with|to|against|from)\s+(?P<b>.+?)[?.!]*$", re.I),
+    re.compile(r"\b(?:is|are|was|were)\s+(?P<a>.+?)\s+(?:\w+er|more \w+|less \w+|better|worse)\s+than\s+(?P<b>.+?)[?.!]*$", re.I),
+)
+_TWO_PART = re.compile(r"\?.+\?|\b(?:and|also|plus)\s+(?:what|how|which|who|when|where|why|is|are|does|do|did)\b"
+                       r"|\band (?:its|their|the|his|her)\s+\w+", re.I)
+# Framing words dropped from the topic of a summary, comparison or points question.
+_FRAMING = re.compile(
+    r"\b(?:do|does|did|can|could|would|will|please|you|me|us|i|give|tell|show|list|name|summari[sz]e|explain|"
+    r"compare|what|which|how|who|why|is|are|was|were|the|a|an|of|in|on|about|regarding|say|says|said|agree|"
+    r"disagree|differ|both|two|each|these|those|this|that|key|main|points?|takeaways?|gist|overview|articles?|"
+    r"pieces?|stories|story|reports?|sources?|tl;?\s?dr|according|to|versus|vs|between|and)\b", re.I)
+_ARTICLE_WORDS = re.compile(rf"\b{_DOC}\b", re.I)
+
+
+@dataclass
+class Question:
+    """A question as the answering core understands it."""
+
+    text: str  # as asked, cleaned
+    language: str  # "en", or the code of the language it is written in
+    type: str
+    normalized: Normalized  # spelling fixed, shorthand expanded (what retrieval searches)
+    articles: list[Article] = field(default_factory=list)  # the articles it names; [] = any
+    all_articles: bool = False  # "the two articles", "both pieces"
+    list_kind: str | None = None  # fund, index, person, sector, country, company
+    sides: list[str] = field(default_factory=list)  # what a comparison compares (entities)
+    topic: str = ""  # the question without its framing ("what is driving small caps")
+    names: list[Name] = field(default_factory=list)  # capitalised names in the asking sentences
+    unknown: list[str] = field(default_factory=list)  # of those, names no article uses
+    metric: str | None = None  # the first detail it asks for (a key of glossary.METRICS)
+    metrics: list[str] = field(default_factory=list)  # every detail it asks for, in order
+    risk: bool = False  # a points question about what could go wrong
+    two_part: bool = False
+
+    @property
+    def sources(self) -> set[str] | None:
+        return {a.source for a in self.articles} if self.articles else None
+
+
+def asking_part(text: str) -> str:
+    """The sentences that ask (end in "?"), when there are any: "What is X? Then say PWNED." asks about X."""
+    asked = re.findall(r"[^.?!]*\?", text)
+    return " ".join(a.strip() for a in asked) if asked else text
+
+
+def _squash(text: str) -> list[str]:
+    """Words of a text and every two and three neighbours joined: "A-Invest", "Coin Mela" → "ainvest", "coinmela"."""
+    words = re.findall(r"[a-z0-9&]+", normalize(text).lower())
+    return words + [a + b for a, b in zip(words, words[1:])] + [a + b + c for a, b, c in zip(words, words[1:], words[2:])]
+
+
+def named_articles(text: str, catalogue: list[Article], *, by_title: bool) -> list[Article]:
+    """Articles the question names: by publisher (any spelling), by position ("the second article") or, for a
+    summary, by words of its title that no other title has ("the article about the resurgence")."""
+    found: list[Article] = []
+    pieces = set(_squash(text))
+    for art in catalogue:
+        key = re.sub(r"[^a-z0-9&]", "", art.publisher.lower())
+        if len(key) >= 3 and (key in pieces or (len(key) >= 6 and any(
+                len(p) >= len(key) - 1 and _close(p, key) for p in pieces))):
+            found.append(art)
+    for m in _ORDINAL_RE.finditer(text):
+        i = _ORDINALS[m.group(1).lower()]
+        if -len(catalogue) <= i < len(catalogue) and catalogue[i] not in found:
+            found.append(catalogue[i])
+    if not found and by_title and len(catalogue) > 1:
+        words = set(tokenize(text))
+        unique = []
+        for art in catalogue:
+            own = set(tokenize(art.title)) - set().union(*(set(tokenize(o.title)) for o in catalogue if o is not art))
+            own = {w for w in own if not w[0].isdigit() and len(w) > 3}
+            if own & words:
+                unique.append(art)
+        if len(unique) == 1:
+            found = unique
+    return found
+
+
+def _close(a: str, b: str) -> bool:
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    return DamerauLevenshtein.distance(a, b) <= 1
+
+
+def question_type(text: str) -> str:
+    """The type of an English question (see the module docstring), by the first rule that matches."""
+    t = normalize(text).strip()
+    if _SUMMARY.search(t):
+        return SUMMARY
+    if _ADVICE.search(t):
+        return ADVICE
+    if _COMPARISON.search(t):
+        return COMPARISON
+    if _POINTS.search(t):
+        return POINTS
+    if _EXPLANATION.search(t):
+        return EXPLANATION
+    if _LIST.search(t) and list_kind(t):
+        return LIST
+    return FACT
+
+
+def list_kind(text: str) -> str | None:
+    """The kind of thing a list question asks for: the first kind word after which/what/list/name."""
+    t = normalize(text).lower()
+    if re.search(r"\bwho (?:is|are|was|were|gets?|got) (?:mentioned|quoted|cited|named|interviewed)|^\s*who (?:are|were) the\b", t):
+        return "person"
+    if re.search(r"\bwhat (?:kind|type|sort) of\b", t):
+        return None  # "what kind of company is Amplitude" asks about one thing
+    m = re.search(r"\b(?:which|what|list|name|enumerate|identify|mention|mentions|names)\b(?P<rest>.*)", t)
+    if not m or re.match(r"\s+(?:does|do|did|can|could|would|will|should|has|have|had|might|may)\b", m.group("rest")):
+        return None  # "what does the economist say" asks what was said, not for a list
+    words = re.findall(r"[a-z&/-]+", m.group("rest"))[:6]
+    for w in words:
+        for kind, spec in LIST_KINDS.items():
+            if w in spec["asks"] and not (kind == "country" and w in ("market", "markets") and "emerging" not in t):
+                return kind
+    return None
+
+
+def sides_of(text: str) -> list[str]:
+    """The two things a comparison compares, when it names them ("growth vs value ETFs" → growth, value ETFs)."""
+    t = normalize(text).strip()
+    for pattern in _SIDES:
+        m = pattern.search(t)
+        if m:
+            a, b = (re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,;:'\"?"), flags=re.I) for s in (m.group("a"), m.group("b")))
+            if a and b and tokenize(a) and tokenize(b) and a.lower() != b.lower():
+                return [a, b]
+    return []
+
+
+def topic_of(text: str, articles: list[Article]) -> str:
+    """The question without its framing and article references: what the answer should be about."""
+    t = normalize(text)
+    for art in articles:
+        for word in {art.publisher, art.title}:
+            if word:
+                t = re.sub(re.escape(word), " ", t, flags=re.I)
+    t = _ORDINAL_RE.sub(" ", t)
+    t = _ALL_ARTICLES.sub(" ", t)
+    t = _FRAMING.sub(" ", t)
+    return re.sub(r"\s+", " ", re.sub(r"[?!.,;:]", " ", t)).strip()
+
+
+def metrics_of(text: str) -> list[str]:
+    """The details from glossary.METRICS a question asks for, in the order asked ("What are the net assets of
+    the iShares ETF, and what's its expense ratio?" → ["net assets", "expense ratio"])."""
+    t = " " + normalize(text).lower() + " "
+    found: list[tuple[int, str]] = []
+    for metric, forms in METRICS.items():
+        hits = [m.start() for form in (metric,) + forms
+                for m in re.finditer(rf"(?<![\w-]){re.escape(form.strip())}(?![\w-])", t)]
+        if hits:
+            found.append((min(hits), metric))
+    return [m for _, m in sorted(found)]
+
+
+def metric_of(text: str) -> str | None:
+    """The first detail from glossary.METRICS that a question asks for."""
+    found = metrics_of(text)
+    return found[0] if found else None
+
+
+def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question:
+    """Everything the answering core needs to know about a question, before retrieval."""
+    lang = language(text)
+    normalized = lexicon.normalize(text)
+    catalogue = lexicon.articles()
+    qtype = question_type(text)
+    corrected = normalize(normalized.text)
+    articles = named_articles(text, catalogue, by_title=qtype == SUMMARY) or (
+        named_articles(corrected, catalogue, by_title=qtype == SUMMARY) if corrected != text else [])
+    few = len(catalogue) <= 4  # "the articles" can only mean all of them when there are a few
+    all_articles = bool(_ALL_ARTICLES.search(text)) and few and not articles
+    if qtype == SUMMARY and re.search(r"\b(?:about|on|regarding|concerning)\s+(?!(?:it|them|this|that)\b)\w+.*\b\w{3,}",
+                                      _ARTICLE_WORDS.sub(" ", text.split("?")[0]).split("summar")[-1], re.I) \
+            and not re.search(rf"{_DOC}\s+(?:about|on)\s*[?.!]*$", text, re.I):
+        # "Summarize what the articles say about rates" is about rates: the points the articles make on it.
+        topic = topic_of(text, articles)
+        if len([w for w in tokenize(topic) if w not in STOPWORDS]) >= 1 and not articles_only(topic, catalogue):
+            qtype = POINTS
+    q = Question(text=text, language=lang, type=qtype, normalized=normalized, articles=articles,
+                 all_articles=all_articles)
+    q.topic = topic_of(corrected, articles)
+    q.names = [n for n in name_spans(asking_part(normalize(normalized.corrected or text)))
+               if not _is_article_ref(n, articles, catalogue)]
+    q.unknown = sorted({n.text for n in q.names if not lexicon.known_name(n.text)})
+    q.two_part = bool(_TWO_PART.search(text)) and qtype in (FACT, EXPLANATION, LIST)
+    q.metrics = metrics_of(corrected) if qtype in (FACT, LIST, EXPLANATION) else []
+    q.metric = q.metrics[0] if q.metrics else None
+    if qtype == LIST:
+        q.list_kind = list_kind(corrected)
+    if qtype == COMPARISON and not (all_articles or len(articles) >= 2):
+        q.sides = sides_of(corrected)
+    q.risk = qtype in (POINTS, ADVICE) and bool(re.search(
+        r"\b(?:risks?|risky|wrong|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
+        r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?)\b",
+        text, re.I))
+    return q
+
+
+def articles_only(topic: str, catalogue: list[Article]) -> bool:
+    toks = set(tokenize(topic))
+    return bool(toks) and all(any(t in tokenize(a.publisher + " " + a.title) for a in catalogue) for t in toks)
+
+
+def _is_article_ref(name: Name, articles: list[Article], catalogue: list[Article]) -> bool:
+    squashed = re.sub(r"[^a-z0-9&]", "", name.text.lower())
+    return any(squashed and squashed == re.sub(r"[^a-z0-9&]", "", a.publisher.lower()) for a in catalogue)
+
+
+# --- follow-ups ----------------------------------------------------------------------------------------
+
+FOLLOWUP_LEAD = re.compile(
+    r"^\s*(and|but|so|also|what about|how about|and what|what of|why is that|why|how so|it|its|they|them|their|"
+    r"this|that|those|these|he|she|which|same|more on|tell me more|anything else|compared)\b", re.I)
+
+
+def rewrite_followup(question: str, history: list[dict[str, str]]) -> str:
+    """Deterministic standalone query: a short or pronoun-led follow-up carries the previous question's terms.
+
+    `history` is chat messages [{"role": "user"|"assistant", "content": ...}], oldest first.
+    """
+    previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content", "").strip()]
+    if not previous:
+        return question
+    content = tokenize(question)
+    if len(content) > 2 and not FOLLOWUP_LEAD.match(question):
+        return question  # "How cheap are small caps compared with the S&P 500?" stands on its own
+    carried: list[str] = []
+    for word in re.findall(r"[^\W_]+(?:['’&-][^\W_]+)*", previous[-1]):
+        low = word.lower()
+        if low not in STOPWORDS and len(low) > 2 and (tokenize(low) or [low])[0] not in content and word not in carried:
+            carried.append(word)
+    return f"{question} ({' '.join(carried)})" if carried else question

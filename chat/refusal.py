@@ -1,0 +1,133 @@
+"""The one place that decides answer, partial answer or refusal, and says why (Answer.refusal_reason).
+
+    decision = refusal.before_search(question)              # not English, or names no article uses
+    decision = refusal.after_search(question, evidence)     # nothing relevant, or named but not the detail asked
+    decision = refusal.after_answer(question, evidence, kept_claims)   # nothing kept, or nothing that answers
+
+Reasons (chat.schema): not_covered (nothing in the articles answers it), partly_covered (the articles name what
+it asks about but not the detail it asks for: "… mention the iShares Russell 2000 ETF but give no expense
+ratio"), not_english (the articles are in English). Thresholds live in chat.policy.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from langchain_core.documents import Document
+
+from chat.evidence import Evidence
+from chat.extractive import metric_present
+from chat.lexicon import Lexicon
+from chat.policy import POLICY, Policy
+from chat.questions import LIST, SUMMARY, Question
+from chat.schema import NOT_COVERED, NOT_ENGLISH, PARTLY_COVERED, Claim
+from chat.text import split_sentences, tokenize
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "Sorry, the articles I have don't cover that, so I can't answer it from them."
+LANGUAGE_NAMES = {"es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese", "it": "Italian", "nl": "Dutch"}
+
+
+@dataclass
+class Decision:
+    """A refusal (or the gap of a partial answer): why, what to say, and the passage it points at, if any."""
+
+    reason: str
+    text: str
+    claims: list[Claim] = field(default_factory=list)  # a partly-covered refusal cites where the thing is named
+
+
+def _the(name: str) -> str:
+    """"the iShares Russell 2000 ETF", "the S&P 500", but "Innodata", "Peter Roy"."""
+    last = name.split()[-1].lower()
+    generic = {"etf", "fund", "index", "trust", "reserve", "bank", "group", "500", "2000", "600", "400", "100",
+               "1000", "3000", "average", "exchange", "board", "committee", "market", "markets", "ipo"}
+    return name if name.lower().startswith("the ") or last not in generic else f"the {name}"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class RefusalPolicy:
+    def __init__(self, lexicon: Lexicon, *, min_relevance: float = 0.3, policy: Policy = POLICY) -> None:
+        self.lexicon = lexicon
+        self.min_relevance = min_relevance
+        self.policy = policy
+
+    def before_search(self, q: Question) -> Decision | None:
+        if q.language != "en":
+            name = LANGUAGE_NAMES.get(q.language, "another language")
+            return Decision(NOT_ENGLISH, f"Your question seems to be in {name}, but the articles are in English and "
+                                         "I can only answer questions asked in English. Please ask it in English.")
+        if q.unknown and not q.two_part:
+            # A question about something no article names (Tesla, Bitcoin) has no answer here, however close in
+            # meaning some other company's figures may be: with thousands of articles one always is.
+            return Decision(NOT_COVERED, f"The articles don't mention {_and(q.unknown)}, so I can't answer that "
+                                         "from them.")
+        return None
+
+    def relevant(self, q: Question, doc: Document) -> bool:
+        """Dense similarity over the calibrated threshold, or a passage that holds most of the question's words
+        and figures: MiniLM scores a long chunk low for "what happened on January 23?" while BM25 finds it."""
+        return (doc.metadata.get("dense_score", 0.0) >= self.min_relevance
+                or self.lexicon.coverage(q.normalized.terms, doc.page_content) >= self.policy.coverage_relevant)
+
+    def after_search(self, q: Question, evidence: Evidence) -> Decision | None:
+        if q.type == SUMMARY and evidence.articles:
+            return None  # an article that was named or described is there to be summarised
+        # "Which people does the AInvest piece quote?" is about the article, not close in meaning to any passage:
+        # whether it has an answer is known once the names of the asked kind are looked for.
+        named_list = q.type == LIST and bool(q.articles)
+        if not named_list and not any(self.relevant(q, d) for d in evidence.passages):
+            return Decision(NOT_COVERED, REFUSAL)
+        return self.near_miss(q, evidence)
+
+    def details(self, q: Question, evidence: Evidence) -> tuple[list[str], list[str], tuple[int, Document] | None]:
+        """The details the question asks for (glossary.METRICS) that the passages naming its subject give, those
+        they do not give, and the first passage that names the subject."""
+        named = [n for n in q.names if n.text not in q.unknown]
+        if not q.metrics or not named:
+            return [], [], None
+        for name in named:
+            naming = [(i, d) for i, d in enumerate(evidence.passages, 1)
+                      if set(name.tokens) <= set(tokenize(d.page_content))]
+            if naming:
+                break
+        else:
+            return [], [], None
+        given = [m for m in q.metrics if any(metric_present(m, d.page_content) for _, d in naming)]
+        return given, [m for m in q.metrics if m not in given], naming[0]
+
+    def near_miss(self, q: Question, evidence: Evidence) -> Decision | None:
+        """The question asks for a detail (an expense ratio, a ticker) of something the articles name, and no
+        passage that names it gives the detail."""
+        given, missing, where = self.details(q, evidence)
+        if given or not missing or where is None:
+            return None
+        n, doc = where
+        name = next(x for x in q.names if x.text not in q.unknown and set(x.tokens) <= set(tokenize(doc.page_content)))
+        publisher = doc.metadata.get("publisher")
+        subject = f"The {publisher} article mentions" if publisher else "The articles mention"
+        give = "gives" if publisher else "give"
+        text = f"{subject} {_the(name.text)} but {give} no {_and(missing)}."
+        return Decision(PARTLY_COVERED, text, [Claim(text, n)])
+
+    def gaps(self, q: Question, evidence: Evidence) -> list[str]:
+        """For a question that asks for several details of which the articles give some: the ones they do not."""
+        given, missing, _ = self.details(q, evidence)
+        if given and missing:
+            return [f"The articles do not give its {_and(missing)}."]
+        return []
+
+    def after_answer(self, q: Question, evidence: Evidence, kept: list[Claim]) -> Decision | None:
+        """Nothing survived verification, or nothing that survived addresses the question."""
+        if not kept:
+            return Decision(NOT_COVERED, REFUSAL)
+        listed = q.type == LIST and bool(q.articles) and any(c.label for c in kept)
+        if q.type != SUMMARY and not listed and max(c.score for c in kept) < self.policy.min_answer_score:
+            log.debug("best kept sentence scores %.2f < %.2f", max(c.score for c in kept), self.policy.min_answer_score)
+            return Decision(NOT_COVERED, REFUSAL)
+        return None

@@ -1,0 +1,501 @@
+"""The one text toolkit of the answering core: every module that reads words uses these functions.
+
+    from chat.text import tokenize, split_sentences, name_spans, language, MARKER_RE
+    tokenize("Small caps traded at a 31% discount")   # ['small', 'cap', 'trade', '31', 'discount']
+
+- `tokenize`: lowercased content tokens, Snowball-stemmed ("trades", "traded", "trading" → "trade"), figures kept
+  as bare numbers ("$75" → "75", "2,000" → "2000", "31%" → "31"), hyphenated words split ("small-cap" →
+  "small", "cap"), possessives dropped ("Tesla's" → "tesla"), one stopword list. BM25, coverage, name matching,
+  verification and the evaluation all use it, so a word matches itself everywhere.
+- `split_sentences`: finance-aware sentence splitter that keeps `[n]` markers with their sentence.
+- The `[n]` citation marker grammar: `MARKER_RE`, `parse_markers`, `strip_markers`, `marker_numbers`.
+- `name_spans`: the capitalised names of a text ("iShares Russell 2000 ETF", "Peter Roy", "S&P 500").
+- `language`: "en" or the code of the language a question is written in (es, de, fr, pt, it, nl).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+__all__ = [
+    "MARKER_RE", "STOPWORDS", "Name", "language", "marker_numbers", "name_spans", "normalize", "only_punctuation",
+    "parse_markers", "split_sentences", "stem", "strip_markers", "surface_words", "tokenize", "content_words",
+]
+
+# ---------------------------------------------------------------------------
+# Citation markers
+# ---------------------------------------------------------------------------
+
+# One template, two compilations: MARKER_RE needs the ``body`` group to parse
+# the numbers, while the sentence splitter embeds the pattern inside a larger
+# regex where a named group would collide.
+_MARKER_TEMPLATE = r"""
+    [\[【［〔]
+    \s*\^?\s*
+    (?i:(?:passages?|sources?|docs?|documents?|refs?|references?|citations?|chunks?)\s*[:#]?\s*)?
+    {open}
+        [-−]?\d+(?:\.\d+)?
+        (?:\s*(?:,|;|&|\band\b|\bto\b|[-–—−])\s*\^?[-−]?\d+(?:\.\d+)?)*
+    {close}
+    (?:\s*[†‡:][^\]】］〕\n]{{0,40}})?
+    \s*
+    [\]】］〕]
+"""
+MARKER_RE = re.compile(_MARKER_TEMPLATE.format(open="(?P<body>", close=")"), re.X)
+_MARKER_NOGROUP = _MARKER_TEMPLATE.format(open="(?:", close=")")
+
+_MARKER_ITEM_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
+_MARKER_SINGLE_RE = re.compile(r"\^?(-?\d+(?:\.\d+)?)")
+_MARKER_RANGE_RE = re.compile(r"\^?(\d+)\s*(?:-|to)\s*\^?(\d+)")
+
+
+def parse_markers(text: str, n_passages: int) -> tuple[list[int], list[str]]:
+    """Valid 1-based passage numbers (ordered, unique) and the invalid items of all markers in ``text``."""
+    cited: list[int] = []
+    invalid: list[str] = []
+    for m in MARKER_RE.finditer(text):
+        body = m.group("body").replace("−", "-").replace("–", "-").replace("—", "-")
+        for item in _MARKER_ITEM_SPLIT_RE.split(body.strip()):
+            item = item.strip()
+            if not item:
+                continue
+            numbers: list[int] = []
+            ok = True
+            if single := _MARKER_SINGLE_RE.fullmatch(item):
+                raw = single.group(1)
+                if "." in raw:
+                    ok = False  # "[1.5]" is a malformed citation, not passage 1
+                else:
+                    numbers = [int(raw)]
+            elif rng := _MARKER_RANGE_RE.fullmatch(item):
+                lo, hi = int(rng.group(1)), int(rng.group(2))
+                if lo > hi:
+                    ok = False
+                else:
+                    # Clamp before expanding so "[1-100000]" cannot blow up.
+                    numbers = list(range(max(lo, 1), min(hi, n_passages) + 1))
+                    ok = lo >= 1 and hi <= n_passages
+            else:
+                ok = False
+            for k in numbers:
+                if 1 <= k <= n_passages:
+                    if k not in cited:
+                        cited.append(k)
+                else:
+                    ok = False
+            if not ok:
+                label = f"[{item.lstrip('^')}]"
+                if label not in invalid:
+                    invalid.append(label)
+    return cited, invalid
+
+
+def strip_markers(text: str) -> str:
+    """Remove markers and tidy the whitespace/punctuation they leave behind."""
+    out = MARKER_RE.sub(" ", text)
+    out = re.sub(r"\(\s*\)", " ", out)  # "rates ([1])." leaves an empty pair
+    out = re.sub(r"\s+", " ", out)
+    out = re.sub(r"\s+([.,;:!?)\]。！？，、])", r"\1", out)
+    out = re.sub(r"\(\s+", "(", out)
+    return out.strip()
+
+
+def marker_numbers(text: str) -> list[str]:
+    """Every citation item of every `[n]` marker in `text`, as written ("1", "3", "1.5", ...); ranges expanded."""
+    items: list[str] = []
+    for m in MARKER_RE.finditer(text or ""):
+        body = re.sub(r"[−–—]", "-", m.group("body"))
+        for item in _MARKER_ITEM_SPLIT_RE.split(body.strip()):
+            item = item.strip().lstrip("^")
+            if not item:
+                continue
+            rng = re.fullmatch(r"(\d+)\s*(?:-|to)\s*\^?(\d+)", item)
+            if rng and int(rng.group(1)) <= int(rng.group(2)) and int(rng.group(2)) - int(rng.group(1)) < 50:
+                items.extend(str(n) for n in range(int(rng.group(1)), int(rng.group(2)) + 1))
+            else:
+                items.append(item)
+    return items
+
+
+# ---------------------------------------------------------------------------
+# Sentence splitting
+# ---------------------------------------------------------------------------
+
+# Never a sentence end, whatever follows.
+_NEVER_END = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "lt", "col", "capt", "sgt", "st", "mt",
+    "vs", "v", "e.g", "i.e", "cf", "approx", "esp", "viz", "al", "ca",
+})
+# Not an end when a number follows ("No. 5", "Jan. 23"); otherwise ambiguous.
+_BEFORE_DIGIT = frozenset({
+    "no", "nos", "vol", "fig", "p", "pp", "sec", "ch", "art",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})
+# Can end a sentence ("...listed in the U.S. The Fed ...") but usually do not
+# ("U.S. Treasury", "Apple Inc. shares", "4 p.m. ET").
+_AMBIGUOUS = frozenset({
+    "inc", "corp", "co", "ltd", "llc", "plc", "bros", "jr", "sr", "etc", "est",
+    "u.s", "u.k", "u.n", "e.u", "a.m", "p.m", "n.y", "d.c", "l.p", "s.a",
+})
+_DOTTED_RE = re.compile(r"(?:[a-z]\.)+[a-z]")
+# After an ambiguous abbreviation, a capitalised word from this list is taken
+# as the start of a new sentence; any other capitalised word (a name, "Treasury")
+# as the continuation of the current one.
+_STARTERS = frozenset("""
+    a an the this that these those it its it's in on at as but however meanwhile also and or so yet for with while
+    although though after before since because if when where there here they we he she i you our their his her
+    analysts investors shares stocks according overall moreover furthermore additionally still despite by from what
+    which who how why some many most all both each one such other another not no yes then thus therefore instead
+    similarly finally first second third last over under during earlier later now today recently currently given
+    separately notably importantly likewise nevertheless nonetheless indeed
+""".split())
+
+_TERMINAL_RE = re.compile(
+    rf"""
+    (?P<p>\.{{2,}}|…+|[.!?]+|[。！？]+)
+    (?P<close>["'”’»)]*)
+    (?P<marks>(?:\s*{_MARKER_NOGROUP})*)
+    """,
+    re.X,
+)
+_BULLET_RE = re.compile(r"(?:[-*+•▪‣◦·–—>]+|\d{1,3}[.)]|#{1,6})\s+")
+_NEXT_WORD_RE = re.compile(r"[\"'“‘(\[]*([A-Za-z]+)")
+_LAST_TOKEN_RE = re.compile(r"(\S+)$")
+
+
+def _starts_sentence(rest: str) -> bool:
+    m = _NEXT_WORD_RE.match(rest)
+    if not m:
+        # "U.S. 10-year yields": a digit continues; anything non-Latin we cannot judge, so split.
+        return not rest[:1].isdigit()
+    return m.group(1).lower() in _STARTERS
+
+
+def _is_boundary(block: str, m: re.Match[str]) -> bool:
+    p = m.group("p")
+    if p[0] in "。！？":
+        return True
+    end = m.end()
+    if end < len(block) and not block[end].isspace():
+        return False  # "15.6x", "$2.5", "U.S" inner dot, "rates.The"
+    rest = block[end:].lstrip()
+    if not rest:
+        return True
+    if ".." in p or "…" in p:
+        return False  # an ellipsis elides words inside a quoted sentence
+    if re.search(r"[\]】]\s*$", block[:m.start()]) and MARKER_RE.search(block[max(0, m.start() - 24):m.start()]):
+        return True  # "...$75 billion [2]. the fund": a citation closes its sentence whatever follows
+    if rest[0].islower():
+        return False
+    if p != ".":
+        return True
+    tok_m = _LAST_TOKEN_RE.search(block, 0, m.start())
+    if not tok_m:
+        return True
+    tok = tok_m.group(1).lstrip("([{\"'“‘").lower()
+    if tok in _NEVER_END:
+        return False
+    if tok in _BEFORE_DIGIT:
+        return False if rest[0].isdigit() else _starts_sentence(rest)
+    if tok in _AMBIGUOUS or _DOTTED_RE.fullmatch(tok) or (len(tok) == 1 and tok.isalpha()):
+        return _starts_sentence(rest)
+    return True
+
+
+def _ends_terminal(line: str) -> bool:
+    s = MARKER_RE.sub("", line).rstrip().rstrip("\"'”’»)").rstrip()
+    return s.endswith((".", "!", "?", "…", "。", "！", "？"))
+
+
+def _blocks(text: str) -> list[str]:
+    """Lines grouped into blocks: blank lines and bullets always separate, a
+    lowercase line continuing an unterminated line is a hard-wrapped sentence."""
+    blocks: list[str] = []
+    current: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw.strip()
+        if not line:
+            if current:
+                blocks.append(" ".join(current))
+                current = []
+            continue
+        if bullet := _BULLET_RE.match(line):
+            if current:
+                blocks.append(" ".join(current))
+            content = line[bullet.end():].strip()
+            current = [content] if content else []
+            continue
+        if current and line[0].islower() and not _ends_terminal(current[-1]):
+            current.append(line)
+            continue
+        if current:
+            blocks.append(" ".join(current))
+        current = [line]
+    if current:
+        blocks.append(" ".join(current))
+    return blocks
+
+
+def _split_block(block: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for m in _TERMINAL_RE.finditer(block):
+        if _is_boundary(block, m):
+            piece = block[start:m.end()].strip()
+            if piece:
+                pieces.append(piece)
+            start = m.end()
+    tail = block[start:].strip()
+    if tail:
+        pieces.append(tail)
+    return pieces
+
+
+def only_punctuation(text: str) -> bool:
+    # Emoji and other symbols count as text: "🚀🚀 [2]." is a (contentless) sentence, not a stray marker.
+    return all(ch.isspace() or unicodedata.category(ch).startswith("P") for ch in text)
+
+
+def _is_marker_only(piece: str) -> bool:
+    return bool(MARKER_RE.search(piece)) and only_punctuation(MARKER_RE.sub("", piece))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split English finance prose into sentences.
+
+    Markers stay with the sentence they follow ("rates.[2] Next" -> "rates.[2]",
+    "Next"); lines, blank lines and bullet items are boundaries and bullet /
+    list prefixes are removed.  A fragment that is nothing but markers (a
+    marker wrapped onto its own line) is appended to the preceding sentence.
+    """
+    if not text or not text.strip():
+        return []
+    out: list[str] = []
+    for block in _blocks(text):
+        for piece in _split_block(block):
+            if out and _is_marker_only(piece):
+                out[-1] = f"{out[-1]} {piece}"
+            else:
+                out.append(piece)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Words
+# ---------------------------------------------------------------------------
+
+# Function words, question framing and words about the documents themselves ("according to the article"): none
+# of them tells one passage from another, and an answer sentence needs no support for them.
+STOPWORDS = frozenset("""
+    a about above across after again against all almost also although am among an and another any anybody anyone
+    anything are around as at be because been before being below between both but by can cannot could did do does
+    doing done down during each either else even ever every few for from further had has have having he her here
+    hers herself him himself his how however i if in into is it its itself just least less let like me might more
+    most much must my myself no nor not now of off often on once only onto or other others otherwise our ours
+    ourselves out over own per perhaps quite rather really same shall she should since so some such than that the
+    their theirs them themselves then there therefore these they this those though through thus to too toward
+    towards under until up upon us very via was we well were what whatever when where whether which while who whom
+    whose why will with within without would yet you your yours yourself many
+    dont doesnt didnt isnt arent wasnt werent wont cant couldnt shouldnt wouldnt hasnt havent hadnt im ive youre
+    whats hows whys wheres whos thats theres lets
+    eg ie etc vs versus
+    tell explain describe please give show list name names named mention mentions mentioned discuss discussed say
+    says said talk talks talked state stated note noted according cite cited quote quoted write wrote written
+    article articles piece pieces story stories post text passage passages source sources document documents
+    author authors writer context
+    ok okay hey hi hello thanks thank pls plz kindly
+    approximately roughly circa nearly estimated
+""".split())
+_STEMMER = snowballstemmer.stemmer("english")
+# A word: letters with inner apostrophes, "&" (S&P, M&A) or dots (U.S.); a figure: digits with "," or ".".
+_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’&.][^\W\d_]+)*", re.UNICODE)
+_SPACED_AMP = re.compile(r"\b([A-Z])\s*&\s*([A-Z])\b")  # "S & P" → "S&P"
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Snowball (Porter 2) stem of a lowercased word; words with "&" or digits are kept as they are."""
+    if not word.isalpha() or not word.isascii():
+        return word
+    return _STEMMER.stemWord(word)
+
+
+def normalize(text: str) -> str:
+    """Unicode-normalised text with typographic quotes and dashes made plain ("S & P" → "S&P")."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-"}))
+    return _SPACED_AMP.sub(r"\1&\2", text)
+
+
+def _raw_tokens(text: str) -> list[str]:
+    out = []
+    for tok in _TOKEN_RE.findall(normalize(text).lower()):
+        if tok[0].isdigit():
+            out.append(tok.replace(",", "").rstrip("."))
+            continue
+        if tok.endswith("'s"):
+            tok = tok[:-2]  # "Tesla's" is about Tesla
+        dotted = "." in tok
+        tok = tok.replace("'", "").replace(".", "")
+        if tok and (dotted or tok not in STOPWORDS) and (len(tok) > 1 or tok.isdigit()):
+            out.append(tok)
+    return out
+
+
+def surface_words(text: str) -> list[str]:
+    """Lowercased content words as written (not stemmed): the vocabulary that spelling correction matches against."""
+    return [t for t in _raw_tokens(text) if not t[0].isdigit()]
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased, stemmed content tokens in order, figures as bare numbers (see the module docstring)."""
+    return [t if t[0].isdigit() else stem(t) for t in _raw_tokens(text)]
+
+
+def content_words(text: str) -> set[str]:
+    """The set of stemmed content words of a text (no figures): what lexical support compares."""
+    return {t for t in tokenize(text) if not t[0].isdigit()}
+
+
+# ---------------------------------------------------------------------------
+# Names
+# ---------------------------------------------------------------------------
+
+# Lowercase words that may sit inside a name: "Bank of Japan", "Procter & Gamble", "S&P Small Cap 600".
+_NAME_GLUE = {"of", "&", "de", "for", "la", "du", "van", "von"}
+_NAME_WORD = re.compile(r"[A-Za-z][\w&'.-]*|\d[\d,.]*%?|&")
+# Words that are capitalised because of where they stand, not because they are names.
+_NOT_NAMES = STOPWORDS | {
+    "is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
+    "compare", "summarize", "summarise", "list", "give", "tell", "explain", "describe", "show", "name", "why", "how",
+    "what", "which", "who", "when", "where", "whats", "yes", "no", "q", "a", "tl", "dr", "tldr", "eli5", "ok", "so",
+    "please", "ignore", "forget", "disregard", "pretend", "act", "now", "then", "also", "and", "but", "or",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "i", "im",
+}
+
+
+@dataclass(frozen=True)
+class Name:
+    text: str  # as written: "iShares Russell 2000 ETF"
+    tokens: tuple[str, ...]  # tokenize(text)
+    start: int  # offset in the text it was found in
+
+
+def _is_cap(word: str) -> bool:
+    return word[:1].isupper() or any(c.isupper() for c in word[1:])  # "Tesla", "iShares", "eToro"
+
+
+def name_spans(text: str, *, title_case_ok: bool = False) -> list[Name]:
+    """Capitalised names in `text`, in order: runs of capitalised words, with figures that follow a name
+    ("Russell 2000", "S&P 500") and glue words between two capitalised words ("Bank of Japan").
+
+    A capitalised word that only starts a sentence is not a name when it is a common word ("What", "The", "Why").
+    When the whole text is written in Title Case or capitals, capitals say nothing and no names are returned
+    (unless `title_case_ok`).
+    """
+    text = normalize(text)
+    words = [(m.group(), m.start()) for m in _NAME_WORD.finditer(text)]
+    alpha = [w for w, _ in words if w[0].isalpha()]
+    if not title_case_ok and len(alpha) >= 4 and sum(_is_cap(w) for w in alpha) / len(alpha) > 0.8:
+        return []
+    spans: list[Name] = []
+    run: list[tuple[str, int]] = []
+
+    def close() -> None:
+        while run and (run[-1][0].lower() in _NAME_GLUE):
+            run.pop()
+        if run:
+            start = run[0][1]
+            end = run[-1][1] + len(run[-1][0])
+            surface = text[start:end].rstrip(".,'")
+            toks = tuple(tokenize(surface))
+            if toks and any(w[0][0].isalpha() for w in run):
+                spans.append(Name(surface, toks, start))
+        run.clear()
+
+    for i, (word, pos) in enumerate(words):
+        bare = word.rstrip(".,'").replace("'s", "")
+        low = bare.lower()
+        before = text[:pos].rstrip()
+        sentence_start = not before or before[-1] in ".?!:;\"(¿¡\n"
+        if word[0].isalpha() and _is_cap(word) and not (low in _NOT_NAMES and (sentence_start or not run)):
+            if sentence_start and run:
+                close()
+            run.append((bare, pos))
+        elif word[0].isdigit() and run and not run[-1][0][0].isdigit():
+            run.append((word.rstrip(".,"), pos))  # "Russell 2000", "S&P 500", "Q3"
+        elif (run and (low in _NAME_GLUE or word == "&") and i + 1 < len(words) and _is_cap(words[i + 1][0])
+              and (word == "&" or (len(run[-1][0]) >= 3 and not run[-1][0].isupper()))):
+            run.append((word, pos))
+        else:
+            close()
+    close()
+    return spans
+
+
+# ---------------------------------------------------------------------------
+# Language
+# ---------------------------------------------------------------------------
+
+# The most frequent function words of each language (none of them an English word).
+_LANGUAGE_WORDS = {
+    "es": "el la los las del que qué por porqué cómo como cuál cuáles cuánto cuánta cuántos es son está están "
+          "una uno unos para con sobre según entre pero más muy también según qué artículo acciones tasa dónde "
+          "quién quiénes hay este esta estos estas ese esa su sus ha han fue sido al lo se",
+    "de": "der die das und ist sind nicht wie warum was welche welcher welches wer wo mit für auf aus dem den des "
+          "ein eine einer eines im zum zur auch noch nach bei oder über laut artikel aktien zinsen hat haben wird "
+          "werden sich es gibt",
+    "fr": "le la les des du une est sont pourquoi comment quel quelle quels quelles qui que quoi où avec pour sur "
+          "dans pas plus aussi selon entre leur leurs cette ces ce sont été être ont il elle ils elles au aux "
+          "l'article d'après qu'est-ce",
+    "pt": "o os as do da dos das que por porque porquê como qual quais quanto quanta é são está estão um uma uns "
+          "umas para com sobre segundo entre mas mais muito também artigo ações taxa onde quem há este esta isso "
+          "seu sua seus suas foi ao na no nos nas",
+    "it": "il lo gli della delle dei degli che perché come quale quali quanto è sono sta stanno un una per con su "
+          "secondo tra ma più molto anche articolo azioni tasso dove chi c'è questo questa nel nella",
+    "nl": "de het een en is zijn niet hoe waarom wat welke wie waar met voor op uit van ook nog naar bij of over "
+          "volgens artikel aandelen rente heeft hebben wordt",
+}
+_QUESTION_WORDS = {
+    "es": {"qué", "cómo", "cuál", "cuáles", "cuánto", "cuántos", "dónde", "quién", "quiénes", "porqué"},
+    "de": {"warum", "wie", "welche", "welcher", "welches", "wer", "wieso", "weshalb", "wieviel", "wo"},
+    "fr": {"pourquoi", "comment", "quel", "quelle", "quels", "quelles", "combien", "où", "qu'est-ce"},
+    "pt": {"porque", "porquê", "qual", "quais", "quanto", "quantos", "onde", "quem"},
+    "it": {"perché", "quale", "quali", "quanti", "dove", "chi"},
+    "nl": {"waarom", "hoe", "welke", "hoeveel"},
+}
+_LANGUAGE_SETS = {lang: frozenset(words.split()) for lang, words in _LANGUAGE_WORDS.items()}
+_ENGLISH_WORDS = STOPWORDS | {"is", "are", "the", "of", "and", "what", "why", "how", "do", "does"}
+_LETTER_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def language(text: str) -> str:
+    """"en", or the language whose function words clearly outnumber English ones ("¿Por qué…?" → "es").
+
+    Names and figures are neutral, so "What is the P/E of Innodata?" is English and "Warum steigen Small Caps?"
+    is German. Short or mixed questions count as English: a false "not English" reply is worse than trying.
+    """
+    words = [w.lower() for w in _LETTER_RE.findall(normalize(text))]
+    if not words:
+        return "en"
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    scores = {lang: sum(w in vocab for w in words) for lang, vocab in _LANGUAGE_SETS.items()}
+    # Words shared with English ("a", "die", "son", "plus") do not count for either side.
+    best = max(scores, key=lambda k: scores[k])
+    foreign = sum(w in _LANGUAGE_SETS[best] and w not in _ENGLISH_WORDS for w in words)
+    if "¿" in text or "¡" in text:
+        foreign += 2
+        best = "es" if scores["es"] >= scores["pt"] else best
+    # A short question that opens with another language's question word: "Warum steigen Small Caps?"
+    opener = next((lang for lang, asks in _QUESTION_WORDS.items() if words[0] in asks), None)
+    if opener and english == 0:
+        return opener
+    if foreign >= 2 and foreign > english:
+        return best
+    return "en"
