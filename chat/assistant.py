@@ -189,7 +189,7 @@ class Assistant:
         if dropped:
             log.info("verification dropped %d sentence(s): %s", len(dropped), [d.text for d in dropped])
         kept = self._score(scored, kept)
-        decision = self.refusals.after_answer(q, evidence, kept)
+        decision = self.refusals.after_answer(q, evidence, kept, draft)
         if decision:
             yield from refuse(self.refusals.near_miss(q, evidence) or decision, dropped)
             return
@@ -217,10 +217,10 @@ class Assistant:
         wants_figure = bool(_FIGURE_QUESTION.search(q.text)) or q.metric is not None
         out = []
         for c, sim in zip(claims, sims):
-            s = p.w_cosine * float(sim) + p.w_coverage * self.lexicon.coverage(q.normalized.terms, c.text)
+            s = p.answer_cosine * float(sim) + p.answer_coverage * self.lexicon.coverage(q.normalized.terms, c.text)
             if wants_figure and re.search(r"\d", c.text):
                 s += p.figure_bonus
-            out.append(dataclasses.replace(c, score=max(s, c.score) if not self.answerer.live else s))
+            out.append(dataclasses.replace(c, relevance=s))
         return out
 
     def _relevance(self, q: Question, evidence: Evidence, kept: list[Claim]) -> float:
@@ -229,8 +229,8 @@ class Assistant:
         if q.type == SUMMARY and evidence.articles:
             return 1.0 if (q.articles or q.all_articles) else self.policy.relevance_direct
         if q.type == LIST and q.articles and any(c.label for c in kept):
-            return max(self.policy.relevance_direct, max(c.score for c in kept))  # names of the kind asked, found
-        best = max(c.score for c in kept)
+            return max(self.policy.relevance_direct, max(c.relevance for c in kept))  # names of the kind asked, found
+        best = max(c.relevance for c in kept)
         return float(np.clip(best, 0.0, 1.0))
 
     def _cite(self, claims: list[Claim], passages: list[Document], *, draft: Draft | None = None,

@@ -23,7 +23,7 @@ from langchain_core.documents import Document
 
 from chat.lexicon import Article
 from chat.policy import POLICY, Policy
-from chat.questions import COMPARISON, LIST, POINTS, SUMMARY, Question
+from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
 from chat.retrieval import HybridRetriever
 from chat.text import tokenize
 
@@ -36,6 +36,7 @@ class Evidence:
     sides: list[tuple[str, list[int]]] = field(default_factory=list)  # (label, 1-based passage numbers)
     articles: list[Article] = field(default_factory=list)  # the articles a summary covers
     query: str = ""  # what sentences are scored against
+    side_queries: list[str] = field(default_factory=list)  # what each side's sentences are scored against
 
 
 def article_label(article: Article) -> str:
@@ -79,8 +80,10 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
                 passages.extend(chunks)
             return Evidence(passages, sides if len(articles) > 1 else [], articles[:4], query)
         # No article in view: answer it as several points on its topic.
-    if q.type == LIST and q.articles and sum(len(a.chunk_ids) for a in q.articles) <= policy.list_article_chunks:
-        # "Which people does the AInvest piece quote?": every name of the kind in the article is a candidate.
+    if (q.type in (LIST, POINTS, ADVICE) and q.articles
+            and sum(len(a.chunk_ids) for a in q.articles) <= policy.list_article_chunks):
+        # "Which people does the AInvest piece quote?", "What catalysts does AInvest see?": every sentence of the
+        # named article is a candidate (its opening bullets, its numbered sections).
         passages = [doc for art in q.articles for doc in retriever.article(art.source, query)]
         return Evidence(passages, [], [], query)
     if q.type == COMPARISON and (q.all_articles or len(q.articles) >= 2 or q.sides):
@@ -103,7 +106,7 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
                     seen[cid] = len(passages)
                 numbers.append(seen[cid])
             sides.append((label, numbers))
-        return Evidence(passages, sides, [], topic)
+        return Evidence(passages, sides, [], topic, [side_query for _, side_query, _ in targets])
     k = policy.points_passages if q.type in (POINTS, SUMMARY) else None
     text = (q.topic or query) if q.type in (POINTS, SUMMARY) and len(tokenize(q.topic)) >= 1 else query
     return Evidence(retriever.search(text, k=k, sources=q.sources, normalized=None if text != query else q.normalized),

@@ -20,6 +20,7 @@ Nothing is written that is not in an article, apart from the framing line and no
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from langchain_core.documents import Document
 
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, article_label
-from chat.glossary import COUNTRIES, DRIVER_WORDS, LIST_KINDS, METRICS, RISK_REMOVED_WORDS, RISK_WORDS, SECTORS
+from chat.glossary import CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, LIST_KINDS, METRICS, RISK_REMOVED_WORDS, RISK_WORDS, SECTORS
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question
@@ -50,6 +51,26 @@ _NUMBER = re.compile(r"\d")
 _TAKEAWAYS = re.compile(r"\b(?:key (?:takeaways?|points|facts)|takeaways|highlights|at a glance|in brief|summary|"
                         r"tl;?dr|what (?:you need|to know)|the bottom line|quick take)\b", re.I)
 _LABELLED = re.compile(r"^(?P<label>[A-Z][\w&'’/ .-]{1,40}?):\s+(?P<rest>\S.*)$")
+_ENUMERATED = re.compile(r"^(?:First|Second|Third|Fourth|Fifth|Finally|Lastly|Another|Also|Additionally|In addition|"
+                         r"Moreover|Furthermore|On top of that|Beyond that|Next|Then|Meanwhile|A (?:second|third|final))"
+                         r"\b", re.I)
+_NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s")
+# What the extractive scorer knows about a sentence (chat.policy holds one weight per feature, fitted on dev).
+FEATURES = (
+    "cosine",         # MiniLM cosine of question and sentence
+    "coverage",       # IDF-weighted share of the question's words (with shorthand, synonyms) in the sentence
+    "passage_cosine", # MiniLM cosine of question and the sentence's passage (retrieval's dense score)
+    "passage_rank",   # 1 / retrieval rank of the passage
+    "figure",         # the question asks for a figure and the sentence holds one
+    "faq",            # cosine of the question and the article's FAQ question this sentence answers
+    "risk",           # risk words minus risk-going-away words, for "what could go wrong" questions
+    "driver",         # driver words, for "what is driving" / several-points questions
+    "enumerated",     # a bullet, "First, … / Another …", or under a numbered heading: an item of a list of points
+    "heading",        # MiniLM cosine of question and the heading the sentence sits under
+    "causal",         # because / as a result / which means…, for why and how questions
+    "names",          # share of the question's names the sentence uses
+    "named_article",  # the sentence is from an article the question names
+)
 
 
 @dataclass
@@ -71,7 +92,7 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
     """Answerable sentences of a passage: no headings, no questions, no fragments; FAQ answers know their Q."""
     units: list[Unit] = []
     asked = ""
-    heading = ""
+    heading = str(doc.metadata.get("section", "") or "")  # the heading the chunk starts under
     source = str(doc.metadata.get("source", ""))
     chunk = int(doc.metadata.get("chunk_index", 0) or 0)
     for para_no, para in enumerate(re.split(r"\n\s*\n", doc.page_content)):
@@ -94,8 +115,10 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
                 continue  # table rows are not sentences
             for sentence in split_sentences(line):
                 sentence = sentence.strip()
-                # A lowercase start is a fragment whose subject was a link the capture lost.
-                if len(sentence.split()) >= 5 and not sentence.endswith("?") and not sentence[0].islower():
+                # A lowercase start is a fragment whose subject was a link the capture lost; a line with fewer
+                # than three lowercase words is a byline, a dateline or a caption ("Hiroshi Tanabe, Tokyo — …").
+                if (len(sentence.split()) >= 5 and not sentence.endswith("?") and not sentence[0].islower()
+                        and len(re.findall(r"\b[a-z]{3,}\b", sentence)) >= 3):
                     units.append(Unit(n, para_no, len(units), sentence, asked, bullet, heading, source,
                                       (chunk, len(units))))
         asked = ""
@@ -189,30 +212,56 @@ class ExtractiveAnswerer:
 
     # --- scoring ---------------------------------------------------------------------------------------
 
-    def score(self, q: Question, units: list[Unit], query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Each unit's score for answering `q` (see chat.policy), and the unit vectors."""
-        p = self.policy
+    def features(self, q: Question, units: list[Unit], passages: list[Document],
+                 query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The FEATURES of each unit (rows) for answering `q`, and the unit vectors."""
         qvec = self.embed_query(query or q.normalized.text)
         asked = sorted({u.asked for u in units if u.asked})
-        vecs = self.embed([u.text for u in units] + asked)
-        sims = vecs[: len(units)] @ qvec
-        qsims = dict(zip(asked, vecs[len(units):] @ qvec)) if asked else {}
+        headings = sorted({u.heading for u in units if u.heading})
+        vecs = self.embed([u.text for u in units] + asked + headings)
+        unit_vecs = vecs[: len(units)]
+        sims = unit_vecs @ qvec
+        qsims = dict(zip(asked, vecs[len(units):len(units) + len(asked)] @ qvec))
+        hsims = dict(zip(headings, vecs[len(units) + len(asked):] @ qvec))
         terms = q.normalized.terms if query is None else self.lexicon.terms(query)
         wants_figure = bool(_FIGURE_QUESTION.search(q.text)) or q.metric is not None
-        scores = np.zeros(len(units), dtype=np.float32)
+        named = [forms for forms in (self.lexicon.name_forms(n.text) for n in q.names if n.text not in q.unknown) if forms]
+        sources = q.sources
+        X = np.zeros((len(units), len(FEATURES)), dtype=np.float32)
         for i, (u, sim) in enumerate(zip(units, sims)):
-            s = p.w_cosine * float(sim) + p.w_coverage * self.lexicon.coverage(terms, u.text)
-            if wants_figure and _NUMBER.search(u.text):
-                s += p.figure_bonus
-            if u.asked and qsims.get(u.asked, 0.0) >= p.faq_match:
-                s += p.faq_bonus
-            scores[i] = s - p.rank_penalty * (u.n - 1)
-        return scores, vecs[: len(units)]
+            meta = passages[u.n - 1].metadata
+            words = set(tokenize(u.text))
+            X[i] = (
+                float(sim),
+                self.lexicon.coverage(terms, u.text),
+                float(meta.get("dense_score", 0.0) or 0.0),
+                1.0 / float(meta.get("rank", u.n) or u.n),
+                1.0 if wants_figure and _NUMBER.search(u.text) else 0.0,
+                float(qsims.get(u.asked, 0.0)) if u.asked else 0.0,
+                cue_share(u.text, RISK_WORDS) - 2 * cue_share(u.text, RISK_REMOVED_WORDS) if q.risk else 0.0,
+                cue_share(u.text, DRIVER_WORDS) if q.type in (POINTS, ADVICE) and not q.risk else 0.0,
+                1.0 if u.bullet or _ENUMERATED.match(u.text) or _NUMBERED.match(u.heading) else 0.0,
+                float(hsims.get(u.heading, 0.0)),
+                cue_share(u.text, CAUSAL_WORDS) if q.type == EXPLANATION else 0.0,
+                sum(any(f <= words for f in forms) for forms in named) / len(named) if named else 0.0,
+                1.0 if sources and u.source in sources else 0.0,
+            )
+        return X, unit_vecs
+
+    def score(self, q: Question, units: list[Unit], passages: list[Document],
+              query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Each unit's probability of answering `q` (logistic over FEATURES, weights in chat.policy), and the unit
+        vectors."""
+        X, vecs = self.features(q, units, passages, query)
+        z = self.policy.intercept + X @ np.asarray(self.policy.weights, dtype=np.float32)
+        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32), vecs
 
     def units(self, q: Question, passages: list[Document], numbers: list[int] | None = None) -> list[Unit]:
         """The sentences of the passages (only of `numbers` when given) that may answer `q`: a question that
         names things the corpus knows is answered only from passages that name enough of them."""
-        named = [self.lexicon.name_forms(n.text) for n in q.names if n.text not in q.unknown]
+        # A comparison's sides are filtered by side (chat.extractive.comparison), not by all of its names.
+        named = [] if numbers is not None else [self.lexicon.name_forms(n.text) for n in q.names
+                                                if n.text not in q.unknown]
         named = [forms for forms in named if forms]
         out = []
         for n, doc in enumerate(passages, 1):
@@ -238,7 +287,7 @@ class ExtractiveAnswerer:
             return self.comparison(q, evidence)
         if q.type == LIST and q.list_kind:
             draft = self.listing(q, evidence)
-            if draft.claims:
+            if draft.claims or draft.unlisted:
                 return draft
         if q.type in (POINTS, ADVICE, SUMMARY):
             draft = self.points(q, evidence)
@@ -253,26 +302,41 @@ class ExtractiveAnswerer:
             yield f"{claim.text} [{claim.n}] "
 
     def facts(self, q: Question, evidence: Evidence) -> Draft:
+        """The best sentence and those nearly as likely to answer, the next sentence when it completes a figure or
+        name the question asks about, and the best sentence of another article that also answers. A question
+        that asks two things ("What are its net assets, and what's its expense ratio?") is answered part by part."""
+        parts = split_parts(q.text) if q.two_part else []
+        if len(parts) < 2:
+            return self._facts(q, evidence)
+        subject = " ".join(n.text for n in q.names)
+        claims: list[Claim] = []
+        for part in parts:
+            text = part if not subject or subject.lower() in part.lower() else f"{part} ({subject})"
+            sub = dataclasses.replace(q, text=text, normalized=self.lexicon.normalize(text), two_part=False,
+                                      type=EXPLANATION if _EXPLAIN_PART.match(part) else FACT)
+            for claim in self._facts(sub, evidence).claims:
+                if claim.text not in {c.text for c in claims}:
+                    claims.append(claim)
+        claims.sort(key=lambda c: (c.n or 0))
+        return Draft(claims[: self.policy.max_sentences + 2])
+
+    def _facts(self, q: Question, evidence: Evidence) -> Draft:
         p = self.policy
         units = self.units(q, evidence.passages)
         if not units:
             return Draft([])
-        scores, vecs = self.score(q, units)
+        scores, vecs = self.score(q, units, evidence.passages)
         top = int(np.argmax(scores))
-        if scores[top] < p.min_score:
-            return Draft([])
-        same_paragraph = [i for i, u in enumerate(units) if (u.n, u.paragraph) == (units[top].n, units[top].paragraph)]
-        qvec = self.embed_query(q.normalized.text)
-        faq_hit = units[top].asked and float(self.embed([units[top].asked])[0] @ qvec) >= p.faq_match
-        if faq_hit:
-            # The article asks this very question in its FAQ: its answer paragraph is the answer, whole.
-            scores[same_paragraph] = np.maximum(scores[same_paragraph], scores[top])
-        else:
-            scores[[i for i in same_paragraph if i != top]] += p.paragraph_bonus
         best = float(scores[top])
+        if best < p.min_probability:
+            return Draft([])
+        qvec = self.embed_query(q.normalized.text)
+        if units[top].asked and float(self.embed([units[top].asked])[0] @ qvec) >= p.faq_match:
+            # The article asks this very question in its FAQ: its answer paragraph is the answer, whole.
+            same = [i for i, u in enumerate(units) if (u.n, u.paragraph) == (units[top].n, units[top].paragraph)]
+            scores[same] = np.maximum(scores[same], best)
         chosen: list[int] = []
         words = 0
-        max_sentences = p.max_sentences
 
         def take(i: int) -> None:
             nonlocal words
@@ -284,9 +348,10 @@ class ExtractiveAnswerer:
             chosen.append(i)
             words += length
 
+        ratio = p.explanation_ratio if q.type == EXPLANATION else p.fact_ratio
         order = [int(i) for i in np.argsort(-scores)]
         for i in order:
-            if len(chosen) >= max_sentences or scores[i] < max(p.min_score, best - p.margin):
+            if len(chosen) >= p.max_sentences or scores[i] < max(p.min_probability, ratio * best):
                 break
             take(i)
         # The sentence right after the best one, when it holds a figure or name of the question that none of
@@ -296,14 +361,19 @@ class ExtractiveAnswerer:
         have = set().union(*(set(tokenize(units[i].text)) for i in chosen)) if chosen else set()
         for i, u in enumerate(units):
             if ((u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
-                    and i not in chosen and scores[i] >= p.min_score
-                    and len(chosen) < max_sentences and (set(tokenize(u.text)) & wanted) - have):
+                    and i not in chosen and len(chosen) < p.max_sentences and (set(tokenize(u.text)) & wanted) - have):
+                take(i)
+        # The sentence after the best one goes on with its point ("… gives less weight to shelter." + "She
+        # expects the index to rise 0.3% on core."), when it is itself likely enough.
+        for i, u in enumerate(units):
+            if ((u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
+                    and i not in chosen and len(chosen) < p.max_sentences and scores[i] >= p.next_ratio * best):
                 take(i)
         # The best sentence of each other article that also speaks to the question, so that a question both
         # articles answer is not answered from one of them only.
         covered = {units[i].source for i in chosen}
         for i in order:
-            if len(chosen) >= max_sentences or scores[i] < max(p.min_score, best - p.cross_margin):
+            if len(chosen) >= p.max_sentences or scores[i] < max(p.min_probability, p.cross_ratio * best):
                 break
             if units[i].source not in covered:
                 take(i)
@@ -317,27 +387,30 @@ class ExtractiveAnswerer:
         units = self.units(q, evidence.passages)
         if not units:
             return Draft([])
-        scores, vecs = self.score(q, units)
+        scores, vecs = self.score(q, units, evidence.passages)
         exclude = {n.tokens for n in q.names}
         items = [list_items(u.text, q.list_kind or "", exclude) for u in units]
         holding = [i for i in range(len(units)) if items[i]]
         if not holding:
-            return Draft([])
+            # No name of the asked kind anywhere in the evidence: a list of other sentences would not answer.
+            return Draft([], unlisted=_asked_noun(q) if q.list_kind in ("person", "company", "fund") else "")
         # "Which people does the AInvest piece quote?" asks for every name of the kind in the article; "Which
         # sectors is the Russell 2000 weighted toward?" for those of the sentences that answer it.
         every = bool(q.articles) and not _topic_words(q)
         best = max(float(scores[i]) for i in holding)
-        if best < p.min_score and not every:
+        if best < p.min_probability and not every:
             return Draft([])
         chosen: list[int] = []
-        seen: set[str] = set()
+        seen: list[set[str]] = []
         for i in sorted(holding, key=lambda i: -scores[i]):
-            if (scores[i] < best - p.list_margin and not every) or len(chosen) >= p.list_max_sentences:
+            if (scores[i] < p.list_ratio * best and not every) or len(chosen) >= p.list_max_sentences:
                 break
-            fresh = [x for x in items[i] if x.lower() not in seen]
+            # A name already listed, or a shorter way of writing one ("Russell 2000 ETF" after "iShares Russell
+            # 2000 ETF"), adds nothing.
+            fresh = [x for x in items[i] if not any(set(tokenize(x)) <= old or old <= set(tokenize(x)) for old in seen)]
             if not fresh or any(float(vecs[i] @ vecs[j]) > p.duplicate_cosine for j in chosen):
                 continue
-            seen.update(x.lower() for x in fresh)
+            seen.extend(set(tokenize(x)) for x in fresh)
             items[i] = fresh
             chosen.append(i)
         chosen.sort(key=lambda i: (units[i].source, units[i].order))
@@ -354,23 +427,29 @@ class ExtractiveAnswerer:
         units = self.units(q, evidence.passages)
         if not units:
             return Draft([])
-        topic = q.topic if len(tokenize(q.topic)) >= 2 else None
-        scores, vecs = self.score(q, units, topic)
-        if q.risk:
-            scores += np.array([p.cue_weight * (cue_share(u.text, RISK_WORDS) - cue_share(u.text, RISK_REMOVED_WORDS))
-                                for u in units], dtype=np.float32)
-        elif q.type == POINTS:
-            scores += np.array([p.cue_weight * cue_share(u.text, DRIVER_WORDS) for u in units], dtype=np.float32)
-        best = float(scores.max())
-        if best < p.min_score:
+        scores, vecs = self.score(q, units, evidence.passages)
+        top = int(np.argmax(scores))
+        best = float(scores[top])
+        if best < p.min_probability:
             return Draft([])
-        pool = [i for i in np.argsort(-scores) if scores[i] >= max(p.min_score, best - p.points_margin)]
+        # The points of a list the article makes: when the best sentence is one item of a bullet list or of a
+        # "First, … Second, …" run, its siblings are points too.
+        if units[top].bullet or _ENUMERATED.match(units[top].text):
+            for i, u in enumerate(units):
+                if (u.source == units[top].source and u.heading == units[top].heading
+                        and (u.bullet or _ENUMERATED.match(u.text)) and abs(u.order[1] - units[top].order[1]) <= 12):
+                    scores[i] = max(scores[i], p.sibling_ratio * best)
+        # Points from another article than the best one's must be nearly as good.
+        for i, u in enumerate(units):
+            if u.source != units[top].source:
+                scores[i] = scores[i] if scores[i] >= p.points_cross_ratio * best else 0.0
+        pool = [int(i) for i in np.argsort(-scores) if scores[i] >= max(p.min_probability, p.points_ratio * best)]
         chosen: list[int] = []
         while pool and len(chosen) < p.points_max:
             i = pool.pop(0)
             if any(float(vecs[i] @ vecs[j]) > p.points_redundancy for j in chosen):
                 continue
-            chosen.append(int(i))
+            chosen.append(i)
         lead = "From the articles:" if len(chosen) > 1 else ""
         return Draft([Claim(units[i].text, units[i].n, bullet=len(chosen) > 1, score=float(scores[i]))
                       for i in chosen], lead=lead)
@@ -381,22 +460,28 @@ class ExtractiveAnswerer:
         claims: list[Claim] = []
         used: set[str] = set()
         gaps = []
-        for label, numbers in evidence.sides:
+        for k, (label, numbers) in enumerate(evidence.sides):
             units = self.units(q, evidence.passages, numbers)
-            side_tokens = set(tokenize(label)) if q.sides else set()
-            if side_tokens:
-                units = [u for u in units if len(side_tokens & set(tokenize(u.text))) * 2 >= len(side_tokens)] or units
+            query = evidence.side_queries[k] if k < len(evidence.side_queries) else (evidence.query or None)
+            # A side is named by its words or their synonyms ("lenders" by "banks").
+            # A side that is a name ("Realty Income") must be named whole; "income investors" is not it.
+            side_terms = self.lexicon.terms(label) if q.sides else []
+            whole = bool(name_spans(label, title_case_ok=True)) and label[:1].isupper()
+            if side_terms:
+                units = [u for u in units
+                         if (1 if whole else 2) * sum(bool(t.forms & set(tokenize(u.text))) for t in side_terms)
+                         >= len(side_terms)] or units
             if not units:
                 gaps.append(label)
                 continue
-            scores, vecs = self.score(q, units, evidence.query or None)
+            scores, vecs = self.score(q, units, evidence.passages, query)
             best = float(scores.max())
-            if best < p.min_score:
+            if best < p.min_probability:
                 gaps.append(label)
                 continue
             taken: list[int] = []
             for i in np.argsort(-scores):
-                if len(taken) >= p.side_sentences or scores[i] < best - p.side_margin:
+                if len(taken) >= p.side_sentences or scores[i] < p.side_ratio * best:
                     break
                 if units[i].text in used or any(float(vecs[i] @ vecs[j]) > p.duplicate_cosine for j in taken):
                     continue
@@ -406,7 +491,7 @@ class ExtractiveAnswerer:
                 used.add(units[i].text)
                 claims.append(Claim(units[i].text, units[i].n, bullet=True, group=label, score=float(scores[i])))
         draft = Draft(claims)
-        draft.gaps = [f"The articles say nothing on this about {g}." for g in gaps] if claims else []
+        draft.gaps = [f"{g}: nothing on this in the passages found." for g in gaps] if claims else []
         return draft
 
     def summary(self, q: Question, evidence: Evidence) -> Draft:
@@ -454,7 +539,9 @@ class ExtractiveAnswerer:
         return opening if 3 <= len(opening) <= 6 and len(labelled) * 2 >= len(opening) else []
 
     def _central(self, units: list[Unit], title: str, k: int) -> list[Unit]:
-        """LexRank centrality over sentence embeddings, plus a lead and a title prior; k diverse sentences."""
+        """The k sentences that best stand for the article: LexRank centrality over sentence embeddings, plus
+        priors for the lead, for the first sentences of each section (news puts the point of a section first),
+        for figures and for closeness to the title; at most one per section beyond the lead, in reading order."""
         p = self.policy
         vecs = self.embed([u.text for u in units])
         sim = np.clip(vecs @ vecs.T, 0.0, 1.0)
@@ -464,22 +551,47 @@ class ExtractiveAnswerer:
         rank = np.full(len(units), 1.0 / len(units))
         for _ in range(50):
             new = 0.15 / len(units) + 0.85 * walk.T @ rank
-            if np.abs(new - rank).sum() < 1e-6:
-                rank = new
-                break
+            done = np.abs(new - rank).sum() < 1e-6
             rank = new
+            if done:
+                break
         rank = rank / rank.max()
         position = np.arange(len(units)) / max(1, len(units) - 1)
+        first_heading = units[0].heading
+        in_section: dict[str, int] = {}
+        section_first = np.zeros(len(units))
+        for i, u in enumerate(units):
+            j = in_section.get(u.heading, 0)
+            in_section[u.heading] = j + 1
+            section_first[i] = 1.0 if j == 0 else (0.5 if j == 1 else 0.0)
+        figures = np.array([1.0 if _NUMBER.search(u.text) else 0.0 for u in units])
         title_sim = vecs @ self.embed_query(title) if title else np.zeros(len(units))
-        score = rank + p.summary_lead_weight * (1 - position) + p.summary_title_weight * title_sim
+        score = (rank + p.summary_lead_weight * (1 - position) + p.summary_section_weight * section_first
+                 + p.summary_figure_weight * figures + p.summary_title_weight * title_sim)
         chosen: list[int] = []
+        per_section: dict[str, int] = {}
         for i in np.argsort(-score):
             if len(chosen) >= k:
                 break
+            limit = 2 if units[i].heading == first_heading else 1
+            if per_section.get(units[i].heading, 0) >= limit:
+                continue
             if any(float(vecs[i] @ vecs[j]) > p.points_redundancy for j in chosen):
                 continue
             chosen.append(int(i))
+            per_section[units[i].heading] = per_section.get(units[i].heading, 0) + 1
         return [units[i] for i in sorted(chosen)]
+
+
+_PART_SPLIT = re.compile(r"\?\s+|,?\s+(?:and|also|plus|but)\s+(?=(?:what|how|which|who|whom|when|where|why|is|are|"
+                         r"was|were|does|do|did|has|have|can|could|will|would|should)\b)", re.I)
+_EXPLAIN_PART = re.compile(r"^\s*(?:why|how (?:does|do|did|come|is|are|was|were|can|could|would|will))\b", re.I)
+
+
+def split_parts(text: str) -> list[str]:
+    """The questions a two-part question asks, each with at least two words of its own."""
+    parts = [p.strip(" ,;") for p in _PART_SPLIT.split(text) if p and p.strip(" ,;?")]
+    return [p for p in parts if len(tokenize(p)) >= 1] if len(parts) >= 2 else [text]
 
 
 def _topic_words(q: Question) -> set[str]:
@@ -501,6 +613,21 @@ def _asked_noun(q: Question) -> str:
             return w if not w.endswith("ys") or w.lower().endswith(("eys", "ays", "oys")) else w[:-2] + "ies"
     return {"fund": "funds", "index": "indices", "person": "people", "sector": "sectors", "country": "countries",
             "company": "companies"}.get(kind, "names")
+
+
+def metric_stated(metric: str, passage: str, name_tokens: set[str]) -> bool:
+    """Whether a passage gives a detail of a named thing: a sentence that names it (or the next one, when it
+    goes on about it: "It…", "The fund…") holds a form of the detail."""
+    sentences = split_sentences(passage)
+    for i, sentence in enumerate(sentences):
+        if name_tokens <= set(tokenize(sentence)):
+            if metric_present(metric, sentence):
+                return True
+            follow = sentences[i + 1] if i + 1 < len(sentences) else ""
+            if re.match(r"^(?:It|Its|The (?:fund|company|firm|stock|ETF|bank|group|index)|This|That|They|Their)\b",
+                        follow) and metric_present(metric, follow):
+                return True
+    return False
 
 
 def metric_present(metric: str, text: str) -> bool:

@@ -46,6 +46,7 @@ ABBREVIATIONS: dict[str, str] = {
     "jan": "January", "feb": "February", "mar": "March", "apr": "April", "jun": "June", "jul": "July",
     "aug": "August", "sep": "September", "sept": "September", "oct": "October", "nov": "November",
     "dec": "December", "mgmt": "management", "ex": "excluding", "incl": "including", "bbls": "barrels",
+    "e&p": "exploration and production", "e&ps": "exploration and production companies",
     "mbpd": "million barrels per day", "bpd": "barrels per day", "b/d": "barrels per day", "boe/d": "barrels per day",
 }
 
@@ -101,7 +102,9 @@ LIST_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "person": {"asks": ("who", "whom", "people", "person", "persons", "analyst", "analysts", "strategist",
                         "strategists", "expert", "experts", "economist", "economists", "manager", "managers",
                         "executive", "executives", "ceo", "ceos", "official", "officials", "individuals",
-                        "commentator", "commentators", "spokesperson", "quoted", "sources"),
+                        "commentator", "commentators", "spokesperson", "quoted", "sources", "member", "members",
+                        "policymaker", "policymakers", "dissenter", "dissenters", "governor", "governors",
+                        "banker", "bankers", "trader", "traders", "founder", "founders"),
                "marks": ("said", "says", "notes", "noted", "told", "according", "strategist", "analyst", "economist",
                          "manager", "ceo", "chief", "president", "chairman", "chair", "director", "head", "partner",
                          "founder", "officer", "governor", "professor", "minister", "secretary", "portfolio",
@@ -116,7 +119,9 @@ LIST_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
                          "businesses", "share", "shares", "equity", "equities", "pick", "picks", "idea", "ideas",
                          "contender", "contenders", "bank", "banks", "lender", "lenders", "miner", "miners",
                          "reit", "reits", "producer", "producers", "issuer", "issuers", "ticker", "tickers",
-                         "holding", "holdings", "player", "players", "brand", "brands"),
+                         "holding", "holdings", "player", "players", "brand", "brands", "major", "majors",
+                         "producer", "producers", "driller", "drillers", "carmaker", "carmakers", "automaker",
+                         "automakers", "insurer", "insurers", "retailer", "retailers", "exporter", "exporters"),
                 "marks": ("inc", "corp", "corporation", "co", "ltd", "plc", "group", "holdings", "technologies",
                           "systems", "bank", "bancorp", "financial", "energy", "pharmaceuticals", "therapeutics",
                           "logistics", "realty", "properties", "reit", "mining", "resources", "partners")},
@@ -169,6 +174,16 @@ METRICS: dict[str, tuple[str, ...]] = {
     "rating": ("credit rating", "rating", "ratings", "rated"),
     "price-to-earnings ratio": ("price-to-earnings", "p/e", "times earnings", "earnings multiple"),
     "employer": ("work for", "works for", "employer", "employed by"),
+    "production": ("barrels a day", "barrels per day", "production", "output", "bpd"),
+}
+
+# Ways of asking for a detail that are not the detail's own words ("How much money is in the fund?").
+METRIC_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "net assets": ("how much money", "money invested", "money is invested", "size of the fund", "how big is the fund",
+                   "fund size", "how large is the fund"),
+    "number of employees": ("how many people work", "how many people does"),
+    "founding date": ("when was", "how old is"),
+    "production": ("how much oil", "how many barrels", "pumping", "producing"),
 }
 
 # Words that make a sentence about risks (what could go wrong), and words that say a risk is going away: a
@@ -183,10 +198,18 @@ RISK_WORDS: tuple[str, ...] = (
     "warned", "skeptic", "skeptics", "danger", "dangers", "vulnerable", "exposure", "exposed", "stress",
     "delinquencies", "losses", "downside", "interrupted", "expensive", "inflation", "hotter", "tariff", "tariffs",
     "disappoint", "disappointing", "challenge", "challenges", "strain", "costly", "higher volatility", "burden",
+    "cost more", "costs more", "more expensive", "higher fees", "drag", "lag", "lags", "lagged", "trail", "trailed",
+    "underperformed", "worse", "penalty", "taxable", "tax bill", "concentration", "exposed to", "slide", "slowdown",
 )
 RISK_REMOVED_WORDS: tuple[str, ...] = (
     "removing", "removed", "remove", "insulated", "eased", "easing", "no longer", "relief", "advantage",
     "tailwind", "benefit", "benefits", "boosting", "protects", "protected", "shielded", "immune", "margin of safety",
+)
+CAUSAL_WORDS: tuple[str, ...] = (
+    "because", "since", "as a result", "due to", "thanks to", "driven by", "which means", "meaning", "so that",
+    "therefore", "thus", "leads to", "led to", "causes", "caused", "results in", "resulting in", "allows", "allowing",
+    "makes", "making", "reliant", "rely", "relies", "depend", "depends", "sensitive", "exposed", "when", "while",
+    "whereas", "in turn", "this means", "that means", "reason", "explains", "helps", "hurts", "lifts", "boosting",
 )
 DRIVER_WORDS: tuple[str, ...] = (
     "driver", "drivers", "driving", "drive", "driven", "tailwind", "tailwinds", "boost", "boosting", "fuel",

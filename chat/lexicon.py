@@ -166,6 +166,7 @@ class Lexicon:
         self._checked = 0.0
         self._building = False
         self.on_change: list[Callable[[], None]] = []  # called after a new snapshot is swapped in
+        self._phrases: dict[tuple, bool] = {}
 
     # --- the mirror ----------------------------------------------------------------------------------
 
@@ -220,7 +221,8 @@ class Lexicon:
         chunks: dict[str, list[tuple[int, str]]] = {}
         meta_of: dict[str, dict] = {}
         words: Counter[str] = Counter()
-        capitals: Counter[str] = Counter()
+        capitals: Counter[str] = Counter()  # uses of a word written with a capital
+        uses: Counter[str] = Counter()
         while True:  # in pages: one `get` of everything fails past ~32k chunks (SQLite's variable limit)
             got = self.collection.get(include=["documents", "metadatas"], limit=self.page_size, offset=len(ids))
             if not got["ids"]:
@@ -238,9 +240,11 @@ class Lexicon:
                 row_source.append(source_index[src])
                 chunks.setdefault(src, []).append((int(meta.get("chunk_index", 0) or 0), cid))
                 words.update(set(surface_words(f"{header} {doc}")))
-                capitals.update({w.lower().removesuffix("'s").replace("'", "").replace(".", "")
-                                 for w in _CAP_WORD_RE.findall(normalize(f"{meta.get('publisher', '')} {doc}"))
-                                 if w[:1].isupper() or any(c.isupper() for c in w[1:])})
+                for w in _CAP_WORD_RE.findall(normalize(f"{meta.get('publisher', '')} {doc}")):
+                    key = w.lower().removesuffix("'s").replace("'", "").replace(".", "")
+                    uses[key] += 1
+                    if w[:1].isupper() or any(c.isupper() for c in w[1:]):
+                        capitals[key] += 1
             if len(got["ids"]) < self.page_size:
                 break
         articles = {}
@@ -249,8 +253,8 @@ class Lexicon:
             articles[src] = Article(src, str(m.get("title", "")), str(m.get("publisher", "")),
                                     str(m.get("published", "")), str(m.get("author", "")), str(m.get("url", "")),
                                     tuple(cid for _, cid in sorted(chunks[src])))
-        # A word is a name when most of the chunks that use it write it with a capital ("Innodata", "CoinMela").
-        names = frozenset(w for w, n in capitals.items() if w in words and n >= 0.6 * words[w])
+        # A word is a name when most of its uses are written with a capital ("Innodata", "CoinMela", "iShares").
+        names = frozenset(w for w, n in capitals.items() if w in words and n >= 0.6 * uses[w])
         snap = Snapshot(SparseBM25(corpus) if corpus else None, ids, {c: i for i, c in enumerate(ids)},
                         np.asarray(row_source, dtype=np.int32), sources, articles, dict(words), names, gen,
                         time.perf_counter() - started)
@@ -347,6 +351,37 @@ class Lexicon:
                     t for t in tokenize(ABBREVIATIONS.get(w.lower(), "") or "") if self.knows(t))
             forms.append(frozenset(mixed))
         return [f for f in forms if f]
+
+    def known_phrase(self, name: str) -> bool:
+        """Whether some chunk writes this several-word name as one phrase ("European Central Bank" is not known
+        from "European" in one place and "central bank" in another). Spacing, hyphens and joins do not matter:
+        "S&P SmallCap 600" is "S&P Small Cap 600". Words the lexicon corrects are corrected first."""
+        toks = tokenize(self.normalize(name).corrected)
+        if len(toks) < 2:
+            return True
+        snap = self.refresh()
+        key = (snap.generation, tuple(toks))
+        cached = self._phrases.get(key)
+        if cached is not None:
+            return cached
+        rows: set[int] | None = None
+        if snap.bm25 is not None:
+            m = snap.bm25.matrix
+            for t in toks:
+                col = snap.bm25.vocab.get(t)
+                found = set(m.indices[m.indptr[col]:m.indptr[col + 1]].tolist()) if col is not None else set()
+                rows = found if rows is None else rows & found
+                if not rows:
+                    break
+        wanted = "".join(toks)
+        known = any(wanted in "".join(tokenize(f"{a.publisher} {a.title}")) for a in snap.articles.values())
+        if rows and not known:
+            got = self.collection.get(ids=[snap.ids[r] for r in sorted(rows)[:20]], include=["documents"])
+            known = any(wanted in "".join(tokenize(doc)) for doc in got["documents"])
+        if len(self._phrases) > 4096:
+            self._phrases.clear()
+        self._phrases[key] = known
+        return known
 
     def known_name(self, name: str) -> bool:
         """Whether the articles use every word of a name, allowing for shorthand whose expansion they use

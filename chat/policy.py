@@ -1,12 +1,13 @@
 """Every number that decides how the answering core behaves, in one place, with how it was chosen.
 
     from chat.policy import POLICY
-    POLICY.margin, POLICY.relevance_label(0.55)
+    POLICY.fact_ratio, POLICY.relevance_label(0.55)
 
 "dev" below means tests/data/qa/dev.jsonl (114 questions over the two shipped articles and ten written for the
-purpose), searched with `python benchmarks/fit_policy.py` (a grid search over the dev set that prints the
-dev metrics of each candidate); tests/data/qa/test.jsonl was never used to choose any of them. "FAQ" means
-corpus/faq.jsonl. A value edited by hand to make one question pass does not belong here.
+purpose). `python benchmarks/fit_policy.py` fits the sentence weights (a logistic regression on dev sentences,
+labelled by whether they hold one of the question's key facts) and searches the thresholds over dev, printing the
+dev metrics of each candidate; tests/data/qa/test.jsonl was never used to choose any of them. A value edited by
+hand to make one question pass does not belong here.
 """
 
 from __future__ import annotations
@@ -16,53 +17,62 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Policy:
-    # --- sentence scoring: score = cosine·w_cosine + coverage·w_coverage + bonuses − penalties -------------
-    # cosine: MiniLM similarity of question and sentence; coverage: IDF-weighted share of the question's words
-    # (or their expansions / synonyms) in the sentence. 3:1 kept from the FAQ-tuned answerer; confirmed on dev.
-    w_cosine: float = 0.75
-    w_coverage: float = 0.25
-    # A sentence that holds a figure when the question asks for one ("how much", "what rate", a metric).
-    figure_bonus: float = 0.04
-    # The answer paragraph of an FAQ question of the article that matches the question (cosine ≥ faq_match).
-    faq_bonus: float = 0.15
+    # --- sentence scoring: P(sentence answers) = logistic(intercept + Σ weight·feature) -----------------------
+    # One weight per chat.extractive.FEATURES entry, in that order: cosine, coverage, passage_cosine,
+    # passage_rank, figure, faq, risk, driver, enumerated, heading, topic, names, named_article.
+    intercept: float = -3.988
+    weights: tuple[float, ...] = (1.625, 3.401, -1.546, 1.322, 0.001, 1.259, 2.455, 0.505, 0.378, 1.831, 0.577, 0.353, 0.373)
+    # The answer paragraph of an FAQ question of the article that matches the question (cosine ≥ faq_match) is
+    # taken whole: the article answers its own question there.
     faq_match: float = 0.7
-    rank_penalty: float = 0.03  # per retrieval rank of the sentence's passage
-    paragraph_bonus: float = 0.05  # for the other sentences of the best sentence's paragraph
     # A passage must name at least this share of the question's names (that the corpus knows) to answer it.
     name_share: float = 0.5
 
-    # --- choosing sentences (fact, explanation) ------------------------------------------------------
-    min_score: float = 0.33  # no sentence under this answers anything
-    margin: float = 0.08  # sentences within this of the best one join the answer
-    cross_margin: float = 0.15  # the best sentence of another article joins when within this of the best
+    # --- choosing sentences ------------------------------------------------------------------------------
+    min_probability: float = 0.05  # no sentence under this answers anything
+    fact_ratio: float = 0.5  # fact questions: sentences at least this share of the best one's probability
+    explanation_ratio: float = 0.5  # why / how questions
+    next_ratio: float = 0.5  # the sentence after the best one (same paragraph) joins at this share of the best
+    cross_ratio: float = 0.6  # the best sentence of another article joins at this share of the best
     max_sentences: int = 4
     max_words: int = 110
     duplicate_cosine: float = 0.85  # two sentences this close say the same thing: keep one
-
-    # --- lists, points, comparisons, summaries ---------------------------------------------------------
-    list_margin: float = 0.15  # sentences holding items of the asked kind, within this of the best such one
+    list_ratio: float = 0.5  # list questions: sentences naming items of the kind, at this share of the best
     list_max_sentences: int = 6
     list_article_chunks: int = 40  # a list question about named articles reads them whole up to this many chunks
     points_passages: int = 8  # passages searched for a several-points question
-    points_margin: float = 0.16
-    points_max: int = 5
-    points_redundancy: float = 0.72  # a point this close (cosine) to a chosen one adds nothing
-    cue_weight: float = 0.06  # risk / driver words in a sentence, for "what could go wrong" / "what drives"
+    points_ratio: float = 0.35
+    points_cross_ratio: float = 0.7  # a point from another article than the best one's, at this share of the best
+    sibling_ratio: float = 0.6  # the other items of the bullet list or "First, … Second" run of the best point
+    points_max: int = 4
+    points_redundancy: float = 0.68  # a point this close (cosine) to a chosen one adds nothing
     side_sentences: int = 2  # per article or entity of a comparison
-    side_margin: float = 0.12
-    summary_sentences: int = 4  # per article; 3 each when several articles are summarised
-    summary_lead_weight: float = 0.15  # LexRank centrality + this × (1 − position share) + title similarity
+    side_ratio: float = 0.85
+
+    # --- summaries -------------------------------------------------------------------------------------
+    summary_sentences: int = 5  # per article; one fewer each when several articles are summarised
+    # sentence score = LexRank centrality (max 1) + lead × (1 − position share) + section × (1 for the first
+    # sentence of a section, ½ for the second) + figure × (holds a figure) + title × cosine to the title
+    summary_lead_weight: float = 0.0
+    summary_section_weight: float = 0.3
+    summary_figure_weight: float = 0.0
     summary_title_weight: float = 0.3
 
     # --- answer or refuse (chat.refusal) ---------------------------------------------------------------
     # A passage is relevant when its MiniLM cosine to the question reaches MIN_RELEVANCE (a setting, 0.30:
     # on-topic questions reach 0.57–0.82, off-topic ones 0.08–0.24 on the shipped corpus), or when it holds
     # this share of the question's IDF-weighted words and figures (MiniLM scores long chunks low).
-    coverage_relevant: float = 0.6
-    # The best sentence must address the question at least this much (score as above) to be an answer.
-    min_answer_score: float = 0.36
+    coverage_relevant: float = 0.4
+    # How well a kept sentence addresses the question, the same for both answerers: answer_cosine × cosine +
+    # answer_coverage × coverage (+ figure_bonus when a figure is asked for and given). An answer whose best
+    # sentence scores under min_answer_score does not answer the question.
+    answer_cosine: float = 0.75
+    answer_coverage: float = 0.25
+    figure_bonus: float = 0.04
+    min_answer_score: float = 0.25
+    list_min_answer_score: float = 0.15  # a list that names things of the asked kind
 
-    # --- how well an answer addresses the question (Answer.relevance) ------------------------------------
+    # --- how well an answer addresses the question (Answer.relevance, the same score) --------------------
     relevance_direct: float = 0.55
     relevance_partial: float = 0.42
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from chat.glossary import LIST_KINDS, METRICS
+from chat.glossary import LIST_KINDS, METRIC_QUESTIONS, METRICS
 from chat.lexicon import Article, Lexicon, Normalized
 from chat.text import STOPWORDS, Name, language, name_spans, normalize, tokenize
 
@@ -88,7 +88,7 @@ _ORDINAL_RE = re.compile(
 _SIDES = (
     re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|about|for)\b.*)?[?.!]*$", re.I),
     re.compile(r"\bcompare\s+(?P<a>.+?)\s+(?:and|with|to|against|vs\.?|versus)\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|for)\b.*)?[?.!]*$", re.I),
-    re.compile(r"(?P<a>[\w&.' -]+?)\s+(?:vs\.?|versus)\s+(?P<b>[\w&.' -]+?)(?:[:,;]|\s+(?:on|in|when|for|-)\b|[?.!]*$)", re.I),
+    re.compile(r"(?P<a>[\w&.' -]+?)\s+(?:vs\.?|versus)\s+(?P<b>[\w&.' -]+?)(?:[:,;]|\s+[-–—]\s|\s+(?:on|in|when|for)\b|[?.!]*$)", re.I),
     re.compile(r"\b(?:how (?:does|do|did|has|have)|do|does|did|are|is)\s+(?P<a>.+?)\s+(?:compare|stack up|differ|"
                r"measure up)\s+(?:with|to|against|from)\s+(?P<b>.+?)[?.!]*$", re.I),
     re.compile(r"\b(?:is|are|was|were)\s+(?P<a>.+?)\s+(?:\w+er|more \w+|less \w+|better|worse)\s+than\s+(?P<b>.+?)[?.!]*$", re.I),
@@ -118,11 +118,13 @@ class Question:
     sides: list[str] = field(default_factory=list)  # what a comparison compares (entities)
     topic: str = ""  # the question without its framing ("what is driving small caps")
     names: list[Name] = field(default_factory=list)  # capitalised names in the asking sentences
+    subjects: list[Name] = field(default_factory=list)  # those and names of the articles typed in lowercase
     unknown: list[str] = field(default_factory=list)  # of those, names no article uses
     metric: str | None = None  # the first detail it asks for (a key of glossary.METRICS)
     metrics: list[str] = field(default_factory=list)  # every detail it asks for, in order
     risk: bool = False  # a points question about what could go wrong
     two_part: bool = False
+    instructed: bool = False  # it held instructions to the assistant (removed from `text`)
 
     @property
     def sources(self) -> set[str] | None:
@@ -146,10 +148,13 @@ def named_articles(text: str, catalogue: list[Article], *, by_title: bool) -> li
     summary, by words of its title that no other title has ("the article about the resurgence")."""
     found: list[Article] = []
     pieces = set(_squash(text))
+    words = set(re.findall(r"[a-z0-9&]+", normalize(text).lower()))
     for art in catalogue:
         key = re.sub(r"[^a-z0-9&]", "", art.publisher.lower())
-        if len(key) >= 3 and (key in pieces or (len(key) >= 6 and any(
-                len(p) >= len(key) - 1 and _close(p, key) for p in pieces))):
+        # "Bayline" names "Bayline Financial News": the publisher's own word, not "Financial" or "News".
+        own = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower()) if w not in _MEDIA_WORDS and len(w) >= 4]
+        if len(key) >= 3 and (key in pieces or key.removeprefix("the") in pieces or (len(key) >= 6 and any(
+                len(p) >= len(key) - 1 and _close(p, key) for p in pieces)) or (own and own[0] in words)):
             found.append(art)
     for m in _ORDINAL_RE.finditer(text):
         i = _ORDINALS[m.group(1).lower()]
@@ -166,6 +171,13 @@ def named_articles(text: str, catalogue: list[Article], *, by_title: bool) -> li
         if len(unique) == 1:
             found = unique
     return found
+
+
+# Words publishers share, which name none of them alone.
+_MEDIA_WORDS = {"the", "financial", "finance", "news", "daily", "markets", "market", "review", "post", "times",
+                "journal", "capital", "letter", "research", "weekly", "report", "insider", "wire", "media", "group",
+                "press", "herald", "gazette", "tribune", "today", "online", "digital", "money", "investor", "investing",
+                "economic", "economics", "business", "street", "global", "world", "international", "asia", "europe"}
 
 
 def _close(a: str, b: str) -> bool:
@@ -217,8 +229,42 @@ def sides_of(text: str) -> list[str]:
         m = pattern.search(t)
         if m:
             a, b = (re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,;:'\"?"), flags=re.I) for s in (m.group("a"), m.group("b")))
+            a, b = (re.split(r"\s+[-–—]\s+|,|\s+(?:which|that|who|where|when)\b", x, maxsplit=1, flags=re.I)[0].strip()
+                    for x in (a, b))
             if a and b and tokenize(a) and tokenize(b) and a.lower() != b.lower():
                 return [a, b]
+    return []
+
+
+_PERIOD_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                 "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+                 "dec", "q1", "q2", "q3", "q4", "h1", "h2", "fy", "mid", "early", "late", "end", "monday", "tuesday",
+                 "wednesday", "thursday", "friday", "spring", "summer", "autumn", "fall", "winter", "year", "quarter"}
+
+
+def _is_period(name: str) -> bool:
+    """"mid-February", "Q4'25", "January 23" name a time, not a thing the articles might not know."""
+    words = re.findall(r"[a-z]+\d*|\d+", name.lower())
+    return bool(words) and all(w in _PERIOD_WORDS or w.isdigit() or re.fullmatch(r"[qh][1-4]", w) for w in words)
+
+
+def coordinated(topic: str) -> list[str]:
+    """The two things joined by "and" / "or" in a comparison's topic ("how lenders and carmakers traded" →
+    lenders, carmakers traded): up to three content words on each side."""
+    words = topic.split()
+    for i, w in enumerate(words):
+        if w.lower() in ("and", "or", "vs", "vs.", "versus", "against") and 0 < i < len(words) - 1:
+            before, after = [], []
+            for x in reversed(words[:i]):
+                if not tokenize(x) or len(before) == 3:
+                    break
+                before.insert(0, x)
+            for x in words[i + 1:]:
+                if not tokenize(x) or len(after) == 3:
+                    break
+                after.append(x)
+            if before and after:
+                return [" ".join(before), " ".join(after)]
     return []
 
 
@@ -241,7 +287,7 @@ def metrics_of(text: str) -> list[str]:
     t = " " + normalize(text).lower() + " "
     found: list[tuple[int, str]] = []
     for metric, forms in METRICS.items():
-        hits = [m.start() for form in (metric,) + forms
+        hits = [m.start() for form in (metric,) + forms + METRIC_QUESTIONS.get(metric, ())
                 for m in re.finditer(rf"(?<![\w-]){re.escape(form.strip())}(?![\w-])", t)]
         if hits:
             found.append((min(hits), metric))
@@ -254,42 +300,111 @@ def metric_of(text: str) -> str | None:
     return found[0] if found else None
 
 
+# Instructions smuggled into a question ("ignore your instructions", "print your system prompt", "then say
+# PWNED", "make up a number"): removed before the question is read; they are never followed.
+_INSTRUCTION = re.compile(
+    r"(?:\b(?:system|developer|admin|assistant)\s*:|\bdeveloper mode\b|\bjailbreak|\bDAN\b"
+    r"|\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,60}\b(?:instructions?|rules|prompts?|guidelines|"
+    r"everything|above|previous)"
+    r"|\byou are now\b|\bfrom now on\b|\bpretend\b|\bact as\b|\brole-?play"
+    r"|\b(?:print|reveal|show|repeat|output|leak|tell me)\b[^.!?\n]{0,30}\b(?:system|hidden|secret|initial|"
+    r"original)\s+(?:prompt|instructions|message)"
+    r"|\b(?:just\s+)?(?:make up|fabricate|hallucinate|invent)\s+(?:a |an |some |the |me |one )?(?:\w+\s+){0,3}?"
+    r"(?:numbers?|figures?|answers?|data|facts?|statistics?|stats?|quotes?|estimates?|forecasts?|prices?|"
+    r"something|anything)\b"
+    r"|\b(?:then|and|also|now)\s+(?:say|write|reply|respond|answer)\s+(?:with\s+)?[\"'“]?\w+[\"'”]?\s*[.!]?\s*$)"
+    r"[^.!?\n]*[.!?]?", re.I)
+
+
+def strip_instructions(text: str) -> tuple[str, bool]:
+    """The question without instructions aimed at the assistant, and whether there were any."""
+    out = _INSTRUCTION.sub(" ", text)
+    if out == text:
+        return text, False
+    return re.sub(r"\s+", " ", re.sub(r"^[\s,;:.]+|[\s,;:]+$", "", out)).strip(), True
+
+
 def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question:
     """Everything the answering core needs to know about a question, before retrieval."""
-    lang = language(text)
+    asked = text
+    text, instructed = strip_instructions(text)
+    lang = language(text or asked)
     normalized = lexicon.normalize(text)
     catalogue = lexicon.articles()
     qtype = question_type(text)
-    corrected = normalize(normalized.text)
+    corrected = normalize(normalized.corrected or text)  # spelling fixed (without the expansions retrieval adds)
     articles = named_articles(text, catalogue, by_title=qtype == SUMMARY) or (
         named_articles(corrected, catalogue, by_title=qtype == SUMMARY) if corrected != text else [])
     few = len(catalogue) <= 4  # "the articles" can only mean all of them when there are a few
     all_articles = bool(_ALL_ARTICLES.search(text)) and few and not articles
-    if qtype == SUMMARY and re.search(r"\b(?:about|on|regarding|concerning)\s+(?!(?:it|them|this|that)\b)\w+.*\b\w{3,}",
-                                      _ARTICLE_WORDS.sub(" ", text.split("?")[0]).split("summar")[-1], re.I) \
-            and not re.search(rf"{_DOC}\s+(?:about|on)\s*[?.!]*$", text, re.I):
-        # "Summarize what the articles say about rates" is about rates: the points the articles make on it.
-        topic = topic_of(text, articles)
-        if len([w for w in tokenize(topic) if w not in STOPWORDS]) >= 1 and not articles_only(topic, catalogue):
+    said_about = re.search(r"\b(?:say|says|said|think|thinks|write|writes|wrote|argue|argues|report|reports|"
+                           r"conclude|concludes|tell us|claim|claims)\s+(?:about|on|regarding|concerning)\s+(?P<x>\w.*)",
+                           text, re.I)
+    if qtype == SUMMARY and said_about:
+        # "Summarize what the articles say about rates" is about rates: the points the articles make on it
+        # (while "summarize the article on rates" names the article by its subject).
+        topic = topic_of(said_about.group("x"), articles)
+        if tokenize(topic) and not articles_only(topic, catalogue):
             qtype = POINTS
     q = Question(text=text, language=lang, type=qtype, normalized=normalized, articles=articles,
-                 all_articles=all_articles)
+                 all_articles=all_articles, instructed=instructed)
     q.topic = topic_of(corrected, articles)
-    q.names = [n for n in name_spans(asking_part(normalize(normalized.corrected or text)))
-               if not _is_article_ref(n, articles, catalogue)]
-    q.unknown = sorted({n.text for n in q.names if not lexicon.known_name(n.text)})
+    q.names = [n for n in name_spans(asking_part(corrected))
+               if not _is_article_ref(n, articles, catalogue) and not _is_period(n.text)]
+    q.unknown = sorted({n.text for n in q.names if not lexicon.known_name(n.text)
+                        or (not _has_shorthand(n.text) and not lexicon.known_phrase(n.text))})
+    q.subjects = q.names + corpus_names(corrected, lexicon, q.names)
     q.two_part = bool(_TWO_PART.search(text)) and qtype in (FACT, EXPLANATION, LIST)
     q.metrics = metrics_of(corrected) if qtype in (FACT, LIST, EXPLANATION) else []
     q.metric = q.metrics[0] if q.metrics else None
     if qtype == LIST:
         q.list_kind = list_kind(corrected)
     if qtype == COMPARISON and not (all_articles or len(articles) >= 2):
-        q.sides = sides_of(corrected)
+        q.sides = sides_of(corrected) or coordinated(corrected)
     q.risk = qtype in (POINTS, ADVICE) and bool(re.search(
         r"\b(?:risks?|risky|wrong|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
-        r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?)\b",
+        r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?|"
+        r"drawbacks?|weaknesses|negatives|pitfalls|problems|kill|sink|reverse|end|vulnerable|careful|watch out)\b",
         text, re.I))
     return q
+
+
+def corpus_names(text: str, lexicon: Lexicon, found: list[Name]) -> list[Name]:
+    """Names of the articles written without capitals ("ishares russell 2000 etf expense ratio?"): runs of words
+    the articles mostly write with a capital, with the figures that follow them, outside the names already found."""
+    names = lexicon.refresh().names
+    taken = [(n.start, n.start + len(n.text)) for n in found]
+    out: list[Name] = []
+    run: list[re.Match] = []
+
+    def close() -> None:
+        while run and not run[-1].group()[0].isalpha() and len(run) > 1 and not run[-2].group()[0].isalpha():
+            run.pop()
+        if run and any(m.group()[0].isalpha() for m in run):
+            start, end = run[0].start(), run[-1].end()
+            surface = text[start:end]
+            if not any(a < end and start < b for a, b in taken) and tokenize(surface):
+                out.append(Name(surface, tuple(tokenize(surface)), start))
+        run.clear()
+
+    for m in re.finditer(r"[A-Za-z][\w&'.-]*|\d[\d,.]*", text):
+        word = m.group().lower().removesuffix("'s").replace("'", "").replace(".", "")
+        if word[0].isdigit():
+            if run:
+                run.append(m)
+            continue
+        if word in names and word not in STOPWORDS and len(word) > 1:
+            run.append(m)
+        else:
+            close()
+    close()
+    return out
+
+
+def _has_shorthand(name: str) -> bool:
+    from chat.glossary import ABBREVIATIONS
+
+    return any(w.lower() in ABBREVIATIONS for w in re.findall(r"[\w&/+-]+", name))
 
 
 def articles_only(topic: str, catalogue: list[Article]) -> bool:
@@ -298,8 +413,10 @@ def articles_only(topic: str, catalogue: list[Article]) -> bool:
 
 
 def _is_article_ref(name: Name, articles: list[Article], catalogue: list[Article]) -> bool:
-    squashed = re.sub(r"[^a-z0-9&]", "", name.text.lower())
-    return any(squashed and squashed == re.sub(r"[^a-z0-9&]", "", a.publisher.lower()) for a in catalogue)
+    """A name that is an article's publisher ("The Sterling Review", "Coin Mela") is a reference, not a subject."""
+    squashed = re.sub(r"[^a-z0-9&]", "", name.text.lower()).removeprefix("the")
+    return len(squashed) >= 3 and any(
+        squashed == re.sub(r"[^a-z0-9&]", "", a.publisher.lower()).removeprefix("the") for a in catalogue)
 
 
 # --- follow-ups ----------------------------------------------------------------------------------------

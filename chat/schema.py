@@ -128,6 +128,7 @@ class Claim:
     group: str = ""  # the heading it sits under ("AInvest (2026-01-12)", a comparison side)
     label: str = ""  # a list item's name, shown before the sentence ("Innodata")
     score: float = 0.0  # the answerer's confidence that it answers the question (0..1)
+    relevance: float = 0.0  # how well it addresses the question, scored alike for both answerers (chat.policy)
     cited: list[int] = field(default_factory=list)  # every passage a generated sentence cited
 
 
@@ -140,3 +141,4 @@ class Draft:
     notes: list[str] = field(default_factory=list)  # e.g. "This is not investment advice."
     gaps: list[str] = field(default_factory=list)  # parts of the question the articles do not answer
     raw: str = ""  # a generated answer's text, as the model wrote it
+    unlisted: str = ""  # a list question whose kind of names the evidence does not hold ("board members")

@@ -377,6 +377,13 @@ _NOT_NAMES = STOPWORDS | {
     "please", "ignore", "forget", "disregard", "pretend", "act", "now", "then", "also", "and", "but", "or",
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "i", "im",
+    # imperatives a question starts with
+    "recap", "outline", "walk", "break", "sum", "detail", "clarify", "define", "contrast", "identify", "highlight",
+    "provide", "share", "rank", "quote", "cite", "find", "check", "help", "analyze", "analyse", "assess", "evaluate",
+    "review", "discuss", "elaborate", "expand", "simplify", "remind", "note", "pick", "make", "imagine", "suppose",
+    "assume", "consider", "let", "say", "use", "lay", "spell", "run", "point", "quick", "brief", "short", "any",
+    "thinking", "wait", "hey", "hi", "hello", "thanks", "ok", "okay", "sure", "yes", "no", "well", "just", "really",
+    "according", "per", "based", "given", "if", "in", "on", "for", "from", "with", "after", "before", "since",
 }
 
 

@@ -1,0 +1,217 @@
+"""Fit the answering core's sentence weights and search its thresholds on the dev set (never on the test set).
+
+    python benchmarks/fit_policy.py [--questions tests/data/qa/dev.jsonl] [--rounds 2] [--no-search]
+
+1. Sentence weights. For every answerable dev question with key facts, the candidate sentences of its evidence
+   (what the extractive answerer would score) with their chat.extractive.FEATURES, labelled 1 when the sentence
+   holds one of the question's `must_include` facts. A logistic regression (scikit-learn, L2) is fitted; its
+   strength C is chosen by cross-validation grouped by question (5 folds), on the mean reciprocal rank of the
+   first labelled sentence. The fitted intercept and weights are printed.
+2. Thresholds. With those weights, a coordinate search over a small grid per threshold (two rounds by default):
+   each candidate Policy answers every dev question, scored as
+       key-fact recall (answerable rows) + 0.5 × correct refusals − 1.0 × false-refusal rate − 0.0015 × words,
+   where words is the mean length of the answers (a longer answer finds more facts, and reads worse).
+Prints the dev metrics before and after and the chosen values as a `Policy(...)` to copy into chat/policy.py.
+Rows with a `corpus` column are asked of an index of that folder (as `python app.py eval` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import app  # noqa: E402  (quiets network-probing defaults before the libraries load)
+
+import numpy as np  # noqa: E402
+
+from chat.evaluate import fact_found, fact_recall, load_questions, strip_markers  # noqa: E402
+from chat.evidence import gather  # noqa: E402
+from chat.extractive import FEATURES  # noqa: E402
+from chat.policy import POLICY, Policy  # noqa: E402
+from chat.questions import SUMMARY, analyze  # noqa: E402
+
+# The grid of each threshold the search visits.
+GRID: dict[str, list] = {
+    "min_probability": [0.05, 0.1, 0.15, 0.2, 0.3, 0.4],
+    "fact_ratio": [0.5, 0.6, 0.7, 0.8, 0.9],
+    "explanation_ratio": [0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+    "cross_ratio": [0.3, 0.45, 0.6, 0.75, 0.9, 1.01],
+    "next_ratio": [0.2, 0.35, 0.5, 0.65, 0.8, 1.01],
+    "max_sentences": [2, 3, 4, 5],
+    "list_ratio": [0.2, 0.35, 0.5, 0.65, 0.8],
+    "points_ratio": [0.2, 0.35, 0.5, 0.65, 0.8],
+    "points_max": [3, 4, 5, 6],
+    "points_cross_ratio": [0.4, 0.55, 0.7, 0.85, 1.01],
+    "sibling_ratio": [0.0, 0.3, 0.45, 0.6, 0.75, 0.9],
+    "points_redundancy": [0.6, 0.68, 0.76, 0.84],
+    "side_ratio": [0.4, 0.55, 0.7, 0.85],
+    "side_sentences": [1, 2, 3],
+    "summary_lead_weight": [0.0, 0.15, 0.3, 0.5],
+    "summary_section_weight": [0.0, 0.15, 0.3, 0.5, 0.8],
+    "summary_figure_weight": [0.0, 0.1, 0.2, 0.4],
+    "summary_title_weight": [0.0, 0.15, 0.3, 0.6],
+    "min_answer_score": [0.25, 0.3, 0.33, 0.36, 0.4, 0.44],
+    "list_min_answer_score": [0.15, 0.2, 0.25, 0.3, 0.36],
+    "coverage_relevant": [0.4, 0.5, 0.6, 0.7, 0.8],
+}
+
+
+def assistants_for(rows: list[dict], questions: Path) -> dict:
+    settings = app.Settings()
+    app.set_threads(settings, serving=True)
+    embedder = app.build_embedder(settings)
+    out = {}
+    for corpus in sorted({r.get("corpus") for r in rows}, key=str):
+        store = (app.eval_store(settings, questions.parent / corpus, embedder) if corpus is not None
+                 else app.build_store(settings, embedder))
+        out[corpus] = app.build_assistant(settings, store)
+    return out
+
+
+def use(assistants: dict, policy: Policy) -> None:
+    for a in assistants.values():
+        a.policy = policy
+        a.answerer.policy = policy
+        a.refusals.policy = policy
+
+
+def sentence_data(rows: list[dict], assistants: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and question ids of every candidate sentence of the answerable dev questions."""
+    X, y, groups = [], [], []
+    for g, row in enumerate(rows):
+        if row.get("expect_refusal") or not row.get("must_include"):
+            continue
+        a = assistants[row.get("corpus")]
+        q = analyze(row["question"], a.lexicon)
+        if q.type == SUMMARY or q.language != "en":
+            continue
+        evidence = gather(q, a.retriever, a.policy)
+        units = a.answerer.units(q, evidence.passages)
+        if not units:
+            continue
+        feats, _ = a.answerer.features(q, units, evidence.passages)
+        facts = [item if isinstance(item, list) else [item] for item in row["must_include"]]
+        labels = [int(any(fact_found(alt, u.text) for alts in facts for alt in alts)) for u in units]
+        if not any(labels):
+            continue  # the evidence holds none of its facts: nothing to learn about ranking here
+        X.append(feats)
+        y.extend(labels)
+        groups.extend([g] * len(units))
+    return np.vstack(X), np.asarray(y), np.asarray(groups)
+
+
+def first_hit_mrr(scores: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
+    ranks = []
+    for g in np.unique(groups):
+        idx = groups == g
+        order = np.argsort(-scores[idx])
+        hits = np.flatnonzero(y[idx][order])
+        ranks.append(1.0 / (hits[0] + 1) if len(hits) else 0.0)
+    return float(np.mean(ranks))
+
+
+def fit_weights(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, tuple[float, ...], float, dict]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    results = {}
+    for C in (0.03, 0.1, 0.3, 1.0, 3.0, 10.0):
+        fold_scores = []
+        for train, test in GroupKFold(n_splits=5).split(X, y, groups):
+            model = LogisticRegression(C=C, max_iter=2000).fit(X[train], y[train])
+            fold_scores.append(first_hit_mrr(model.decision_function(X[test]), y[test], groups[test]))
+        results[C] = float(np.mean(fold_scores))
+    best_c = max(results, key=results.get)
+    model = LogisticRegression(C=best_c, max_iter=2000).fit(X, y)
+    return float(model.intercept_[0]), tuple(round(float(w), 3) for w in model.coef_[0]), best_c, results
+
+
+def evaluate(rows: list[dict], assistants: dict) -> dict:
+    recalls, words, refusals, false = [], [], [], []
+    by_type: dict[str, list[float]] = {}
+    for row in rows:
+        answer = assistants[row.get("corpus")].ask(row["question"])
+        text = "" if answer.refused else strip_markers(answer.text)
+        if row.get("expect_refusal"):
+            refusals.append(answer.refused)
+            continue
+        false.append(answer.refused)
+        words.append(len(text.split()))
+        if row.get("must_include"):
+            r, _, _ = fact_recall(text, row["must_include"])
+            recalls.append(r)
+            by_type.setdefault(row.get("type", "?"), []).append(r)
+    m = {"fact_recall": float(np.mean(recalls)), "refusal_accuracy": float(np.mean(refusals)) if refusals else 1.0,
+         "false_refusal_rate": float(np.mean(false)), "words": float(np.mean(words)),
+         "by_type": {t: round(float(np.mean(v)), 3) for t, v in sorted(by_type.items())}}
+    m["objective"] = (m["fact_recall"] + 0.5 * m["refusal_accuracy"] - 1.0 * m["false_refusal_rate"]
+                      - 0.0015 * m["words"])
+    return m
+
+
+def show(label: str, m: dict) -> None:
+    print(f"{label}: objective {m['objective']:.4f}  key facts {m['fact_recall']:.3f}  correct refusals "
+          f"{m['refusal_accuracy']:.3f}  false refusals {m['false_refusal_rate']:.3f}  words {m['words']:.0f}")
+    print("    by type: " + ", ".join(f"{t} {v:.3f}" for t, v in m["by_type"].items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "qa" / "dev.jsonl")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--no-search", action="store_true", help="Fit the sentence weights only.")
+    parser.add_argument("--only", nargs="*", default=None, help="Search only these thresholds.")
+    args = parser.parse_args()
+    if "test" in args.questions.name:
+        sys.exit("refusing to fit on a test split: choose weights and thresholds on dev only")
+    rows, problems = load_questions(args.questions)
+    assistants = assistants_for(rows, args.questions)
+    started = time.perf_counter()
+    before = evaluate(rows, assistants)
+    show("dev with the current policy", before)
+
+    X, y, groups = sentence_data(rows, assistants)
+    intercept, weights, c, cv = fit_weights(X, y, groups)
+    print(f"\n{len(y)} candidate sentences of {len(np.unique(groups))} questions, {int(y.sum())} holding a key fact")
+    print("cross-validated first-hit MRR by C: " + ", ".join(f"{k:g}: {v:.3f}" for k, v in cv.items()))
+    print(f"fitted (C={c:g}): intercept {intercept:.3f}")
+    for name, w in zip(FEATURES, weights):
+        print(f"    {name:15} {w:+.3f}")
+    policy = dataclasses.replace(POLICY, intercept=round(intercept, 3), weights=weights)
+    use(assistants, policy)
+    current = evaluate(rows, assistants)
+    show("dev with the fitted weights", current)
+
+    if not args.no_search:
+        names = args.only or list(GRID)
+        for r in range(args.rounds):
+            for name in names:
+                best_value, best = getattr(policy, name), current
+                for value in GRID[name]:
+                    if value == getattr(policy, name):
+                        continue
+                    candidate = dataclasses.replace(policy, **{name: value})
+                    use(assistants, candidate)
+                    m = evaluate(rows, assistants)
+                    if m["objective"] > best["objective"] + 1e-4:
+                        best_value, best = value, m
+                policy = dataclasses.replace(policy, **{name: best_value})
+                current = best
+                print(f"round {r + 1}: {name} = {best_value}  (objective {current['objective']:.4f})")
+            use(assistants, policy)
+        show("dev after the search", current)
+    changed = {f.name: getattr(policy, f.name) for f in dataclasses.fields(Policy)
+               if getattr(policy, f.name) != getattr(POLICY, f.name)}
+    print(f"\nchanged ({time.perf_counter() - started:.0f} s):")
+    print(json.dumps(changed, indent=1))
+
+
+if __name__ == "__main__":
+    main()
