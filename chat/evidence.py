@@ -23,7 +23,7 @@ from langchain_core.documents import Document
 
 from chat.lexicon import Article
 from chat.policy import POLICY, Policy
-from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
+from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question
 from chat.retrieval import HybridRetriever
 from chat.text import tokenize
 
@@ -107,6 +107,21 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
                 numbers.append(seen[cid])
             sides.append((label, numbers))
         return Evidence(passages, sides, [], topic, [side_query for _, side_query, _ in targets])
+    if q.two_part and q.type in (FACT, EXPLANATION):
+        # "Why do REITs rally when yields fall, and how did they hold up in 2022?": each part searched on its own.
+        from chat.extractive import split_parts
+
+        parts = split_parts(q.text)
+        if len(parts) >= 2:
+            subject = " ".join(n.text for n in q.names)
+            passages, seen = [], set()
+            for part in parts:
+                text = part if not subject or subject.lower() in part.lower() else f"{part} ({subject})"
+                for doc in retriever.search(text, k=policy.part_passages, sources=q.sources):
+                    if doc.metadata["chunk_id"] not in seen:
+                        seen.add(doc.metadata["chunk_id"])
+                        passages.append(doc)
+            return Evidence(passages, [], [], query)
     k = policy.points_passages if q.type in (POINTS, SUMMARY) else None
     text = (q.topic or query) if q.type in (POINTS, SUMMARY) and len(tokenize(q.topic)) >= 1 else query
     return Evidence(retriever.search(text, k=k, sources=q.sources, normalized=None if text != query else q.normalized),

@@ -31,12 +31,13 @@ from langchain_core.documents import Document
 
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, article_label
-from chat.glossary import CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, LIST_KINDS, METRICS, RISK_REMOVED_WORDS, RISK_WORDS, SECTORS
+from chat.glossary import (CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, LIST_KINDS, METRICS, RISK_REMOVED_WORDS, RISK_WORDS,
+                           ROLES, SECTORS)
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
-from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question
+from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, topic_of
 from chat.schema import Claim, Draft
-from chat.text import name_spans, normalize, split_sentences, tokenize
+from chat.text import STOPWORDS, name_spans, normalize, split_sentences, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +147,18 @@ _ORG_WORDS = _NOT_COMPANY | {"etf", "fund", "index", "inc", "corp", "group", "ca
                              "asset", "manag", "secur", "invest", "llc", "ltd", "plc", "co", "associ", "market"}
 
 
-def list_items(text: str, kind: str, exclude: set[tuple[str, ...]]) -> list[str]:
-    """The names of `kind` in a sentence ("fund", "index", "company", "person", "sector", "country")."""
+# Capitalised words that open sentences and name nothing ("Another option is Innodata").
+_OPENERS = {"another", "additionally", "alternatively", "however", "meanwhile", "although", "though", "still", "yet",
+            "instead", "overall", "moreover", "furthermore", "nonetheless", "similarly", "likewise", "indeed", "today",
+            "yesterday", "last", "next", "first", "second", "third", "finally", "one", "two", "three", "several",
+            "many", "most", "some", "such", "these", "those", "this", "that", "each", "every", "both", "shares",
+            "investors", "analysts", "traders", "companies", "stocks", "its", "their", "while", "when", "since",
+            "after", "before", "despite", "unlike", "like", "according", "as", "in", "on", "at", "for", "with"}
+
+
+def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: frozenset[str] = frozenset()) -> list[str]:
+    """The names of `kind` in a sentence ("fund", "index", "company", "person", "sector", "country"). A sentence's
+    capitalised first word counts only when the corpus writes it with a capital elsewhere (`names`)."""
     low = " " + normalize(text).lower() + " "
     if kind in ("sector", "country"):
         table = SECTORS if kind == "sector" else COUNTRIES
@@ -164,6 +175,13 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]]) -> list[str]
     sentence_words = set(re.findall(r"[a-z]+", low))
     items = []
     for name in name_spans(text, title_case_ok=True):
+        if name.start == 0 and names:
+            first, _, rest = name.text.partition(" ")
+            low = first.lower().removesuffix("'s")
+            if low not in names and (not rest or low in _OPENERS or low.endswith("ly") or low in STOPWORDS):
+                if not rest:
+                    continue  # "Alternatively", "Another": capitalised only because a sentence starts there
+                name = dataclasses.replace(name, text=rest, tokens=tuple(tokenize(rest)), start=len(first) + 1)
         toks = set(name.tokens)
         if tuple(name.tokens) in exclude or not (toks - _GENERIC):
             continue
@@ -364,10 +382,12 @@ class ExtractiveAnswerer:
                     and i not in chosen and len(chosen) < p.max_sentences and (set(tokenize(u.text)) & wanted) - have):
                 take(i)
         # The sentence after the best one goes on with its point ("… gives less weight to shelter." + "She
-        # expects the index to rise 0.3% on core."), when it is itself likely enough.
+        # expects the index to rise 0.3% on core."), when it is itself likely enough, or when it goes on with
+        # the best one's quotation ('"…," said Achterberg.' + '"Now both are buying at once."').
         for i, u in enumerate(units):
             if ((u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
-                    and i not in chosen and len(chosen) < p.max_sentences and scores[i] >= p.next_ratio * best):
+                    and i not in chosen and len(chosen) < p.max_sentences
+                    and (scores[i] >= p.next_ratio * best or _continues_quote(units[top].text, u.text))):
                 take(i)
         # The best sentence of each other article that also speaks to the question, so that a question both
         # articles answer is not answered from one of them only.
@@ -389,7 +409,13 @@ class ExtractiveAnswerer:
             return Draft([])
         scores, vecs = self.score(q, units, evidence.passages)
         exclude = {n.tokens for n in q.names}
-        items = [list_items(u.text, q.list_kind or "", exclude) for u in units]
+        names = self.lexicon.refresh().names
+        items = [list_items(u.text, q.list_kind or "", exclude, names) for u in units]
+        if q.list_kind == "person":
+            # "Which BOJ board members dissented?" asks for people in that role, not anyone quoted.
+            roles = _asked_roles(q.text)
+            if roles:
+                items = [x if set(tokenize(u.text)) & roles else [] for x, u in zip(items, units)]
         holding = [i for i in range(len(units)) if items[i]]
         if not holding:
             # No name of the asked kind anywhere in the evidence: a list of other sentences would not answer.
@@ -588,19 +614,38 @@ _PART_SPLIT = re.compile(r"\?\s+|,?\s+(?:and|also|plus|but)\s+(?=(?:what|how|whi
 _EXPLAIN_PART = re.compile(r"^\s*(?:why|how (?:does|do|did|come|is|are|was|were|can|could|would|will))\b", re.I)
 
 
+def _continues_quote(first: str, second: str) -> bool:
+    """Whether `second` carries on a quotation that `first` opened or attributed."""
+    opened = first.count('"') % 2 == 1 or first.count("“") > first.count("”")
+    attributed = bool(re.search(r"[\"”],?\s+(?:said|says|added|wrote|noted|told)\b", first))
+    return opened or (attributed and second[:1] in "\"“")
+
+
 def split_parts(text: str) -> list[str]:
     """The questions a two-part question asks, each with at least two words of its own."""
     parts = [p.strip(" ,;") for p in _PART_SPLIT.split(text) if p and p.strip(" ,;?")]
     return [p for p in parts if len(tokenize(p)) >= 1] if len(parts) >= 2 else [text]
 
 
+def _asked_roles(text: str) -> set[str]:
+    """Stems of the role words a person-list question asks for ("analysts" → analyst, strategist, economist…)."""
+    out: set[str] = set()
+    for word in tokenize(text):
+        for role, words in ROLES.items():
+            if word == tokenize(role)[0]:
+                out.update(t for w in words for t in tokenize(w))
+    return out
+
+
 def _topic_words(q: Question) -> set[str]:
     """What a list question asks about besides the kind of thing and the article ("weighted", "ripe takeover")."""
     kind_words = {t for spec in LIST_KINDS.values() for w in spec["asks"] for t in tokenize(w)}
     framing = set(tokenize("named name quoted cited mention mentioned highlighted highlight single out feature "
-                           "featured discuss discussed individual specific which what list all every any other"))
+                           "featured discuss discussed individual specific which what list all every any other one "
+                           "two three four five six seven eight nine ten several few main key top"))
     own = {t for a in q.articles for t in tokenize(f"{a.publisher} {a.title}")}
-    return {t for t in tokenize(q.topic) if t not in kind_words | framing | own}
+    topic = topic_of(split_parts(q.text)[0], q.articles) if q.two_part else q.topic
+    return {t for t in tokenize(topic) if t not in kind_words | framing | own}
 
 
 def _asked_noun(q: Question) -> str:
@@ -609,6 +654,8 @@ def _asked_noun(q: Question) -> str:
     asks = LIST_KINDS.get(kind, {}).get("asks", ())
     for word in re.findall(r"[A-Za-z&]+", q.text):
         if word.lower() in asks and word.lower() not in ("who", "whom", "name", "names", "quoted", "sources"):
+            if word.lower() in ("people", "staff", "media", "personnel"):
+                return word
             w = word if word.isupper() or word[-1] == "s" else word + ("s" if not word.endswith("y") else "")
             return w if not w.endswith("ys") or w.lower().endswith(("eys", "ays", "oys")) else w[:-2] + "ies"
     return {"fund": "funds", "index": "indices", "person": "people", "sector": "sectors", "country": "countries",

@@ -66,7 +66,7 @@ SYNONYM_GROUPS: list[list[str]] = [
      "slid", "sell-off", "selloff", "tumble", "tumbled", "lose", "lost", "down", "underperform"],
     ["bank", "banks", "lender", "lenders", "banking"],
     ["company", "companies", "firm", "firms", "business", "businesses", "corporation", "issuer"],
-    ["stock", "stocks", "share", "shares", "equity", "equities"],
+    ["stock", "stocks", "share", "shares", "equity", "equities", "cap", "caps", "companies", "names"],
     ["takeover", "takeovers", "acquisition", "acquisitions", "merger", "mergers", "buyout", "buyouts", "deal",
      "deals", "consolidation", "m&a"],
     ["rate", "rates", "borrowing", "interest"],
@@ -125,6 +125,25 @@ LIST_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
                 "marks": ("inc", "corp", "corporation", "co", "ltd", "plc", "group", "holdings", "technologies",
                           "systems", "bank", "bancorp", "financial", "energy", "pharmaceuticals", "therapeutics",
                           "logistics", "realty", "properties", "reit", "mining", "resources", "partners")},
+}
+
+# Roles a "which analysts / board members …" question asks for, and the words that give a person that role.
+ROLES: dict[str, tuple[str, ...]] = {
+    "analyst": ("analyst", "strategist", "economist", "researcher"),
+    "strategist": ("strategist", "analyst"),
+    "economist": ("economist",),
+    "executive": ("executive", "ceo", "cfo", "chief", "president", "founder", "chairman", "chairwoman"),
+    "ceo": ("ceo", "chief executive"),
+    "official": ("official", "governor", "member", "policymaker", "minister", "secretary"),
+    "member": ("member", "board", "policymaker", "dissent", "dissented", "governor"),
+    "policymaker": ("policymaker", "member", "board", "governor", "official"),
+    "dissenter": ("dissent", "dissented", "dissenter"),
+    "governor": ("governor",),
+    "manager": ("manager",),
+    "banker": ("banker",),
+    "trader": ("trader",),
+    "founder": ("founder",),
+    "investor": ("investor",),
 }
 
 # Sectors and industries as analysts write them (lowercase); a list question about sectors looks for these.

@@ -38,6 +38,19 @@ _ABBREV_RE = re.compile(
     r"(?<![\w&/+-])(" + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![\w&/+-])",
     re.I)
 _CAP_WORD_RE = re.compile(r"[^\W\d_]+(?:['’&.][^\W\d_]+)*")
+# "Larkspur Logistics Group (NYSE: LKSP)", "the Invesco S&P 500 Equal Weight ETF (RSP)": a ticker and its name.
+_TICKER_RE = re.compile(
+    r"(?P<name>(?:[A-Z]|[a-z][A-Z])[\w&'’-]*(?:\.[A-Z])*(?:\s+(?:(?:[A-Z]|[a-z][A-Z])[\w&'’-]*(?:\.[A-Z]\.?)*|\d{2,4}|of|&))"
+    r"{0,6})\s*\("
+    r"(?:(?:NYSE(?: Arca)?|NASDAQ|Nasdaq|AMEX|TSX|LSE|Cboe|TSE|HKEX)\s*:\s*)?(?P<ticker>[A-Z]{2,5})\)")
+
+
+_LEADING = {"shares", "share", "stock", "stocks", "units", "of", "company", "companies", "firm", "fund", "funds",
+            "index", "like", "such", "as", "including", "rival", "rivals", "peer", "peers", "buy", "sell", "own"}
+_GENERIC_TAIL = frozenset(tokenize(
+    "etf etfs fund funds stock stocks share shares index indexes indices bond bonds market markets sector sectors "
+    "economy company companies firms sales earnings rally rallies prices price rates yields currency currencies "
+    "exports imports equities names"))
 
 
 class SparseBM25:
@@ -107,12 +120,13 @@ class Snapshot:
     articles: dict[str, Article]
     words: dict[str, int]  # surface word → number of chunks using it
     names: frozenset[str]  # surface words mostly written with a capital: names ("innodata", "coinmela")
+    aliases: dict[str, str]  # tickers the articles give → the name they stand for ("lksp" → "Larkspur Logistics Group")
     generation: str | None
     seconds: float  # how long it took to build
 
     @staticmethod
     def empty() -> "Snapshot":
-        return Snapshot(None, [], {}, np.zeros(0, dtype=np.int32), [], {}, {}, frozenset(), None, 0.0)
+        return Snapshot(None, [], {}, np.zeros(0, dtype=np.int32), [], {}, {}, frozenset(), {}, None, 0.0)
 
 
 @dataclass(frozen=True)
@@ -223,6 +237,7 @@ class Lexicon:
         words: Counter[str] = Counter()
         capitals: Counter[str] = Counter()  # uses of a word written with a capital
         uses: Counter[str] = Counter()
+        aliases: dict[str, str] = {}
         while True:  # in pages: one `get` of everything fails past ~32k chunks (SQLite's variable limit)
             got = self.collection.get(include=["documents", "metadatas"], limit=self.page_size, offset=len(ids))
             if not got["ids"]:
@@ -240,7 +255,17 @@ class Lexicon:
                 row_source.append(source_index[src])
                 chunks.setdefault(src, []).append((int(meta.get("chunk_index", 0) or 0), cid))
                 words.update(set(surface_words(f"{header} {doc}")))
-                for w in _CAP_WORD_RE.findall(normalize(f"{meta.get('publisher', '')} {doc}")):
+                for m in _TICKER_RE.finditer(doc):
+                    parts = m.group("name").split()
+                    while len(parts) > 1 and (parts[0].lower() in _LEADING or parts[0].lower() in STOPWORDS):
+                        parts = parts[1:]  # "Shares of Larkspur Logistics Group" is Larkspur Logistics Group
+                    aliases.setdefault(m.group("ticker").lower(), " ".join(parts))
+                text = normalize(f"{meta.get('publisher', '')} {doc}")
+                for m in _CAP_WORD_RE.finditer(text):
+                    before = text[:m.start()].rstrip()
+                    if not before or before[-1] in ".!?:;\"“(\n-•*#":
+                        continue  # a sentence's first word is capitalised whatever it is
+                    w = m.group()
                     key = w.lower().removesuffix("'s").replace("'", "").replace(".", "")
                     uses[key] += 1
                     if w[:1].isupper() or any(c.isupper() for c in w[1:]):
@@ -256,7 +281,7 @@ class Lexicon:
         # A word is a name when most of its uses are written with a capital ("Innodata", "CoinMela", "iShares").
         names = frozenset(w for w, n in capitals.items() if w in words and n >= 0.6 * uses[w])
         snap = Snapshot(SparseBM25(corpus) if corpus else None, ids, {c: i for i, c in enumerate(ids)},
-                        np.asarray(row_source, dtype=np.int32), sources, articles, dict(words), names, gen,
+                        np.asarray(row_source, dtype=np.int32), sources, articles, dict(words), names, aliases, gen,
                         time.perf_counter() - started)
         log.info("lexical index built: %d chunks, %d articles, %d words in %.0f ms", len(ids), len(articles),
                  len(words), snap.seconds * 1e3)
@@ -316,16 +341,21 @@ class Lexicon:
     # --- question normalisation ----------------------------------------------------------------------
 
     def correct(self, word: str, *, name: bool) -> str | None:
-        """The corpus word a misspelt `word` stands for, or None. Same first letter; one edit for 5–7 letters,
-        two from 8; a capitalised word is only corrected to a name of the corpus ("Innodatta" → "innodata")."""
+        """The corpus word a misspelt `word` stands for, or None. Same first letter; one edit (Damerau) for 5–9
+        letters, two from 10; a capitalised word is only corrected to a name of the corpus ("Innodatta" →
+        "innodata"); never to a word it extends or that extends it ("European" is not "Europe")."""
         snap = self.refresh()
         if len(word) < 5 or not word.isalpha() or not snap.words:
             return None
-        limit = 1 if len(word) < 8 else 2
+        limit = 1 if len(word) < 10 else 2
         pool = [w for w in (snap.names if name else snap.words) if w[:1] == word[:1] and abs(len(w) - len(word)) <= limit]
         if not pool:
             return None
         best = process.extract(word, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=5)
+        if not best:
+            return None
+        # "european" is not a misspelt "europe": a word that extends another is a form of it, not a typo.
+        best = [b for b in best if not (b[0].startswith(word) or word.startswith(b[0]))]
         if not best:
             return None
         top = min(d for _, d, _ in best)
@@ -340,6 +370,10 @@ class Lexicon:
         ("UST" → {treasuri}, "Jan CPI" → {januari, consum, price, index, inflat} as well as {jan, cpi})."""
         forms = [frozenset(tokenize(name))]
         words = re.findall(r"[\w&/+-]+", normalize(name))
+        aliases = self.refresh().aliases
+        for w in words:
+            if w.lower() in aliases:  # a ticker: the first word of the company's name names it ("Larkspur")
+                forms.append(frozenset(tokenize(aliases[w.lower()])[:1]))
         if any(w.lower() in ABBREVIATIONS for w in words):
             expanded = " ".join(ABBREVIATIONS.get(w.lower(), w) or w for w in words)
             forms.append(frozenset(t for t in tokenize(expanded) if self.knows(t)))
@@ -357,6 +391,8 @@ class Lexicon:
         from "European" in one place and "central bank" in another). Spacing, hyphens and joins do not matter:
         "S&P SmallCap 600" is "S&P Small Cap 600". Words the lexicon corrects are corrected first."""
         toks = tokenize(self.normalize(name).corrected)
+        while len(toks) > 1 and toks[-1] in _GENERIC_TAIL:
+            toks = toks[:-1]  # "Japan ETF", "Tokyo stocks": a name and a common noun, not one name
         if len(toks) < 2:
             return True
         snap = self.refresh()
@@ -392,6 +428,8 @@ class Lexicon:
                 continue
             expansion = ABBREVIATIONS.get(w)
             if expansion is not None and (not expansion or any(self.knows(t) for t in tokenize(expansion))):
+                continue
+            if w in self.snapshot.aliases:
                 continue
             if self.correct(w, name=True) or self.correct(w, name=False):
                 continue
@@ -446,8 +484,16 @@ class Lexicon:
             corrections.append((wrong, right))
         # Shorthand: keep what was typed, add what it stands for (to the dense text and to the word's forms).
         spans = [(m.start(), m.end(), ABBREVIATIONS[m.group(0).lower()]) for m in _ABBREV_RE.finditer(text)]
-        dense = _ABBREV_RE.sub(lambda m: m.group(0) + (f" ({ABBREVIATIONS[m.group(0).lower()]})"
-                                                        if ABBREVIATIONS[m.group(0).lower()] else ""), text)
+        # Tickers the articles define ("LKSP" → Larkspur Logistics Group) ride along the same way.
+        spans += [(m.start(), m.end(), snap.aliases[m.group().lower()])
+                  for m in re.finditer(r"(?<![\w&$])[A-Za-z]{2,5}(?![\w&])", text)
+                  if m.group().lower() in snap.aliases and not any(a <= m.start() < b for a, b, _ in spans)]
+        spans.sort()
+        dense, last = "", 0
+        for a, b, expansion in spans:
+            dense += text[last:b] + (f" ({expansion})" if expansion else "")
+            last = b
+        dense += text[last:]
         corrected_from = {right.split()[0]: wrong for wrong, right in corrections}
         terms: list[Term] = []
         seen: set[str] = set()

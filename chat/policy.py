@@ -41,6 +41,7 @@ class Policy:
     list_max_sentences: int = 6
     list_article_chunks: int = 40  # a list question about named articles reads them whole up to this many chunks
     points_passages: int = 8  # passages searched for a several-points question
+    part_passages: int = 4  # passages searched for each part of a two-part question
     points_ratio: float = 0.35
     points_cross_ratio: float = 0.7  # a point from another article than the best one's, at this share of the best
     sibling_ratio: float = 0.6  # the other items of the bullet list or "First, … Second" run of the best point

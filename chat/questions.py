@@ -215,7 +215,9 @@ def list_kind(text: str) -> str | None:
     if not m or re.match(r"\s+(?:does|do|did|can|could|would|will|should|has|have|had|might|may)\b", m.group("rest")):
         return None  # "what does the economist say" asks what was said, not for a list
     words = re.findall(r"[a-z&/-]+", m.group("rest"))[:6]
-    for w in words:
+    for j, w in enumerate(words):
+        if w in ("fund", "funds") and j and words[j - 1] in ("fed", "federal"):
+            continue  # the fed funds rate is not a fund
         for kind, spec in LIST_KINDS.items():
             if w in spec["asks"] and not (kind == "country" and w in ("market", "markets") and "emerging" not in t):
                 return kind
@@ -246,6 +248,12 @@ def _is_period(name: str) -> bool:
     """"mid-February", "Q4'25", "January 23" name a time, not a thing the articles might not know."""
     words = re.findall(r"[a-z]+\d*|\d+", name.lower())
     return bool(words) and all(w in _PERIOD_WORDS or w.isdigit() or re.fullmatch(r"[qh][1-4]", w) for w in words)
+
+
+_BENCHMARK = re.compile(
+    r"^(?:(?:its|their|his|her|the)\s+)?(?:\w+\s+){0,2}?(?:consensus|estimates?|expectations?|forecasts?|"
+    r"guidance|last year|a year (?:ago|earlier)|prior year|previous (?:year|quarter)|peers?|average|benchmark|"
+    r"peak|high|low|record|target|plan|street|wall street)\b|^(?:its|their|his|her)\b", re.I)
 
 
 def coordinated(topic: str) -> list[str]:
@@ -353,6 +361,9 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
                if not _is_article_ref(n, articles, catalogue) and not _is_period(n.text)]
     q.unknown = sorted({n.text for n in q.names if not lexicon.known_name(n.text)
                         or (not _has_shorthand(n.text) and not lexicon.known_phrase(n.text))})
+    # A lowercase word that owns something ("berkshire-hathaway's cash pile") is a name too.
+    q.unknown = sorted(set(q.unknown) | {m.group(1) for m in re.finditer(r"\b([a-z][a-z-]{2,})['’]s\b", corrected)
+                                         if m.group(1) not in STOPWORDS and not lexicon.known_name(m.group(1))})
     q.subjects = q.names + corpus_names(corrected, lexicon, q.names)
     q.two_part = bool(_TWO_PART.search(text)) and qtype in (FACT, EXPLANATION, LIST)
     q.metrics = metrics_of(corrected) if qtype in (FACT, LIST, EXPLANATION) else []
@@ -361,6 +372,9 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         q.list_kind = list_kind(corrected)
     if qtype == COMPARISON and not (all_articles or len(articles) >= 2):
         q.sides = sides_of(corrected) or coordinated(corrected)
+        if len(q.sides) == 2 and _BENCHMARK.match(q.sides[1]):
+            # "LKSP Q4 EPS vs consensus", "the yield now vs its February peak": one figure and its yardstick.
+            q.type, q.sides = FACT, []
     q.risk = qtype in (POINTS, ADVICE) and bool(re.search(
         r"\b(?:risks?|risky|wrong|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
         r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?|"
