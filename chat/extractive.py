@@ -245,6 +245,7 @@ class ExtractiveAnswerer:
         wants_figure = bool(_FIGURE_QUESTION.search(q.text)) or q.metric is not None
         named = [forms for forms in (self.lexicon.name_forms(n.text) for n in q.names if n.text not in q.unknown) if forms]
         sources = q.sources
+        dated = {a.source for a in q.dated}
         X = np.zeros((len(units), len(FEATURES)), dtype=np.float32)
         for i, (u, sim) in enumerate(zip(units, sims)):
             meta = passages[u.n - 1].metadata
@@ -262,7 +263,7 @@ class ExtractiveAnswerer:
                 float(hsims.get(u.heading, 0.0)),
                 cue_share(u.text, CAUSAL_WORDS) if q.type == EXPLANATION else 0.0,
                 sum(any(f <= words for f in forms) for forms in named) / len(named) if named else 0.0,
-                1.0 if sources and u.source in sources else 0.0,
+                1.0 if (sources and u.source in sources) or u.source in dated else 0.0,
             )
         return X, unit_vecs
 
@@ -301,7 +302,7 @@ class ExtractiveAnswerer:
             return Draft([])
         if q.type == SUMMARY and evidence.articles:
             return self.summary(q, evidence)
-        if q.type == COMPARISON and evidence.sides:
+        if q.type == COMPARISON and evidence.sides and not (q.sides and self._faq_answers(q, evidence)):
             return self.comparison(q, evidence)
         if q.type == LIST and q.list_kind:
             draft = self.listing(q, evidence)
@@ -318,6 +319,13 @@ class ExtractiveAnswerer:
         """The draft as text with [n] markers (what a generative answerer would have written)."""
         for claim in self.draft(q, evidence).claims:
             yield f"{claim.text} [{claim.n}] "
+
+    def _faq_answers(self, q: Question, evidence: Evidence) -> bool:
+        """Whether an article asks this very question in its FAQ (its answer paragraph is then the answer)."""
+        asked = sorted({u.asked for u in self.units(q, evidence.passages) if u.asked})
+        if not asked:
+            return False
+        return bool((self.embed(asked) @ self.embed_query(q.normalized.text) >= self.policy.faq_match).any())
 
     def facts(self, q: Question, evidence: Evidence) -> Draft:
         """The best sentence and those nearly as likely to answer, the next sentence when it completes a figure or
@@ -465,10 +473,12 @@ class ExtractiveAnswerer:
                 if (u.source == units[top].source and u.heading == units[top].heading
                         and (u.bullet or _ENUMERATED.match(u.text)) and abs(u.order[1] - units[top].order[1]) <= 12):
                     scores[i] = max(scores[i], p.sibling_ratio * best)
-        # Points from another article than the best one's must be nearly as good.
-        for i, u in enumerate(units):
-            if u.source != units[top].source:
-                scores[i] = scores[i] if scores[i] >= p.points_cross_ratio * best else 0.0
+        # Points from another article than the best one's must be nearly as good, unless the question asks
+        # what the articles (all of them) say.
+        if not q.all_articles:
+            for i, u in enumerate(units):
+                if u.source != units[top].source:
+                    scores[i] = scores[i] if scores[i] >= p.points_cross_ratio * best else 0.0
         pool = [int(i) for i in np.argsort(-scores) if scores[i] >= max(p.min_probability, p.points_ratio * best)]
         chosen: list[int] = []
         while pool and len(chosen) < p.points_max:

@@ -20,8 +20,8 @@ class Policy:
     # --- sentence scoring: P(sentence answers) = logistic(intercept + Σ weight·feature) -----------------------
     # One weight per chat.extractive.FEATURES entry, in that order: cosine, coverage, passage_cosine,
     # passage_rank, figure, faq, risk, driver, enumerated, heading, topic, names, named_article.
-    intercept: float = -3.988
-    weights: tuple[float, ...] = (1.625, 3.401, -1.546, 1.322, 0.001, 1.259, 2.455, 0.505, 0.378, 1.831, 0.577, 0.353, 0.373)
+    intercept: float = -3.909
+    weights: tuple[float, ...] = (1.324, 2.715, -0.542, 1.071, -0.056, 0.725, 1.812, 0.329, 0.344, 1.232, 0.328, 0.379, 0.197)
     # The answer paragraph of an FAQ question of the article that matches the question (cosine ≥ faq_match) is
     # taken whole: the article answers its own question there.
     faq_match: float = 0.7
@@ -32,20 +32,20 @@ class Policy:
     min_probability: float = 0.05  # no sentence under this answers anything
     fact_ratio: float = 0.5  # fact questions: sentences at least this share of the best one's probability
     explanation_ratio: float = 0.5  # why / how questions
-    next_ratio: float = 0.5  # the sentence after the best one (same paragraph) joins at this share of the best
+    next_ratio: float = 0.2  # the sentence after the best one (same paragraph) joins at this share of the best
     cross_ratio: float = 0.6  # the best sentence of another article joins at this share of the best
-    max_sentences: int = 4
+    max_sentences: int = 3
     max_words: int = 110
     duplicate_cosine: float = 0.85  # two sentences this close say the same thing: keep one
-    list_ratio: float = 0.5  # list questions: sentences naming items of the kind, at this share of the best
+    list_ratio: float = 0.2  # list questions: sentences naming items of the kind, at this share of the best
     list_max_sentences: int = 6
     list_article_chunks: int = 40  # a list question about named articles reads them whole up to this many chunks
     points_passages: int = 8  # passages searched for a several-points question
     part_passages: int = 4  # passages searched for each part of a two-part question
-    points_ratio: float = 0.35
-    points_cross_ratio: float = 0.7  # a point from another article than the best one's, at this share of the best
+    points_ratio: float = 0.2
+    points_cross_ratio: float = 1.01  # a point from another article than the best one's, at this share of the best
     sibling_ratio: float = 0.6  # the other items of the bullet list or "First, … Second" run of the best point
-    points_max: int = 4
+    points_max: int = 5
     points_redundancy: float = 0.68  # a point this close (cosine) to a chosen one adds nothing
     side_sentences: int = 2  # per article or entity of a comparison
     side_ratio: float = 0.85
@@ -56,8 +56,8 @@ class Policy:
     # sentence of a section, ½ for the second) + figure × (holds a figure) + title × cosine to the title
     summary_lead_weight: float = 0.0
     summary_section_weight: float = 0.3
-    summary_figure_weight: float = 0.0
-    summary_title_weight: float = 0.3
+    summary_figure_weight: float = 0.2
+    summary_title_weight: float = 0.6
 
     # --- answer or refuse (chat.refusal) ---------------------------------------------------------------
     # A passage is relevant when its MiniLM cosine to the question reaches MIN_RELEVANCE (a setting, 0.30:

@@ -125,6 +125,7 @@ class Question:
     risk: bool = False  # a points question about what could go wrong
     two_part: bool = False
     instructed: bool = False  # it held instructions to the assistant (removed from `text`)
+    dated: list[Article] = field(default_factory=list)  # articles published on a day the question names
 
     @property
     def sources(self) -> set[str] | None:
@@ -233,6 +234,7 @@ def sides_of(text: str) -> list[str]:
             a, b = (re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,;:'\"?"), flags=re.I) for s in (m.group("a"), m.group("b")))
             a, b = (re.split(r"\s+[-–—]\s+|,|\s+(?:which|that|who|where|when)\b", x, maxsplit=1, flags=re.I)[0].strip()
                     for x in (a, b))
+            a, b = _last_phrase(a), _first_phrase(b)
             if a and b and tokenize(a) and tokenize(b) and a.lower() != b.lower():
                 return [a, b]
     return []
@@ -254,6 +256,51 @@ _BENCHMARK = re.compile(
     r"^(?:(?:its|their|his|her|the)\s+)?(?:\w+\s+){0,2}?(?:consensus|estimates?|expectations?|forecasts?|"
     r"guidance|last year|a year (?:ago|earlier)|prior year|previous (?:year|quarter)|peers?|average|benchmark|"
     r"peak|high|low|record|target|plan|street|wall street)\b|^(?:its|their|his|her)\b", re.I)
+
+
+_MONTH_NUMBER = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_DAY_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?!\d)", re.I)
+
+
+def dated_articles(text: str, catalogue: list[Article]) -> list[Article]:
+    """Articles published on a day the question names ("what pushed yields up on Feb 11?"): news of that day."""
+    days = {(_MONTH_NUMBER[m.group(1).lower()[:3]], int(m.group(2))) for m in _DAY_RE.finditer(text)}
+    out = []
+    for art in catalogue:
+        m = re.match(r"\d{4}-(\d{2})-(\d{2})", art.published or "")
+        if m and (int(m.group(1)), int(m.group(2))) in days:
+            out.append(art)
+    return out
+
+
+def _last_phrase(text: str) -> str:
+    """The noun phrase a side ends with: at most three content words back ("How does X affect small caps" →
+    "small caps")."""
+    words = text.split()
+    out: list[str] = []
+    for w in reversed(words):
+        if not tokenize(w) or len(out) == 3 or w.lower() in _VERBS:
+            break
+        out.insert(0, w)
+    return " ".join(out) or text
+
+
+def _first_phrase(text: str) -> str:
+    words = text.split()
+    out: list[str] = []
+    for w in words:
+        if not tokenize(w) or len(out) == 3 or w.lower() in _VERBS:
+            break
+        out.append(w)
+    return " ".join(out) or text
+
+
+# Verbs that end a side's noun phrase ("how does the dollar affect small caps").
+_VERBS = {"affect", "affects", "hurt", "hurts", "help", "helps", "compare", "compares", "differ", "differs", "impact",
+          "impacts", "perform", "performed", "trade", "trades", "traded", "do", "does", "did", "fare", "fared",
+          "stack", "look", "looks", "react", "reacted", "move", "moved", "beat", "beats", "lag", "lags", "yield",
+          "yields", "rally", "rallied", "rise", "rose", "fall", "fell", "get", "gets", "has", "have", "had"}
 
 
 def coordinated(topic: str) -> list[str]:
@@ -320,7 +367,8 @@ _INSTRUCTION = re.compile(
     r"|\b(?:just\s+)?(?:make up|fabricate|hallucinate|invent)\s+(?:a |an |some |the |me |one )?(?:\w+\s+){0,3}?"
     r"(?:numbers?|figures?|answers?|data|facts?|statistics?|stats?|quotes?|estimates?|forecasts?|prices?|"
     r"something|anything)\b"
-    r"|\b(?:then|and|also|now)\s+(?:say|write|reply|respond|answer)\s+(?:with\s+)?[\"'“]?\w+[\"'”]?\s*[.!]?\s*$)"
+    r"|(?:\b(?:then|and|also|now|just)\s+)?\b(?:say|write|print|type|output|repeat|reply|respond|answer)\s+"
+    r"(?:(?:only|exactly|just|with|the word)\s+){0,3}(?:[\"'“][^\"'”]{1,30}[\"'”]|(?-i:[A-Z]{3,})\b))"
     r"[^.!?\n]*[.!?]?", re.I)
 
 
@@ -336,6 +384,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     """Everything the answering core needs to know about a question, before retrieval."""
     asked = text
     text, instructed = strip_instructions(text)
+    text = re.sub(r"^\s*(?:question|q|query|user|prompt)\s*[:.-]\s*", "", text, flags=re.I)  # "Question: why …"
     lang = language(text or asked)
     normalized = lexicon.normalize(text)
     catalogue = lexicon.articles()
@@ -365,6 +414,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     q.unknown = sorted(set(q.unknown) | {m.group(1) for m in re.finditer(r"\b([a-z][a-z-]{2,})['’]s\b", corrected)
                                          if m.group(1) not in STOPWORDS and not lexicon.known_name(m.group(1))})
     q.subjects = q.names + corpus_names(corrected, lexicon, q.names)
+    q.dated = dated_articles(corrected, catalogue)
     q.two_part = bool(_TWO_PART.search(text)) and qtype in (FACT, EXPLANATION, LIST)
     q.metrics = metrics_of(corrected) if qtype in (FACT, LIST, EXPLANATION) else []
     q.metric = q.metrics[0] if q.metrics else None

@@ -53,6 +53,8 @@ CSS = """
 .support.high { background: #dcfce7; color: #166534; } .support.mid { background: #fef9c3; color: #854d0e; }
 .support.low { background: #fee2e2; color: #991b1b; }
 .sources-empty p { color: var(--body-text-color-subdued); font-size: .9rem; }
+.relevance { display: inline-block; font-size: .8rem; border-radius: 6px; padding: .1rem .45rem; }
+.relevance.partial { background: #fef9c3; color: #854d0e; } .relevance.weak { background: #fee2e2; color: #991b1b; }
 .cite-demo { color: var(--color-accent); font-weight: 600; }
 footer { display: none !important; }
 """
@@ -86,11 +88,27 @@ HEAD = """
 
 
 def support_label(support: float) -> tuple[str, str]:
+    """How closely the cited passage backs the quoted sentence (verification), not whether it answers the question."""
     if support >= 0.75:
-        return "high", "strong support"
+        return "high", "source match"
     if support >= 0.5:
-        return "mid", "partial support"
-    return "low", "weak support"
+        return "mid", "partial source match"
+    return "low", "weak source match"
+
+
+RELEVANCE_NOTES = {
+    "partial": "These passages answer only part of what you asked.",
+    "weak": "These are the closest passages found; they may not answer your question.",
+}
+
+
+def relevance_note(answer: Answer) -> str:
+    """A line under an answer that does not directly address the question (Answer.relevance_label)."""
+    label = answer.relevance_label
+    if answer.refused or label not in RELEVANCE_NOTES:
+        return ""
+    return f"\n\n<span class='relevance {label}' title='how well the answer addresses the question: " \
+           f"{answer.relevance:.2f}'>{RELEVANCE_NOTES[label]}</span>"
 
 
 def format_answer(answer: Answer) -> str:
@@ -98,6 +116,9 @@ def format_answer(answer: Answer) -> str:
     text = html.escape(answer.text, quote=False)
     if answer.refused:
         extra = "".join(f"\n- {html.escape(s, quote=False)}" for s in answer.suggestions)
+        if answer.citations:  # "The CoinMela article mentions X but gives no expense ratio. [1]"
+            text = MARKER.sub(lambda m: f"<span class='cite cite-{m.group(1)}' title='source {m.group(1)}'>"
+                                        f"[{m.group(1)}]</span>", text)
         return f"<span class='refusal'>{text}</span>" + (f"\n\nYou could ask:{extra}" if extra else "")
     valid = {c.n for c in answer.citations}
     markers = list(MARKER.finditer(text))
@@ -113,7 +134,7 @@ def format_answer(answer: Answer) -> str:
             out.append(f"<span class='cite cite-{n}' title='source {n}'>[{n}]</span>")
         pos = m.end()
     out.append(text[pos:])
-    return "".join(out)
+    return "".join(out) + relevance_note(answer)
 
 
 def format_quote(quote: str, marks: list[str]) -> str:
@@ -137,7 +158,8 @@ def format_sources(answer: Answer | None) -> str:
         cards.append(
             f"<div class='src' id='src-{c.n}'><div class='src-head'><span class='src-n'>{c.n}</span>"
             f"<span class='src-title'>{html.escape(c.title)}</span>"
-            f"<span class='support {level}' title='verification support {c.support:.2f}'>{label} "
+            f"<span class='support {level}' title='how closely this passage backs the quoted sentence "
+            f"({c.support:.2f}); it does not say whether the answer addresses your question'>{label} "
             f"{c.support:.2f}</span></div><div class='src-meta'>{meta}<br><code>{html.escape(c.source)}</code></div>"
             f"<div class='src-quote'>{format_quote(c.quote, marks)}</div></div>")
     return "<h3>Sources</h3>" + "".join(cards)

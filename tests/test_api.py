@@ -18,7 +18,7 @@ import httpx
 import openai
 import pytest
 
-from chat.answer import Citation, Retrieved, SentenceInfo
+from chat.schema import Citation, Retrieved, SentenceInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
@@ -26,8 +26,9 @@ FAQ_QUESTION = "How does the maturity wall affect small caps differently than la
 OFF_TOPIC = "What is the best recipe for a chocolate layer cake?"
 TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
-ANSWER_KEYS = {"question", "answer", "refused", "citations", "retrieved", "latency_ms", "mode", "standalone_question",
-               "sentences", "dropped", "suggestions"}
+ANSWER_KEYS = {"question", "answer", "refused", "refusal_reason", "question_type", "relevance", "relevance_label",
+               "citations", "retrieved", "latency_ms", "mode", "standalone_question", "sentences", "dropped",
+               "suggestions", "notes"}
 CITATION_KEYS = {f.name for f in dataclasses.fields(Citation)}
 RETRIEVED_KEYS = {f.name for f in dataclasses.fields(Retrieved)}
 SENTENCE_KEYS = {f.name for f in dataclasses.fields(SentenceInfo)}

@@ -59,6 +59,12 @@
         node.appendChild(document.createTextNode(part));
       }
     });
+    // An answer that does not directly address the question says so (answer.relevance_label).
+    var notes = { partial: "These passages answer only part of what you asked.",
+                  weak: "These are the closest passages found; they may not answer your question." };
+    if (!answer.refused && notes[answer.relevance_label]) {
+      node.appendChild(el("span", "relevance " + answer.relevance_label, notes[answer.relevance_label]));
+    }
     if (answer.refused && answer.suggestions && answer.suggestions.length) {
       var box = el("span", "suggest", "You could ask:");
       answer.suggestions.forEach(function (s) {

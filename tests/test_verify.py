@@ -1,4 +1,4 @@
-"""Tests for chat.citations: sentence splitting, number normalisation, support scoring and verification.
+"""Tests for chat.verify and chat.text: sentence splitting, markers, number normalisation, support, verification.
 
 Hand-made cases with known answers, most of them built from sentences of the
 bundled financial corpus; one test uses the real bundled embedding model.
@@ -11,8 +11,8 @@ import os
 import numpy as np
 import pytest
 
-from chat.citations import (
-    MARKER_RE,
+from chat.text import MARKER_RE, split_sentences
+from chat.verify import (
     SentenceCheck,
     Verification,
     compact_numbering,
@@ -20,7 +20,6 @@ from chat.citations import (
     lexical_support,
     numbers_supported,
     render,
-    split_sentences,
     verify,
 )
 
