@@ -87,6 +87,40 @@ class Unit:
     heading: str  # the heading it sits under in its passage ("" before the first)
     source: str
     order: tuple[int, int]  # (chunk index, position): reading order within the article
+    table: str = ""  # a table row: its first cell (the row's name)
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip().replace("**", "") for c in line.strip().strip("|").split("|")]
+
+
+def table_rows(block: str) -> list[tuple[int, tuple[str, str]]]:
+    """The data rows of a Markdown table in a block of lines: (line number, (first cell, the row as a sentence
+    that names each value by its column: "VICI Properties: Ticker VICI; Dividend yield 5.8%.")). The header is
+    the row above the last |---| separator; a table cut off by a chunk boundary has none, so cells are joined."""
+    out = []
+    header: list[str] = []
+    lines = block.splitlines()
+    for i, line in enumerate(lines):
+        if not line.lstrip().startswith("|"):
+            header = []
+            continue
+        cells = _cells(line)
+        if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+            header = _cells(lines[i - 1]) if i and lines[i - 1].lstrip().startswith("|") else []
+            continue
+        if i + 1 < len(lines) and re.fullmatch(r"\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*", lines[i + 1]):
+            continue  # a header row
+        values = [c for c in cells if c]
+        if len(values) < 2:
+            continue
+        if header and len(header) == len(cells):
+            parts = [f"{h} {v}" for h, v in zip(header[1:], cells[1:]) if v and h]
+            text = f"{cells[0]}: " + "; ".join(parts) + "."
+        else:
+            text = " | ".join(values) + "."
+        out.append((i, (cells[0], text)))
+    return out
 
 
 def passage_units(n: int, doc: Document) -> list[Unit]:
@@ -108,12 +142,18 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
         if para.endswith("?") and "\n" not in para:  # an FAQ question line: remember it for the answer below
             asked = re.sub(r"^\s*(?:\*\*)?Q:?\s*(?:\*\*)?\s*", "", para)
             continue
-        for line in para.splitlines():
+        rows = dict(table_rows(para))
+        for line_no, line in enumerate(para.splitlines()):
+            if line_no in rows:  # a table row, read with its header: "VICI Properties: Dividend yield 5.8%; …"
+                label, text = rows[line_no]
+                units.append(Unit(n, para_no, len(units), text, asked, False, heading, source, (chunk, len(units)),
+                                  table=label))
+                continue
+            if line.lstrip().startswith("|"):
+                continue  # a header or separator row
             bullet = bool(re.match(r"^\s*(?:[-*•]\s+|\d{1,2}[.)]\s+)", line))
             line = re.sub(r"^\s*(?:[-*•]\s+|\d{1,2}[.)]\s+|(?:\*\*)?[QA]:(?:\*\*)?\s+)", "", line)
             line = line.replace("**", "")
-            if line.startswith("|"):
-                continue  # table rows are not sentences
             for sentence in split_sentences(line):
                 sentence = sentence.strip()
                 # A lowercase start is a fragment whose subject was a link the capture lost; a line with fewer
@@ -138,6 +178,7 @@ def cue_share(text: str, words: tuple[str, ...]) -> float:
 
 # --- list items ------------------------------------------------------------------------------------
 
+_EXCHANGES = {"NYSE", "Nasdaq", "NASDAQ", "NYSE Arca", "LSE", "TSX", "AMEX", "Cboe", "TSE", "HKEX"}
 _GENERIC = {"etf", "etfs", "fund", "funds", "index", "indic", "exchang", "trade", "trust", "stock", "share",
             "compani", "firm", "sector", "market", "ai", "ipo", "the", "us", "u.s", "ceo", "new", "york"}
 _NOT_COMPANY = {"feder", "reserv", "fed", "treasuri", "congress", "senat", "white", "hous", "governor", "central",
@@ -174,6 +215,8 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
     marks = set(LIST_KINDS.get(kind, {}).get("marks", ()))
     sentence_words = set(re.findall(r"[a-z]+", low))
     items = []
+    if kind == "institution":  # "Brazil's central bank" is named by its country
+        items += [m.group(0) for m in re.finditer(r"\b[A-Z][a-z]+(?:'s|’s)\s+central\s+bank\b", text)]
     for name in name_spans(text, title_case_ok=True):
         if name.start == 0 and names:
             first, _, rest = name.text.partition(" ")
@@ -182,8 +225,16 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
                 if not rest:
                     continue  # "Alternatively", "Another": capitalised only because a sentence starts there
                 name = dataclasses.replace(name, text=rest, tokens=tuple(tokenize(rest)), start=len(first) + 1)
+        clean = re.sub(r"^(?:of|and|the|for|&)\s+", "", name.text)
+        clean = re.sub(r"\s*\b[\w-]+-based$", "", clean).strip()
+        if clean != name.text:
+            if not clean:
+                continue
+            name = dataclasses.replace(name, text=clean, tokens=tuple(tokenize(clean)))
         toks = set(name.tokens)
-        if tuple(name.tokens) in exclude or not (toks - _GENERIC):
+        if (tuple(name.tokens) in exclude or not (toks - _GENERIC) or any(set(e) <= toks for e in exclude if e)
+                or name.text in _EXCHANGES or (re.fullmatch(r"[A-Z]{1,5}", name.text) and kind != "fund")
+                or (re.search(r"\d", name.text) and kind not in ("fund", "index"))):
             continue
         words = set(re.findall(r"[a-z&]+", name.text.lower()))
         is_fund = bool(words & {"etf", "fund", "trust", "spdr"}) or (words & {"ishares", "vanguard", "invesco"} and len(words) > 1)
@@ -199,6 +250,10 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
             items.append(name.text)
         elif kind == "person" and is_person:
             items.append(name.text)
+        elif kind == "institution" and not is_person and (words & marks):
+            items.append(name.text)
+        elif kind == "named" and not (is_person or is_index) and len(parts) >= 2 and not (toks & _NOT_COMPANY):
+            items.append(name.text)  # "Contract Logistics", "Final Mile": named things of the asked kind
         elif kind == "company" and not (is_fund or is_index or is_person) and not (toks & _NOT_COMPANY) \
                 and not any(name.text.lower() == s for s in SECTORS + COUNTRIES) and len(name.text) > 2 \
                 and (sentence_words & (set(marks) | {"company", "companies", "provider", "maker", "firm", "stock",
@@ -418,7 +473,8 @@ class ExtractiveAnswerer:
         scores, vecs = self.score(q, units, evidence.passages)
         exclude = {n.tokens for n in q.names}
         names = self.lexicon.refresh().names
-        items = [list_items(u.text, q.list_kind or "", exclude, names) for u in units]
+        items = [[u.table] if u.table and u.table[:1].isupper() and not re.search(r"\d", u.table)
+                 else list_items(u.text, q.list_kind or "", exclude, names) for u in units]
         if q.list_kind == "person":
             # "Which BOJ board members dissented?" asks for people in that role, not anyone quoted.
             roles = _asked_roles(q.text)
@@ -675,7 +731,9 @@ def _asked_noun(q: Question) -> str:
 def metric_stated(metric: str, passage: str, name_tokens: set[str]) -> bool:
     """Whether a passage gives a detail of a named thing: a sentence that names it (or the next one, when it
     goes on about it: "It…", "The fund…") holds a form of the detail."""
-    sentences = split_sentences(passage)
+    rows = [text for _, (_, text) in table_rows(passage)]
+    sentences = split_sentences("\n".join(line for line in passage.splitlines() if not line.lstrip().startswith("|")))
+    sentences += rows
     for i, sentence in enumerate(sentences):
         if name_tokens <= set(tokenize(sentence)):
             if metric_present(metric, sentence):

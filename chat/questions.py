@@ -215,14 +215,43 @@ def list_kind(text: str) -> str | None:
     m = re.search(r"\b(?:which|what|list|name|enumerate|identify|mention|mentions|names)\b(?P<rest>.*)", t)
     if not m or re.match(r"\s+(?:does|do|did|can|could|would|will|should|has|have|had|might|may)\b", m.group("rest")):
         return None  # "what does the economist say" asks what was said, not for a list
-    words = re.findall(r"[a-z&/-]+", m.group("rest"))[:6]
-    for j, w in enumerate(words):
-        if w in ("fund", "funds") and j and words[j - 1] in ("fed", "federal"):
-            continue  # the fed funds rate is not a fund
+    words = re.findall(r"[a-z&/'+-]+", m.group("rest"))[:8]
+    # The noun phrase after "which": up to a verb or a function word ("which oil majors | and E&P names rallied").
+    phrase: list[str] = []
+    for w in words:
+        if phrase and (w in STOPWORDS or w in _LIST_VERBS or (w.endswith("ed") and len(w) > 4)):
+            break
+        phrase.append(w.removesuffix("'s"))
+
+    def kind_of(word: str, before: str) -> str | None:
+        if word in ("fund", "funds") and before in ("fed", "federal"):
+            return None  # the fed funds rate is not a fund
         for kind, spec in LIST_KINDS.items():
-            if w in spec["asks"] and not (kind == "country" and w in ("market", "markets") and "emerging" not in t):
+            if word in spec["asks"] and not (kind == "country" and word in ("market", "markets") and "emerging" not in t):
                 return kind
+        return None
+
+    # Two-word kinds first ("central banks", "business lines"), then the head noun: the last kind word.
+    for i in range(len(phrase) - 1):
+        kind = kind_of(f"{phrase[i]} {phrase[i + 1]}", "")
+        if kind:
+            return kind
+    for i in range(len(phrase) - 1, -1, -1):
+        kind = kind_of(phrase[i], phrase[i - 1] if i else "")
+        if kind:
+            return kind
+    for i, w in enumerate(words[:6]):
+        kind = kind_of(w, words[i - 1] if i else "")
+        if kind:
+            return kind
     return None
+
+
+# Verbs that end the noun phrase of a list question.
+_LIST_VERBS = {"make", "makes", "appear", "appears", "rose", "fell", "say", "says", "get", "got", "trade", "trades", "pay",
+               "pays", "hold", "holds", "offer", "offers", "highlight", "highlights", "single", "mention", "mentions",
+               "name", "names", "quote", "quotes", "cite", "cites", "feature", "features", "lead", "led", "see", "sees",
+               "expect", "expects", "benefit", "benefits", "stand", "stands", "look", "looks", "drive", "drove"}
 
 
 def sides_of(text: str) -> list[str]:
@@ -301,6 +330,17 @@ _VERBS = {"affect", "affects", "hurt", "hurts", "help", "helps", "compare", "com
           "impacts", "perform", "performed", "trade", "trades", "traded", "do", "does", "did", "fare", "fared",
           "stack", "look", "looks", "react", "reacted", "move", "moved", "beat", "beats", "lag", "lags", "yield",
           "yields", "rally", "rallied", "rise", "rose", "fall", "fell", "get", "gets", "has", "have", "had"}
+
+
+def _without_periods(name: Name) -> Name:
+    """"Q3 Brent" is Brent, "2026 Russell 2000" is Russell 2000: times at either end are not part of a name."""
+    words = name.text.split()
+    while len(words) > 1 and _is_period(words[0]) and not words[1][:1].isdigit():
+        words = words[1:]
+    while len(words) > 1 and _is_period(words[-1]) and not re.fullmatch(r"\d{2,4}", words[-1]):
+        words = words[:-1]
+    text = " ".join(words)
+    return name if text == name.text else Name(text, tuple(tokenize(text)), name.start + name.text.find(text))
 
 
 def coordinated(topic: str) -> list[str]:
@@ -406,7 +446,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     q = Question(text=text, language=lang, type=qtype, normalized=normalized, articles=articles,
                  all_articles=all_articles, instructed=instructed)
     q.topic = topic_of(corrected, articles)
-    q.names = [n for n in name_spans(asking_part(corrected))
+    q.names = [_without_periods(n) for n in name_spans(asking_part(corrected))
                if not _is_article_ref(n, articles, catalogue) and not _is_period(n.text)]
     q.unknown = sorted({n.text for n in q.names if not lexicon.known_name(n.text)
                         or (not _has_shorthand(n.text) and not lexicon.known_phrase(n.text))})

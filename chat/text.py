@@ -435,6 +435,8 @@ def name_spans(text: str, *, title_case_ok: bool = False) -> list[Name]:
             if sentence_start and run:
                 close()
             run.append((bare, pos))
+            if re.search(r"['’]s$", word) and i + 1 < len(words):
+                close()  # "Redcliff's Omar Haddad": the owner and the owned are two names
         elif word[0].isdigit() and run and not run[-1][0][0].isdigit():
             run.append((word.rstrip(".,"), pos))  # "Russell 2000", "S&P 500", "Q3"
         elif (run and (low in _NAME_GLUE or word == "&") and i + 1 < len(words) and _is_cap(words[i + 1][0])
