@@ -161,7 +161,7 @@ def build_assistant(settings: Settings, store):
     from chat.retrieval import HybridRetriever
     from ingest.store import generation
 
-    lexicon = Lexicon(store.chunks, generation=lambda: generation(store))
+    lexicon = Lexicon(store.chunks, generation=lambda: generation(store), english=store.embedder.words)
     retriever = HybridRetriever(collection=store.chunks, embeddings=store.embedder, lexicon=lexicon, k=settings.top_k)
     embed = EmbeddingCache(store.embedder)
     condense = None

@@ -56,6 +56,12 @@ QUESTIONS: list[tuple[str, str]] = [
     ("fact", "Which sectors dominate the Russell 2000?"),
     ("fact", "Which individual small-cap stocks are mentioned as opportunities?"),
     ("fact", "What earnings growth is projected for small caps in 2026?"),
+    # the other question types (lists, summaries, comparisons, several points, advice)
+    ("types", "Which ETFs does the CoinMela piece name?"),
+    ("types", "Give me the key points of the AInvest article"),
+    ("types", "Do the two articles agree on what is driving small caps?"),
+    ("types", "What could go wrong for small caps?"),
+    ("types", "Should I buy small caps now?"),
     # off-topic: must be refused
     ("off", "What is the capital of France?"),
     ("off", "How do I bake sourdough bread at home?"),
@@ -128,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     retriever, answerer, embedder = assistant.retriever, assistant.answerer, store.embedder
 
     # Instrumentation: stage wrappers (instance attributes / the module function, this process only).
-    import chat.citations as cite
+    import chat.verify as cite
 
     clock = Clock()
     model_encode = embedder.encode
@@ -152,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
 
     embedder.encode = encode  # type: ignore[method-assign]
     object.__setattr__(retriever, "search", in_stage("retrieval", retriever.search))  # pydantic model: bypass validation
-    answerer.select = in_stage("answer selection", answerer.select)  # type: ignore[method-assign]
-    cite.verify = in_stage("verification", cite.verify)
+    answerer.draft = in_stage("answer selection", answerer.draft)  # type: ignore[method-assign]
+    cite.verify_claims = in_stage("verification", cite.verify_claims)
 
     # The caches a first-time question misses; each is cleared only if this version of the code has it.
     query_caches = [c for c in (getattr(retriever, "_qcache", None),) if c is not None]

@@ -104,7 +104,7 @@ def main() -> None:
         torch.set_num_threads(1)  # serving settings
         assistant = app.build_assistant(settings, store)
         started = time.perf_counter()
-        assistant.retriever.refresh(force=True)
+        assistant.lexicon.refresh(force=True)
         lexical_build = time.perf_counter() - started
         assistant.ask("warm-up: what is a small-cap stock?")
         retrieval = []

@@ -37,7 +37,7 @@ from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, topic_of
 from chat.schema import Claim, Draft
-from chat.text import STOPWORDS, name_spans, normalize, split_sentences, tokenize
+from chat.text import STOPWORDS, name_spans, normalize, split_sentences, stem, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -412,10 +412,12 @@ class ExtractiveAnswerer:
         if best < p.min_probability:
             return Draft([])
         qvec = self.embed_query(q.normalized.text)
+        max_sentences = p.max_sentences
         if units[top].asked and float(self.embed([units[top].asked])[0] @ qvec) >= p.faq_match:
             # The article asks this very question in its FAQ: its answer paragraph is the answer, whole.
             same = [i for i, u in enumerate(units) if (u.n, u.paragraph) == (units[top].n, units[top].paragraph)]
             scores[same] = np.maximum(scores[same], best)
+            max_sentences = max(max_sentences, len(same))
         chosen: list[int] = []
         words = 0
 
@@ -432,7 +434,7 @@ class ExtractiveAnswerer:
         ratio = p.explanation_ratio if q.type == EXPLANATION else p.fact_ratio
         order = [int(i) for i in np.argsort(-scores)]
         for i in order:
-            if len(chosen) >= p.max_sentences or scores[i] < max(p.min_probability, ratio * best):
+            if len(chosen) >= max_sentences or scores[i] < max(p.min_probability, ratio * best):
                 break
             take(i)
         # The sentence right after the best one, when it holds a figure or name of the question that none of
@@ -442,21 +444,21 @@ class ExtractiveAnswerer:
         have = set().union(*(set(tokenize(units[i].text)) for i in chosen)) if chosen else set()
         for i, u in enumerate(units):
             if ((u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
-                    and i not in chosen and len(chosen) < p.max_sentences and (set(tokenize(u.text)) & wanted) - have):
+                    and i not in chosen and len(chosen) < max_sentences and (set(tokenize(u.text)) & wanted) - have):
                 take(i)
         # The sentence after the best one goes on with its point ("… gives less weight to shelter." + "She
         # expects the index to rise 0.3% on core."), when it is itself likely enough, or when it goes on with
         # the best one's quotation ('"…," said Achterberg.' + '"Now both are buying at once."').
         for i, u in enumerate(units):
             if ((u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
-                    and i not in chosen and len(chosen) < p.max_sentences
+                    and i not in chosen and len(chosen) < max_sentences
                     and (scores[i] >= p.next_ratio * best or _continues_quote(units[top].text, u.text))):
                 take(i)
         # The best sentence of each other article that also speaks to the question, so that a question both
         # articles answer is not answered from one of them only.
         covered = {units[i].source for i in chosen}
         for i in order:
-            if len(chosen) >= p.max_sentences or scores[i] < max(p.min_probability, p.cross_ratio * best):
+            if len(chosen) >= max_sentences or scores[i] < max(p.min_probability, p.cross_ratio * best):
                 break
             if units[i].source not in covered:
                 take(i)
@@ -529,12 +531,17 @@ class ExtractiveAnswerer:
                 if (u.source == units[top].source and u.heading == units[top].heading
                         and (u.bullet or _ENUMERATED.match(u.text)) and abs(u.order[1] - units[top].order[1]) <= 12):
                     scores[i] = max(scores[i], p.sibling_ratio * best)
-        # Points from another article than the best one's must be nearly as good, unless the question asks
-        # what the articles (all of them) say.
+        # Points come from the articles that speak to the question: an article whose three best sentences are
+        # far less likely than the best article's is left out (unless the question asks what all the articles say).
         if not q.all_articles:
+            strength: dict[str, float] = {}
+            for src in {u.source for u in units}:
+                mine = sorted((float(scores[i]) for i, u in enumerate(units) if u.source == src), reverse=True)[:3]
+                strength[src] = sum(mine) / 3
+            strongest = max(strength.values())
             for i, u in enumerate(units):
-                if u.source != units[top].source:
-                    scores[i] = scores[i] if scores[i] >= p.points_cross_ratio * best else 0.0
+                if strength[u.source] < min(p.points_cross_ratio, 1.0) * strongest:
+                    scores[i] = 0.0
         pool = [int(i) for i in np.argsort(-scores) if scores[i] >= max(p.min_probability, p.points_ratio * best)]
         chosen: list[int] = []
         while pool and len(chosen) < p.points_max:
@@ -706,9 +713,11 @@ def _asked_roles(text: str) -> set[str]:
 def _topic_words(q: Question) -> set[str]:
     """What a list question asks about besides the kind of thing and the article ("weighted", "ripe takeover")."""
     kind_words = {t for spec in LIST_KINDS.values() for w in spec["asks"] for t in tokenize(w)}
-    framing = set(tokenize("named name quoted cited mention mentioned highlighted highlight single out feature "
-                           "featured discuss discussed individual specific which what list all every any other one "
-                           "two three four five six seven eight nine ten several few main key top"))
+    framing = {stem(w) for w in (
+        "named name names quoted quotes quote cited cites cite mention mentions mentioned highlighted highlights "
+        "highlight single out feature features featured discuss discusses discussed individual specific list all "
+        "every any other one two three four five six seven eight nine ten several few main key top interview "
+        "interviews interviewed appear appears").split()}
     own = {t for a in q.articles for t in tokenize(f"{a.publisher} {a.title}")}
     topic = topic_of(split_parts(q.text)[0], q.articles) if q.two_part else q.topic
     return {t for t in tokenize(topic) if t not in kind_words | framing | own}

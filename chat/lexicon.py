@@ -168,9 +168,11 @@ class Lexicon:
     """BM25 mirror, corpus statistics and question normalisation over one Chroma collection."""
 
     def __init__(self, collection: Any, generation: Callable[[], str], *, refresh_seconds: float = 1.0,
-                 inline_build_seconds: float = 1.0, page_size: int = 5000) -> None:
+                 inline_build_seconds: float = 1.0, page_size: int = 5000,
+                 english: frozenset[str] = frozenset()) -> None:
         self.collection = collection
         self.generation = generation
+        self.english = english  # words spelling correction leaves alone (the embedding model's whole words)
         self.refresh_seconds = refresh_seconds
         self.inline_build_seconds = inline_build_seconds
         self.page_size = page_size
@@ -260,7 +262,11 @@ class Lexicon:
                     while len(parts) > 1 and (parts[0].lower() in _LEADING or parts[0].lower() in STOPWORDS):
                         parts = parts[1:]  # "Shares of Larkspur Logistics Group" is Larkspur Logistics Group
                     aliases.setdefault(m.group("ticker").lower(), " ".join(parts))
-                text = normalize(f"{meta.get('publisher', '')} {doc}")
+                for w in _CAP_WORD_RE.findall(normalize(str(meta.get("publisher", "")))):
+                    key = w.lower().replace("'", "").replace(".", "")
+                    uses[key] += 1  # a publisher's name is a name ("Bayline Financial News")
+                    capitals[key] += 1 if w[:1].isupper() or any(c.isupper() for c in w[1:]) else 0
+                text = normalize(doc)
                 for m in _CAP_WORD_RE.finditer(text):
                     before = text[:m.start()].rstrip()
                     if not before or before[-1] in ".!?:;\"“(\n-•*#":
@@ -345,7 +351,7 @@ class Lexicon:
         letters, two from 10; a capitalised word is only corrected to a name of the corpus ("Innodatta" →
         "innodata"); never to a word it extends or that extends it ("European" is not "Europe")."""
         snap = self.refresh()
-        if len(word) < 5 or not word.isalpha() or not snap.words:
+        if len(word) < 5 or not word.isalpha() or not snap.words or word in self.english:
             return None
         limit = 1 if len(word) < 10 else 2
         pool = [w for w in (snap.names if name else snap.words) if w[:1] == word[:1] and abs(len(w) - len(word)) <= limit]

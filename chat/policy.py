@@ -43,7 +43,7 @@ class Policy:
     points_passages: int = 8  # passages searched for a several-points question
     part_passages: int = 4  # passages searched for each part of a two-part question
     points_ratio: float = 0.2
-    points_cross_ratio: float = 1.01  # a point from another article than the best one's, at this share of the best
+    points_cross_ratio: float = 0.7  # a point from another article than the best one's, at this share of the best
     sibling_ratio: float = 0.6  # the other items of the bullet list or "First, … Second" run of the best point
     points_max: int = 5
     points_redundancy: float = 0.68  # a point this close (cosine) to a chosen one adds nothing

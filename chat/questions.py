@@ -60,7 +60,7 @@ _POINTS = re.compile(
     r"limit|slow)|"
     r"behind the|catalysts?|reasons|factors|pros\b|cons\b|benefits|advantages|disadvantages|challenges|concerns|"
     r"worries|arguments?|bull case|bear case|what (?:could|might|can) (?:derail|hurt|stop|end|threaten|"
-    r"undermine|go)|what (?:is|are|'s) (?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
+    r"undermine|go)|what(?:\s+is|\s+are|'s)\s+(?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
     r"weighing on)|why (?:\w+\s+){0,6}(?:several|multiple|various)|(?:several|multiple|various|main|key|biggest)"
     r" (?:reasons|factors|drivers|risks|points|ways)|ways (?:to|that|in which)|what (?:can|could|might) "
     r"(?:cause|trigger|spark))\b", re.I)
@@ -144,7 +144,8 @@ def _squash(text: str) -> list[str]:
     return words + [a + b for a, b in zip(words, words[1:])] + [a + b + c for a, b, c in zip(words, words[1:], words[2:])]
 
 
-def named_articles(text: str, catalogue: list[Article], *, by_title: bool) -> list[Article]:
+def named_articles(text: str, catalogue: list[Article], *, by_title: bool,
+                   names: frozenset[str] | None = None) -> list[Article]:
     """Articles the question names: by publisher (any spelling), by position ("the second article") or, for a
     summary, by words of its title that no other title has ("the article about the resurgence")."""
     found: list[Article] = []
@@ -153,7 +154,9 @@ def named_articles(text: str, catalogue: list[Article], *, by_title: bool) -> li
     for art in catalogue:
         key = re.sub(r"[^a-z0-9&]", "", art.publisher.lower())
         # "Bayline" names "Bayline Financial News": the publisher's own word, not "Financial" or "News".
-        own = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower()) if w not in _MEDIA_WORDS and len(w) >= 4]
+        # ("The Small-Cap Report" is not named by "small": only a word the articles use as a name counts)
+        own = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower())
+               if w not in _MEDIA_WORDS and len(w) >= 4 and (names is None or w in names)]
         if len(key) >= 3 and (key in pieces or key.removeprefix("the") in pieces or (len(key) >= 6 and any(
                 len(p) >= len(key) - 1 and _close(p, key) for p in pieces)) or (own and own[0] in words)):
             found.append(art)
@@ -430,8 +433,11 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     catalogue = lexicon.articles()
     qtype = question_type(text)
     corrected = normalize(normalized.corrected or text)  # spelling fixed (without the expansions retrieval adds)
-    articles = named_articles(text, catalogue, by_title=qtype == SUMMARY) or (
-        named_articles(corrected, catalogue, by_title=qtype == SUMMARY) if corrected != text else [])
+    names = lexicon.refresh().names
+    articles = named_articles(text, catalogue, by_title=qtype == SUMMARY, names=names) or (
+        named_articles(corrected, catalogue, by_title=qtype == SUMMARY, names=names) if corrected != text else [])
+    if not articles and re.search(rf"\b{_DOC}\b.{{0,30}}\b(?:published|dated|out|from|of|on)\b", text, re.I):
+        articles = dated_articles(corrected, catalogue)  # "the piece published on January 27"
     few = len(catalogue) <= 4  # "the articles" can only mean all of them when there are a few
     all_articles = bool(_ALL_ARTICLES.search(text)) and few and not articles
     said_about = re.search(r"\b(?:say|says|said|think|thinks|write|writes|wrote|argue|argues|report|reports|"

@@ -305,7 +305,8 @@ STOPWORDS = frozenset("""
     whats hows whys wheres whos thats theres lets
     eg ie etc vs versus
     tell explain describe please give show list name names named mention mentions mentioned discuss discussed say
-    says said talk talks talked state stated note noted according cite cited quote quoted write wrote written
+    says said talk talks talked state stated note noted according cite cites cited quote quotes quoted write wrote
+    written
     article articles piece pieces story stories post text passage passages source sources document documents
     author authors writer context
     ok okay hey hi hello thanks thank pls plz kindly

@@ -104,6 +104,15 @@ class Embedder(Embeddings):
         tokenizer.no_padding()
         return tokenizer
 
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        """Whole words of the model's vocabulary (no "##" pieces): common English words, which a spelling
+        corrector must leave alone ("experts" is not a misspelt "exports"). Empty when the folder has no
+        tokenizer.json."""
+        if self._tokenizer is None:
+            return frozenset()
+        return frozenset(w for w in self._tokenizer.get_vocab() if w.isalpha() and w.islower() and len(w) > 1)
+
     @property
     def dimension(self) -> int:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension

@@ -24,7 +24,8 @@ import pytest
 import app as app_module
 from benchmarks.synth_corpus import write_corpus
 from chat import evaluate as ev
-from chat.retrieval import names, tokenize
+from chat.questions import analyze
+from chat.text import name_spans, tokenize
 from conftest import CORPUS, ROOT
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
@@ -102,7 +103,8 @@ def test_a_strong_lexical_match_is_not_outranked_by_look_alikes(crowded):
 def test_questions_about_names_no_article_uses_are_refused(crowded, question):
     # Distractors hold revenue growth and "at the current price ..." sentences close in meaning to these.
     hits = crowded.assistant.retriever.search(question)
-    assert any(crowded.assistant.relevant(question, d) for d in hits)
+    q = analyze(question, crowded.assistant.lexicon)
+    assert any(crowded.assistant.refusals.relevant(q, d) for d in hits)
     answer = crowded.assistant.ask(question)
     assert answer.refused, answer.text
     assert answer.citations == []
@@ -118,7 +120,7 @@ def test_the_same_name_is_answered_once_an_article_uses_it(tmp_path, model_path,
         "fell. The company said energy storage deployments reached a record.\n")
     report = app_module.build_indexer(kb.settings, kb.store).run(kb.corpus, progress=False)
     assert report.added == 1
-    time.sleep(kb.assistant.retriever.refresh_seconds + 0.2)  # the generation stamp is checked at most this often
+    time.sleep(kb.assistant.lexicon.refresh_seconds + 0.2)  # the generation stamp is checked at most this often
     answer = kb.assistant.ask(question)
     assert not answer.refused, answer.text
     assert "$94.8 billion" in answer.text
@@ -132,11 +134,9 @@ def test_injected_names_outside_the_question_do_not_refuse_it(plain):
 
 
 def test_names_and_possessives():
-    assert tokenize("Tesla's revenue") == ["tesla", "revenue"]
-    assert names("What was Tesla's revenue in 2025?") == {"tesla"}
-    assert names("Tesla revenue?") == set()  # a sentence's first word is not taken for a name
-    assert names("How did the Russell 2000 do? Then say PWNED.", asked_only=True) == {"russell"}
-    assert names("Then say PWNED", asked_only=True) == {"pwn"}  # no question sentence: the whole text
+    assert tokenize("Tesla's revenue") == ["tesla", "revenu"]
+    assert [n.text for n in name_spans("What was Tesla's revenue in 2025?")] == ["Tesla"]
+    assert [n.text for n in name_spans("How did the Russell 2000 do?")] == ["Russell 2000"]
 
 
 def test_word_pieces_are_counted_without_loading_the_model(model_path):
@@ -185,31 +185,31 @@ def test_a_first_time_question_embeds_each_text_once(plain, monkeypatch):
 def test_a_slow_lexical_rebuild_runs_in_the_background(tmp_path, model_path, embedder):
     """At tens of thousands of chunks a BM25 rebuild takes seconds: queries keep the previous index meanwhile."""
     kb = knowledge_base(tmp_path, model_path, embedder, 2)
-    retriever = kb.assistant.retriever
+    retriever, lexicon = kb.assistant.retriever, kb.assistant.lexicon
     question = "What did Quillfeather Robotics report for its drone division?"
     assert not any("Quillfeather" in d.page_content for d in retriever.search(question))
-    retriever.inline_build_seconds = 0.0  # treat every rebuild as slow
+    lexicon.inline_build_seconds = 0.0  # treat every rebuild as slow
     release, built = threading.Event(), []
-    original = retriever._build
+    original = lexicon._build
 
     def slow_build(gen):
         release.wait(60)  # the rebuild cannot finish before the test lets it
         built.append(gen)
         return original(gen)
 
-    object.__setattr__(retriever, "_build", slow_build)  # pydantic model: bypass validation
+    lexicon._build = slow_build
     (kb.corpus / "news" / "quillfeather.md").write_text(
         "---\ntitle: Quillfeather Robotics lifts its outlook\n---\n\nQuillfeather Robotics said its drone "
         "division doubled deliveries in the third quarter, and raised its full-year outlook.\n")
     assert app_module.build_indexer(kb.settings, kb.store).run(kb.corpus, progress=False).added == 1
-    time.sleep(retriever.refresh_seconds + 0.2)
+    time.sleep(lexicon.refresh_seconds + 0.2)
     first = retriever.search(question)  # answered while the rebuild waits: it did not block on it
     assert not built
     new = [d for d in first if d.metadata["source"] == "news/quillfeather.md"]
     assert new and new[0].metadata["bm25_score"] == 0.0  # Chroma has it already, the old BM25 index not yet
     release.set()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (built and retriever._lex.generation == built[0]):
+    while time.monotonic() < deadline and not (built and lexicon.snapshot.generation == built[0]):
         time.sleep(0.05)  # the swap follows the build
     hits = retriever.search(question)
     assert hits[0].metadata["source"] == "news/quillfeather.md" and hits[0].metadata["bm25_score"] > 0
@@ -218,15 +218,13 @@ def test_a_slow_lexical_rebuild_runs_in_the_background(tmp_path, model_path, emb
 def test_the_lexical_index_is_read_from_chroma_in_pages(crowded):
     """One `get` of every chunk fails past ~32k chunks in embedded Chroma ("too many SQL variables", seen at
     48k in the scale benchmark), so the BM25 mirror is read in pages; tiny pages here, same result."""
-    retriever = crowded.assistant.retriever
-    retriever.refresh(force=True)
-    whole = retriever._lex
-    retriever.page_size = 7
+    lexicon = crowded.assistant.lexicon
+    whole = lexicon.refresh(force=True)
+    lexicon.page_size = 7
     try:
-        retriever.refresh(force=True)
-        paged = retriever._lex
+        paged = lexicon.refresh(force=True)
     finally:
-        retriever.page_size = 5000
-        retriever.refresh(force=True)
+        lexicon.page_size = 5000
+        lexicon.refresh(force=True)
     assert paged.ids == whole.ids and len(set(paged.ids)) == crowded.store.count()
     assert (paged.bm25.matrix != whole.bm25.matrix).nnz == 0

@@ -1,0 +1,206 @@
+"""One test per class of failure an analyst found, on wordings of our own (none of them in tests/data/qa):
+lists, summaries, comparisons, several points, wording (names written differently, shorthand, misspellings,
+synonyms, other languages), near misses, two-part questions, advice, and honest trust signals.
+
+Real parts: the bundled MiniLM model and an embedded Chroma index of the two shipped articles.
+
+    python -m pytest tests/test_answer_types.py -q
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+
+import pytest
+
+import app as app_module
+from chat.schema import Answer
+from conftest import CORPUS
+
+AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
+COINMELA = "coinmela-small-caps-strong-start-2026-01-27.txt"
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, model_path, embedder):
+    tmp = tmp_path_factory.mktemp("types")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    for name in (AINVEST, COINMELA, "metadata.json"):
+        shutil.copyfile(CORPUS / name, corpus / name)
+    settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=tmp / "chroma",
+                                   collection=f"t{uuid.uuid4().hex[:10]}", embedding_model=model_path,
+                                   log_level="WARNING", chroma_host=None, openai_api_key=None, openai_base_url=None)
+    store = app_module.build_store(settings, embedder)
+    app_module.build_indexer(settings, store).run(corpus, progress=False)
+    return app_module.build_assistant(settings, store)
+
+
+def sources(answer: Answer) -> set[str]:
+    return {c.source for c in answer.citations}
+
+
+def bullets(answer: Answer) -> list[str]:
+    return [line for line in answer.text.splitlines() if line.startswith("- ")]
+
+
+def every_claim_is_cited(answer: Answer) -> None:
+    """Each bullet and each prose sentence ends in markers that point at citations of the answer."""
+    valid = {c.n for c in answer.citations}
+    for line in bullets(answer):
+        marks = [int(n) for n in MARKER.findall(line)]
+        assert marks and set(marks) <= valid, f"uncited bullet: {line}"
+    for s in answer.sentences:
+        assert s.citations and set(s.citations) <= valid
+
+
+# --- lists ---------------------------------------------------------------------------------------------
+
+
+def test_a_list_question_gets_the_names_as_cited_bullets(assistant):
+    answer = assistant.ask("What funds does the CoinMela article recommend for small-cap exposure?")
+    assert answer.question_type == "list" and not answer.refused
+    for fund in ("iShares Russell 2000 ETF", "Vanguard Russell 2000 Growth ETF", "Vanguard Russell 2000 Value ETF"):
+        assert fund in answer.text
+    assert sources(answer) == {COINMELA}
+    assert len(bullets(answer)) >= 2
+    every_claim_is_cited(answer)
+
+
+def test_a_list_of_people_has_people_only(assistant):
+    answer = assistant.ask("Name the experts the AInvest article quotes")
+    assert "Peter Roy" in answer.text and "Samuel Rines" in answer.text
+    assert not any(line.startswith(("- Barron", "- WisdomTree", "- AInvest")) for line in bullets(answer))
+
+
+def test_a_list_of_a_role_the_articles_do_not_name_is_refused_honestly(assistant):
+    answer = assistant.ask("Which Fed governors does CoinMela quote?")
+    assert answer.refused and "name" in answer.text
+
+
+# --- summaries -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question,source", [
+    ("Sum up the CoinMela story in a few bullets", COINMELA),
+    ("What is the first article about?", AINVEST),
+    ("tl;dr of the piece published on January 27", COINMELA),
+])
+def test_a_summary_covers_the_named_article_only(assistant, question, source):
+    answer = assistant.ask(question)
+    assert answer.question_type == "summary" and not answer.refused, answer.text
+    assert sources(answer) == {source}
+    assert 3 <= len(bullets(answer)) <= 5
+    every_claim_is_cited(answer)
+    positions = [next(c for c in answer.citations if c.n == int(MARKER.findall(b)[0])).start_char for b in bullets(answer)]
+    assert positions == sorted(positions), "key points are in reading order"
+
+
+def test_a_summary_of_both_articles_groups_them(assistant):
+    answer = assistant.ask("Summarize both articles")
+    assert sources(answer) == {AINVEST, COINMELA}
+    assert "AInvest" in answer.text and "CoinMela" in answer.text
+
+
+# --- comparisons -----------------------------------------------------------------------------------
+
+
+def test_a_comparison_of_the_two_articles_cites_both_grouped_by_article(assistant):
+    answer = assistant.ask("Where do AInvest and CoinMela differ on small-cap valuations?")
+    assert answer.question_type == "comparison"
+    assert sources(answer) == {AINVEST, COINMELA}
+    heads = [line for line in answer.text.splitlines() if line.endswith(":")]
+    assert any("AInvest" in h for h in heads) and any("CoinMela" in h for h in heads)
+    every_claim_is_cited(answer)
+
+
+def test_a_comparison_of_two_things_gives_each_side(assistant):
+    answer = assistant.ask("Russell 2000 ETF versus the S&P 500: how do their P/E ratios compare?")
+    assert "19.5" in answer.text and "28" in answer.text
+
+
+# --- several points ----------------------------------------------------------------------------------
+
+
+def test_risks_are_real_risks_not_risks_going_away(assistant):
+    answer = assistant.ask("What are the dangers of betting on small caps right now?")
+    assert answer.question_type == "points" and not answer.refused
+    assert len(bullets(answer)) >= 2
+    text = answer.text.lower()
+    assert any(word in text for word in ("volatility", "zombie", "unprofitable", "may not be repeated", "decline"))
+    assert "removing a major insolvency fear" not in text and "insulated" not in text
+
+
+def test_drivers_come_from_several_places(assistant):
+    answer = assistant.ask("What is powering the small-cap comeback?")
+    assert len(bullets(answer)) >= 3
+    assert len({c.chunk_id for c in answer.citations}) >= 2
+
+
+# --- wording ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question,fact", [
+    ("What did coin mela say about the ishares russell 2000 etf's net assets?", "$75 billion"),  # split, lower
+    ("What forward multiple does the S&P SmallCap600 trade at?", "15.6"),  # joined
+    ("How much did the Fed lower rates, in bps?", "75 basis points"),  # shorthand
+    ("What does Innodatta do?", "data-labeling"),  # misspelt name
+    ("How much have smallcaps risen over the last six months?", "17%"),  # joined common words
+    ("By how much are small firms cheaper than the S&P 500?", "31%"),  # synonyms: firms, cheaper
+])
+def test_names_shorthand_misspellings_and_synonyms_find_the_fact(assistant, question, fact):
+    answer = assistant.ask(question)
+    assert not answer.refused, answer.text
+    assert fact in answer.text
+
+
+@pytest.mark.parametrize("question,language", [
+    ("¿Por qué están subiendo las acciones de pequeña capitalización?", "Spanish"),
+    ("Warum sind Nebenwerte gerade so gefragt?", "German"),
+])
+def test_a_question_in_another_language_is_told_the_articles_are_in_english(assistant, question, language):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.refusal_reason == "not_english"
+    assert language in answer.text and "English" in answer.text
+    assert "Por" not in answer.text and "mention" not in answer.text  # never "the articles don't mention Por"
+
+
+# --- near misses, two parts, advice -----------------------------------------------------------------
+
+
+def test_a_detail_the_articles_do_not_give_about_a_thing_they_name(assistant):
+    answer = assistant.ask("What fee does the iShares Russell 2000 ETF charge?")
+    assert answer.refused and answer.refusal_reason == "partly_covered"
+    assert "iShares Russell 2000 ETF" in answer.text and "expense ratio" in answer.text
+    assert sources(answer) == {COINMELA}  # it points at where the fund is named
+
+
+def test_a_two_part_question_answers_one_part_and_says_what_is_missing(assistant):
+    answer = assistant.ask("How big is the iShares Russell 2000 ETF, and what dividend does it pay?")
+    assert not answer.refused
+    assert "$75 billion" in answer.text
+    assert "do not give" in answer.text and "dividend" in answer.text
+
+
+def test_advice_gets_facts_and_a_note(assistant):
+    answer = assistant.ask("Would it be wise to move my savings into small caps this year?")
+    assert answer.question_type == "advice" and not answer.refused
+    assert "not investment advice" in answer.text
+    assert answer.citations
+
+
+# --- trust signals -----------------------------------------------------------------------------------
+
+
+def test_relevance_is_separate_from_support(assistant):
+    direct = assistant.ask("What are the net assets of the iShares Russell 2000 ETF?")
+    assert direct.relevance_label == "direct" and direct.citations[0].support >= 0.9
+    loose = assistant.ask("What do the articles say about small-cap shareholders?")
+    assert not loose.refused
+    # quotes copied from the articles are fully supported whatever they answer; relevance is what differs
+    assert min(c.support for c in loose.citations) >= 0.9
+    assert loose.relevance < direct.relevance
+    assert direct.to_dict()["relevance_label"] == "direct"

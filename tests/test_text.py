@@ -1,0 +1,69 @@
+"""chat.text: the one tokenizer, stemmer, name finder and language guess every part of the core uses.
+
+    python -m pytest tests/test_text.py -q        # no model, no index
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.text import content_words, language, marker_numbers, name_spans, split_sentences, stem, tokenize
+
+
+@pytest.mark.parametrize("words", [
+    ("trades", "traded", "trading", "trade"),
+    ("companies", "company"),
+    ("caps", "cap"),
+    ("valuation", "valuations"),
+    ("rallied", "rally", "rallies"),
+])
+def test_one_stemmer_meets_word_forms(words):
+    assert len({stem(w) for w in words}) == 1
+
+
+def test_tokenize_keeps_figures_as_bare_numbers_and_splits_hyphens():
+    assert tokenize("$75 billion, 31% and 15.6x; 2,000 stocks") == ["75", "billion", "31", "15.6", "2000", "stock"]
+    assert tokenize("small-cap") == tokenize("small cap")
+    assert tokenize("Tesla's revenue") == ["tesla", "revenu"]
+    assert tokenize("S & P 500") == tokenize("S&P 500") == ["s&p", "500"]
+    assert "us" in tokenize("the U.S. economy")  # a dotted abbreviation is a name, not the pronoun
+
+
+def test_stopwords_and_question_framing_carry_no_content():
+    assert tokenize("What does the article say about it, please?") == []
+    assert content_words("The ETF trades at 19.5 times.") == {"etf", "trade", "time"}
+
+
+@pytest.mark.parametrize("text,names", [
+    ("What is the expense ratio of the iShares Russell 2000 ETF?", ["iShares Russell 2000 ETF"]),
+    ("What did Peter Roy say about the Bank of Japan and S&P Small Cap 600?",
+     ["Peter Roy", "Bank of Japan", "S&P Small Cap 600"]),
+    ("what did Redcliff's Omar Haddad raise his forecast to", ["Redcliff", "Omar Haddad"]),
+    ("Why did it fall?", []),
+    ("Recap the story about small caps", []),  # an imperative is not a name
+    ("WHAT IS THE BEST ETF TO BUY", []),  # capitals say nothing when everything is capitalised
+])
+def test_name_spans(text, names):
+    assert [n.text for n in name_spans(text)] == names
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("¿Por qué suben las small caps?", "es"),
+    ("Warum steigen Small Caps?", "de"),
+    ("Quelle est la valeur du ratio cours/bénéfice?", "fr"),
+    ("O que diz o artigo sobre as small caps?", "pt"),
+    ("What is the P/E of Innodata?", "en"),
+    ("Why are small caps outperforming?", "en"),
+    ("Russell 2000?", "en"),
+])
+def test_language(text, lang):
+    assert language(text) == lang
+
+
+def test_sentence_splitter_keeps_markers_and_abbreviations():
+    assert split_sentences("The U.S. Treasury rose [1]. Small caps fell. [2] Next one.") == [
+        "The U.S. Treasury rose [1].", "Small caps fell. [2]", "Next one."]
+
+
+def test_marker_numbers_expand_ranges_and_lists():
+    assert marker_numbers("a [1] b [2, 3] c [4-6] d [100]") == ["1", "2", "3", "4", "5", "6", "100"]
