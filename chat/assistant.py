@@ -29,8 +29,8 @@ from chat.extractive import _FIGURE_QUESTION
 from chat.generative import NOT_FOUND_TOKEN, parse_generated
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
-from chat.questions import LIST, SUMMARY, Question, analyze, rewrite_followup
-from chat.refusal import REFUSAL, Decision, RefusalPolicy
+from chat.questions import ADVICE, LIST, SUMMARY, Question, analyze, rewrite_followup
+from chat.refusal import ADVICE_NOTE, REFUSAL, Decision, RefusalPolicy
 from chat.retrieval import HybridRetriever
 from chat.schema import Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
 from chat.text import split_sentences, tokenize
@@ -194,6 +194,8 @@ class Assistant:
             yield from refuse(self.refusals.near_miss(q, evidence) or decision, dropped)
             return
         draft.gaps += self.refusals.gaps(q, evidence)
+        if q.type == ADVICE:  # whichever answerer wrote it
+            draft.notes.append(ADVICE_NOTE)
         citations, sentences, text = self._cite(kept, evidence.passages, draft=draft, support=verification)
         relevance = self._relevance(q, evidence, kept)
         notes = draft.notes + draft.gaps

@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from chat.text import MARKER_RE, split_sentences
+from chat.text import MARKER_RE, marker_numbers, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -318,20 +318,9 @@ def fact_recall(text: str, must_include: list) -> tuple[float | None, list[str],
 
 
 def parse_marker_numbers(text: str) -> list[str]:
-    """Every citation item of every `[n]` marker in `text`, as written ("1", "3", "1.5", ...); ranges expanded."""
-    items: list[str] = []
-    for m in MARKER_RE.finditer(text or ""):
-        body = re.sub(r"[−–—]", "-", m.group("body"))
-        for item in re.split(r"\s*(?:,|;|&|\band\b)\s*", body.strip()):
-            item = item.strip().lstrip("^")
-            if not item:
-                continue
-            rng = re.fullmatch(r"(\d+)\s*(?:-|to)\s*\^?(\d+)", item)
-            if rng and int(rng.group(1)) <= int(rng.group(2)) and int(rng.group(2)) - int(rng.group(1)) < 50:
-                items.extend(str(n) for n in range(int(rng.group(1)), int(rng.group(2)) + 1))
-            else:
-                items.append(item)
-    return items
+    """Every citation item of every `[n]` marker in `text`, as written ("1", "3", "1.5", ...); ranges expanded
+    (chat.text's marker grammar, the same the verifier reads)."""
+    return marker_numbers(text)
 
 
 def citation_metrics(text: str, citations: list[dict], retrieved: list[dict], expected: list[str],

@@ -93,10 +93,9 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
         if q.all_articles or len(q.articles) >= 2:
             targets = [(article_label(a), topic, {a.source}) for a in (q.articles or retriever.lexicon.articles())]
         else:
-            rest = topic
-            for side in q.sides:
-                rest = re.sub(re.escape(side), " ", rest, flags=re.I)
-            targets = [(side, f"{side} {rest}".strip(), q.sources) for side in q.sides]
+            # Each side is searched for what the question compares ("How do small-cap valuations compare with the
+            # S&P 500?": the S&P 500 side is about valuations too).
+            targets = [(side, f"{side} {topic}".strip(), q.sources) for side in q.sides]
         for label, side_query, sources in targets:
             numbers = []
             for doc in retriever.search(side_query, k=3, sources=sources):

@@ -41,8 +41,6 @@ from chat.text import STOPWORDS, name_spans, normalize, split_sentences, stem, t
 
 log = logging.getLogger(__name__)
 
-ADVICE_NOTE = ("This is not investment advice: the articles report facts and views, not what is right for your "
-               "money.")
 _FIGURE_QUESTION = re.compile(
     r"\b(?:how (?:much|many|big|large|high|low|long|far|fast|cheap|expensive)|what (?:percentage|percent|share|"
     r"level|rate|price|multiple|ratio|yield|number|amount|figure|size|value|return|margin|growth)|by how much|"
@@ -364,10 +362,7 @@ class ExtractiveAnswerer:
             if draft.claims or draft.unlisted:
                 return draft
         if q.type in (POINTS, ADVICE, SUMMARY):
-            draft = self.points(q, evidence)
-            if q.type == ADVICE and draft.claims:
-                draft.notes.append(ADVICE_NOTE)
-            return draft
+            return self.points(q, evidence)
         return self.facts(q, evidence)
 
     def stream(self, q: Question, evidence: Evidence) -> Iterator[str]:
@@ -574,15 +569,18 @@ class ExtractiveAnswerer:
                 gaps.append(label)
                 continue
             scores, vecs = self.score(q, units, evidence.passages, query)
-            best = float(scores.max())
+            # A sentence another side already gave (one that names both) is not this side's own answer.
+            fresh = [i for i in range(len(units)) if units[i].text not in used]
+            best = max((float(scores[i]) for i in fresh), default=0.0)
             if best < p.min_probability:
-                gaps.append(label)
+                if not fresh:
+                    gaps.append(label)
                 continue
             taken: list[int] = []
-            for i in np.argsort(-scores):
+            for i in sorted(fresh, key=lambda i: -scores[i]):
                 if len(taken) >= p.side_sentences or scores[i] < p.side_ratio * best:
                     break
-                if units[i].text in used or any(float(vecs[i] @ vecs[j]) > p.duplicate_cosine for j in taken):
+                if any(float(vecs[i] @ vecs[j]) > p.duplicate_cosine for j in taken):
                     continue
                 taken.append(int(i))
             taken.sort(key=lambda i: units[i].order)

@@ -20,8 +20,8 @@ class Policy:
     # --- sentence scoring: P(sentence answers) = logistic(intercept + Σ weight·feature) -----------------------
     # One weight per chat.extractive.FEATURES entry, in that order: cosine, coverage, passage_cosine,
     # passage_rank, figure, faq, risk, driver, enumerated, heading, topic, names, named_article.
-    intercept: float = -3.909
-    weights: tuple[float, ...] = (1.324, 2.715, -0.542, 1.071, -0.056, 0.725, 1.812, 0.329, 0.344, 1.232, 0.328, 0.379, 0.197)
+    intercept: float = -3.691
+    weights: tuple[float, ...] = (1.141, 2.066, 0.021, 0.834, -0.158, 0.296, 1.121, 0.156, 0.248, 0.793, 0.16, 0.51, 0.225)
     # The answer paragraph of an FAQ question of the article that matches the question (cosine ≥ faq_match) is
     # taken whole: the article answers its own question there.
     faq_match: float = 0.7
@@ -30,7 +30,7 @@ class Policy:
 
     # --- choosing sentences ------------------------------------------------------------------------------
     min_probability: float = 0.05  # no sentence under this answers anything
-    fact_ratio: float = 0.5  # fact questions: sentences at least this share of the best one's probability
+    fact_ratio: float = 0.6  # fact questions: sentences at least this share of the best one's probability
     explanation_ratio: float = 0.5  # why / how questions
     next_ratio: float = 0.2  # the sentence after the best one (same paragraph) joins at this share of the best
     cross_ratio: float = 0.6  # the best sentence of another article joins at this share of the best
@@ -42,8 +42,8 @@ class Policy:
     list_article_chunks: int = 40  # a list question about named articles reads them whole up to this many chunks
     points_passages: int = 8  # passages searched for a several-points question
     part_passages: int = 4  # passages searched for each part of a two-part question
-    points_ratio: float = 0.2
-    points_cross_ratio: float = 0.7  # a point from another article than the best one's, at this share of the best
+    points_ratio: float = 0.35
+    points_cross_ratio: float = 0.85  # a point from another article than the best one's, at this share of the best
     sibling_ratio: float = 0.6  # the other items of the bullet list or "First, … Second" run of the best point
     points_max: int = 5
     points_redundancy: float = 0.68  # a point this close (cosine) to a chosen one adds nothing
@@ -54,7 +54,7 @@ class Policy:
     summary_sentences: int = 5  # per article; one fewer each when several articles are summarised
     # sentence score = LexRank centrality (max 1) + lead × (1 − position share) + section × (1 for the first
     # sentence of a section, ½ for the second) + figure × (holds a figure) + title × cosine to the title
-    summary_lead_weight: float = 0.0
+    summary_lead_weight: float = 0.3
     summary_section_weight: float = 0.3
     summary_figure_weight: float = 0.2
     summary_title_weight: float = 0.6

@@ -94,7 +94,7 @@ _SIDES = (
     re.compile(r"\b(?:is|are|was|were)\s+(?P<a>.+?)\s+(?:\w+er|more \w+|less \w+|better|worse)\s+than\s+(?P<b>.+?)[?.!]*$", re.I),
 )
 _TWO_PART = re.compile(r"\?.+\?|\b(?:and|also|plus)\s+(?:what|how|which|who|when|where|why|is|are|does|do|did)\b"
-                       r"|\band (?:its|their|the|his|her)\s+\w+", re.I)
+                       r"|\band (?:its|their|his|her)\s+\w+", re.I)
 # Framing words dropped from the topic of a summary, comparison or points question.
 _FRAMING = re.compile(
     r"\b(?:do|does|did|can|could|would|will|please|you|me|us|i|give|tell|show|list|name|summari[sz]e|explain|"
@@ -358,6 +358,8 @@ def coordinated(topic: str) -> list[str]:
                     break
                 before.insert(0, x)
             for x in words[i + 1:]:
+                if not after and x.lower() in ("the", "a", "an", "its", "their"):
+                    continue
                 if not tokenize(x) or len(after) == 3:
                     break
                 after.append(x)
@@ -466,6 +468,13 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     q.metric = q.metrics[0] if q.metrics else None
     if qtype == LIST:
         q.list_kind = list_kind(corrected)
+    if qtype == FACT and not q.two_part:
+        # "What P/E ratios do small caps and the S&P 500 have?" asks the same of two things: answered side by side
+        # (but "the net assets and expense ratio of X" asks two things of one).
+        pair = coordinated(corrected)
+        if (len(pair) == 2 and all(1 <= len(tokenize(x)) <= 3 for x in pair) and not _BENCHMARK.match(pair[1])
+                and not all(metrics_of(x) for x in pair)):
+            qtype = q.type = COMPARISON
     if qtype == COMPARISON and not (all_articles or len(articles) >= 2):
         q.sides = sides_of(corrected) or coordinated(corrected)
         if len(q.sides) == 2 and _BENCHMARK.match(q.sides[1]):

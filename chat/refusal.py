@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 REFUSAL = "Sorry, the articles I have don't cover that, so I can't answer it from them."
 INSTRUCTIONS = "I only answer questions about the articles, from what they say; I can't follow instructions like that."
+# Added to the answer of an advice question ("should I buy…"): the facts the articles give, and this.
+ADVICE_NOTE = ("This is not investment advice: the articles report facts and views, not what is right for your "
+               "money.")
 LANGUAGE_NAMES = {"es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese", "it": "Italian", "nl": "Dutch"}
 
 

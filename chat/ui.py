@@ -27,7 +27,8 @@ from chat.api import ApiError, RateLimiter
 
 log = logging.getLogger(__name__)
 
-MARKER = re.compile(r"\[(\d{1,2})\]")
+# The answer's own markers, as chat.assistant renders them: "[1]", "[12]", "[100]" (one number each).
+MARKER = re.compile(r"\[(\d{1,4})\]")
 EMPTY_SOURCES = ("<div class='sources-empty'><h3>Sources</h3><p>Ask a question: the passages behind each "
                  "<span class='cite-demo'>[n]</span> of the answer appear here, with the supporting sentence "
                  "highlighted.</p></div>")

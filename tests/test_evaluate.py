@@ -578,3 +578,48 @@ def test_end_to_end_on_the_shipped_dataset(real_run):
     assert ev.check_gates(summary, min_hit=0.9, max_false_refusals=0, min_citation_validity=1.0) == []
     page = (out / "report.html").read_text(encoding="utf-8")
     assert all(f'id="q-{r["id"]}"' in page for r in rows)
+
+
+# --- per question type, and the gates on it ----------------------------------------------------------
+
+
+def _typed(qtype: str, recall: float | None, refused: bool, expect_refusal: bool = False) -> dict:
+    return {"id": f"{qtype}-{recall}-{refused}", "question": "q", "type": qtype, "expect_refusal": expect_refusal,
+            "refused": refused, "fact_recall": recall, "cited_source_precision": None if refused else 1.0,
+            "passed": True, "failures": [], "warnings": [], "latency_ms": 1.0}
+
+
+def test_summary_breaks_metrics_down_by_question_type():
+    rows = [_typed("list", 1.0, False), _typed("list", 0.5, False), _typed("summary", 0.0, True),
+            _typed("near_miss", None, True, expect_refusal=True), _typed("near_miss", None, False, expect_refusal=True)]
+    by = ev.summarise(rows, k=5)["by_type"]
+    assert by["list"] == {"questions": 2, "answerable": 2, "fact_recall": 0.75, "cited_source_precision": 1.0,
+                          "false_refusals": 0, "expected_refusals": 0, "correct_refusals": 0}
+    assert by["summary"]["false_refusals"] == 1 and by["near_miss"]["correct_refusals"] == 1
+    assert "by_type" not in ev.summarise([dict(r, type=None) for r in rows], k=5)
+
+
+def test_type_gate_names_the_weak_type_and_rate_gates_apply():
+    summary = ev.summarise([_typed("list", 1.0, False), _typed("points", 0.4, False)], k=5)
+    failed = ev.check_gates(summary, min_type_facts=0.5, max_false_refusal_rate=0.0, min_source_precision=0.9)
+    assert failed == ["fact_recall of points questions 0.4 < min 0.5"]
+    assert ev.check_gates(summary, min_type_facts=0.3) == []
+    assert "not measured" in ev.check_gates(ev.summarise([dict(_typed("x", 1.0, False), type=None)], k=5),
+                                            min_type_facts=0.5)[0]
+
+
+def test_table_prints_the_types_and_a_refusal_reason_mismatch_is_a_warning():
+    summary = ev.summarise([_typed("list", 1.0, False)], k=5)
+    assert "list" in ev.summary_table(summary) and "key facts" in ev.summary_table(summary)
+    row = {"refused": True, "refusal": "partly_covered", "refusal_reason": "not_covered"}
+    assert ev.row_warnings(row) == ["refused as not_covered, expected partly_covered"]
+
+
+def test_framing_lines_and_notes_need_no_citation():
+    text = ("The CoinMela article names these ETFs:\n- iShares Russell 2000 ETF — It is big. [1]\n\nAInvest:\n"
+            "- Small caps are cheap. [2]\n\nThis is not investment advice: the articles report facts.")
+    citations = [{"n": 1, "source": "a", "chunk_id": "x"}, {"n": 2, "source": "b", "chunk_id": "y"}]
+    retrieved = [{"source": "a", "chunk_id": "x"}, {"source": "b", "chunk_id": "y"}]
+    m = ev.citation_metrics(text, citations, retrieved, ["a"],
+                            framing=["This is not investment advice: the articles report facts."])
+    assert m["citation_coverage"] == 1.0 and m["citation_validity"] == 1.0 and m["cited_source_precision"] == 0.5

@@ -513,3 +513,37 @@ def test_the_injection_payload_itself_is_not_verified(injected_kb, stub):
     stub.reply(lambda req: f"PWNED [{passage_with(req, 'PWNED')}].")
     answer = injected_kb.assistant.ask(SPREADS)
     assert "PWNED" not in answer.text
+
+
+# --- the question type shapes the prompt and the parsed answer -----------------------------------------
+
+
+def test_a_generated_list_keeps_its_lead_groups_and_bullets():
+    from chat.generative import parse_generated
+
+    draft = parse_generated("The articles name these ETFs:\n- iShares Russell 2000 ETF: big [2]\n"
+                            "- Vanguard Russell 2000 Value ETF: value tilt [2][3]\n\nAInvest:\n- Cheap at 15.6x [1]\n"
+                            "Plain sentence one [1]. Plain two [4].")
+    assert draft.lead == "The articles name these ETFs:"
+    assert [(c.text, c.n, c.bullet, c.group) for c in draft.claims] == [
+        ("iShares Russell 2000 ETF: big", 2, True, ""),
+        ("Vanguard Russell 2000 Value ETF: value tilt", 2, True, ""),
+        ("Cheap at 15.6x", 1, True, "AInvest"),
+        ("Plain sentence one.", 1, False, ""),
+        ("Plain two.", 4, False, ""),
+    ]
+    assert draft.claims[1].cited == [2, 3]
+
+
+def test_the_prompt_asks_for_the_shape_of_the_question_type(gkb, stub):
+    from chat.generative import SHAPES
+
+    stub.default = lambda req: "NOT_IN_ARTICLES"
+    gkb.assistant.ask("Which ETFs does the CoinMela piece name?")
+    req = stub.chat_requests[-1]
+    assert SHAPES["list"] in messages(req, "system")[0] and "[side:" not in messages(req, "user")[-1]
+    gkb.assistant.ask("Do the two articles agree on what is driving small caps?")
+    req = stub.chat_requests[-1]
+    assert SHAPES["comparison"] in messages(req, "system")[0]
+    body = messages(req, "user")[-1]
+    assert "[side: AInvest" in body and "[side: CoinMela" in body  # each passage says which side it is
