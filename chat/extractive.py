@@ -154,9 +154,15 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
             line = line.replace("**", "")
             for sentence in split_sentences(line):
                 sentence = sentence.strip()
-                # A lowercase start is a fragment whose subject was a link the capture lost; a line with fewer
-                # than three lowercase words is a byline, a dateline or a caption ("Hiroshi Tanabe, Tokyo — …").
-                if (len(sentence.split()) >= 5 and not sentence.endswith("?") and not sentence[0].islower()
+                # A lowercase start is a fragment whose subject was a link the capture lost ("and other analysts
+                # point out that small caps are more reliant on floating-rate debt…"): kept, marked as cut, when
+                # long enough to say something. A line with fewer than three lowercase words is a byline, a
+                # dateline or a caption ("Hiroshi Tanabe, Tokyo — March 19, 2026.").
+                if sentence[:1].islower():
+                    if len(sentence.split()) < 8:
+                        continue
+                    sentence = "…" + sentence
+                if (len(sentence.split()) >= 5 and not sentence.endswith("?")
                         and len(re.findall(r"\b[a-z]{3,}\b", sentence)) >= 3):
                     units.append(Unit(n, para_no, len(units), sentence, asked, bullet, heading, source,
                                       (chunk, len(units))))

@@ -146,7 +146,7 @@ def test_chat_window_answers_with_clickable_citations(page, context, chatbot_ser
     sources = page.locator("#sources")
     expect(sources).to_contain_text("AInvest")
     expect(sources.locator(".src-quote mark").first).to_be_visible()
-    expect(sources.locator(".support").first).to_contain_text(re.compile(r"support \d\.\d\d"))
+    expect(sources.locator(".support").first).to_contain_text(re.compile(r"source match \d\.\d\d"))
 
     first = cites.first
     n = re.search(r"\bcite-(\d+)\b", first.get_attribute("class")).group(1)
