@@ -301,10 +301,9 @@ def compose(claims: list[Claim], renumber: dict[int, int], draft: Draft | None =
         else:
             prose.append(f"{text} {marks}".rstrip())
     flush()
-    if draft is not None:
-        for note in draft.gaps + draft.notes:
-            lines.append(("\n" if bullets else "") + note if bullets else note)
-    return "\n".join(lines) if bullets else " ".join(lines)
+    body = "\n".join(lines) if bullets else " ".join(lines)
+    notes = (draft.gaps + draft.notes) if draft is not None else []
+    return "\n\n".join([body] + notes) if notes else body
 
 
 def section_at(passage: str, sentence: str, default: str) -> str:

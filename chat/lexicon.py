@@ -375,6 +375,9 @@ class Lexicon:
         """The token sets a passage may use for a name: its own words, or what its shorthand stands for
         ("UST" → {treasuri}, "Jan CPI" → {januari, consum, price, index, inflat} as well as {jan, cpi})."""
         forms = [frozenset(tokenize(name))]
+        core = frozenset(t for t in tokenize(name) if t not in _GENERIC_TAIL)
+        if core and core != forms[0]:
+            forms.append(core)  # "Japan ETF" is named by a passage about a Japan fund
         words = re.findall(r"[\w&/+-]+", normalize(name))
         aliases = self.refresh().aliases
         for w in words:
