@@ -9,7 +9,7 @@
    first labelled sentence. The fitted intercept and weights are printed.
 2. Thresholds. With those weights, a coordinate search over a small grid per threshold (two rounds by default):
    each candidate Policy answers every dev question, scored as
-       key-fact recall (answerable rows) + 0.5 × correct refusals − 1.0 × false-refusal rate − 0.0015 × words,
+       key-fact recall (answerable rows) + 1.0 × correct refusals − 1.0 × false-refusal rate − 0.0015 × words,
    where words is the mean length of the answers (a longer answer finds more facts, and reads worse).
 Prints the dev metrics before and after and the chosen values as a `Policy(...)` to copy into chat/policy.py.
 Rows with a `corpus` column are asked of an index of that folder (as `python app.py eval` does).
@@ -151,7 +151,7 @@ def evaluate(rows: list[dict], assistants: dict) -> dict:
     m = {"fact_recall": float(np.mean(recalls)), "refusal_accuracy": float(np.mean(refusals)) if refusals else 1.0,
          "false_refusal_rate": float(np.mean(false)), "words": float(np.mean(words)),
          "by_type": {t: round(float(np.mean(v)), 3) for t, v in sorted(by_type.items())}}
-    m["objective"] = (m["fact_recall"] + 0.5 * m["refusal_accuracy"] - 1.0 * m["false_refusal_rate"]
+    m["objective"] = (m["fact_recall"] + 1.0 * m["refusal_accuracy"] - 1.0 * m["false_refusal_rate"]
                       - 0.0015 * m["words"])
     return m
 

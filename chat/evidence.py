@@ -23,7 +23,7 @@ from langchain_core.documents import Document
 
 from chat.lexicon import Article
 from chat.policy import POLICY, Policy
-from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question
+from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, dimension_of
 from chat.retrieval import HybridRetriever
 from chat.text import tokenize
 
@@ -88,14 +88,15 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
         return Evidence(passages, [], [], query)
     if q.type == COMPARISON and (q.all_articles or len(q.articles) >= 2 or q.sides):
         topic = q.topic or query
+        dimension = dimension_of(q) if tokenize(dimension_of(q)) else topic
         passages, sides = [], []
         seen: dict[str, int] = {}
         if q.all_articles or len(q.articles) >= 2:
-            targets = [(article_label(a), topic, {a.source}) for a in (q.articles or retriever.lexicon.articles())]
+            targets = [(article_label(a), dimension, {a.source}) for a in (q.articles or retriever.lexicon.articles())]
         else:
             # Each side is searched for what the question compares ("How do small-cap valuations compare with the
             # S&P 500?": the S&P 500 side is about valuations too).
-            targets = [(side, f"{side} {topic}".strip(), q.sources) for side in q.sides]
+            targets = [(side, f"{side} {dimension}".strip(), q.sources) for side in q.sides]
         for label, side_query, sources in targets:
             numbers = []
             for doc in retriever.search(side_query, k=3, sources=sources):

@@ -31,11 +31,12 @@ from langchain_core.documents import Document
 
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, article_label
-from chat.glossary import (CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, LIST_KINDS, METRICS, RISK_REMOVED_WORDS, RISK_WORDS,
+from chat.glossary import (CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, FIGURE_METRICS, LIST_KINDS, METRICS, RISK_REMOVED_WORDS, RISK_WORDS,
                            ROLES, SECTORS)
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
-from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, topic_of
+from chat.questions import (ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, dimension_of,
+                            topic_of)
 from chat.schema import Claim, Draft
 from chat.text import STOPWORDS, name_spans, normalize, split_sentences, stem, tokenize
 
@@ -149,7 +150,8 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
                 continue
             if line.lstrip().startswith("|"):
                 continue  # a header or separator row
-            bullet = bool(re.match(r"^\s*(?:[-*•]\s+|\d{1,2}[.)]\s+)", line))
+            # A bullet, a numbered item, or a paragraph run in with a bold label ("**Automation.** Robotic …").
+            bullet = bool(re.match(r"^\s*(?:[-*•]\s+(?!\*)|\d{1,2}[.)]\s+|\*\*[^*]{2,60}\*\*[.:]?\s)", line))
             line = re.sub(r"^\s*(?:[-*•]\s+|\d{1,2}[.)]\s+|(?:\*\*)?[QA]:(?:\*\*)?\s+)", "", line)
             line = line.replace("**", "")
             for sentence in split_sentences(line):
@@ -478,6 +480,11 @@ class ExtractiveAnswerer:
         names = self.lexicon.refresh().names
         items = [[u.table] if u.table and u.table[:1].isupper() and not re.search(r"\d", u.table)
                  else list_items(u.text, q.list_kind or "", exclude, names) for u in units]
+        people = [n for n in q.names if n.text not in q.unknown and _person_like(n.text)]
+        if people:
+            # "Which firm does Peter Roy manage money for?": only what is said with him in the sentence.
+            items = [x if any(set(n.tokens) <= set(tokenize(u.text)) for n in people) else []
+                     for x, u in zip(items, units)]
         if q.list_kind == "person":
             # "Which BOJ board members dissented?" asks for people in that role, not anyone quoted.
             roles = _asked_roles(q.text)
@@ -574,6 +581,11 @@ class ExtractiveAnswerer:
             if not units:
                 gaps.append(label)
                 continue
+            # A sentence on what is compared ("P/E multiples", "sector makeup") before any other about the side.
+            dimension = self.lexicon.terms(dimension_of(q)) if tokenize(dimension_of(q)) else []
+            if dimension:
+                on_it = [u for u in units if self.lexicon.coverage(dimension, u.text) > 0]
+                units = on_it or units
             scores, vecs = self.score(q, units, evidence.passages, query)
             # A sentence another side already gave (one that names both) is not this side's own answer.
             fresh = [i for i in range(len(units)) if units[i].text not in used]
@@ -704,6 +716,13 @@ def split_parts(text: str) -> list[str]:
     return [p for p in parts if len(tokenize(p)) >= 1] if len(parts) >= 2 else [text]
 
 
+def _person_like(name: str) -> bool:
+    """Two to four capitalised words, none of them an organisation's: "Peter Roy", "Samuel Rines"."""
+    parts = name.split()
+    return (2 <= len(parts) <= 4 and all(p[:1].isupper() and p[1:].islower() for p in parts if p.isalpha())
+            and not (set(tokenize(name)) & _ORG_WORDS) and not re.search(r"\d", name))
+
+
 def _asked_roles(text: str) -> set[str]:
     """Stems of the role words a person-list question asks for ("analysts" → analyst, strategist, economist…)."""
     out: set[str] = set()
@@ -747,13 +766,18 @@ def metric_stated(metric: str, passage: str, name_tokens: set[str]) -> bool:
     rows = [text for _, (_, text) in table_rows(passage)]
     sentences = split_sentences("\n".join(line for line in passage.splitlines() if not line.lstrip().startswith("|")))
     sentences += rows
+    figure = metric in FIGURE_METRICS
+
+    def gives(sentence: str) -> bool:
+        return metric_present(metric, sentence) and (not figure or bool(_NUMBER.search(sentence)))
+
     for i, sentence in enumerate(sentences):
         if name_tokens <= set(tokenize(sentence)):
-            if metric_present(metric, sentence):
+            if gives(sentence):
                 return True
             follow = sentences[i + 1] if i + 1 < len(sentences) else ""
             if re.match(r"^(?:It|Its|The (?:fund|company|firm|stock|ETF|bank|group|index)|This|That|They|Their)\b",
-                        follow) and metric_present(metric, follow):
+                        follow) and gives(follow):
                 return True
     return False
 

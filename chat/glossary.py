@@ -189,7 +189,10 @@ COUNTRIES: tuple[str, ...] = (
 # but not the detail ("… mention the iShares Russell 2000 ETF but give no expense ratio").
 METRICS: dict[str, tuple[str, ...]] = {
     "expense ratio": ("expense ratio", "expense ratios", "fee", "fees", "management fee"),
-    "dividend yield": ("dividend yield", "dividend", "dividends", "payout", "distribution yield"),
+    "dividend yield": ("dividend yield", "dividend", "dividends", "distribution yield"),
+    "payout ratio": ("payout ratio", "payout ratios"),
+    "price range": ("price range", "range of", "marketed at", "priced at"),
+    "index level": ("what level", "closed at", "close at", "closing level", "record close"),
     "revenue": ("revenue", "revenues", "sales", "top line", "turnover"),
     "profit": ("profit", "profits", "net income", "net profit", "profitable", "profitability", "margin", "margins"),
     "market capitalization": ("market capitalization", "market cap", "market value"),
@@ -209,6 +212,12 @@ METRICS: dict[str, tuple[str, ...]] = {
 }
 
 # Ways of asking for a detail that are not the detail's own words ("How much money is in the fund?").
+# Details that are figures: a passage gives one only with a number beside it ("closed at a record high" names the
+# record, not its level).
+FIGURE_METRICS = frozenset({"expense ratio", "dividend yield", "payout ratio", "revenue", "profit",
+                            "market capitalization", "number of employees", "price target", "net assets", "holdings",
+                            "share price", "price-to-earnings ratio", "production", "price range", "index level"})
+
 METRIC_QUESTIONS: dict[str, tuple[str, ...]] = {
     "net assets": ("how much money", "money invested", "money is invested", "size of the fund", "how big is the fund",
                    "fund size", "how large is the fund"),

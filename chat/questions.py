@@ -35,7 +35,8 @@ _SUMMARY = re.compile(
     r"(?:say|cover|discuss|argue|claim|conclude|tell us)\s*(?:overall|in short|in general|in brief)?\s*[?.!]*$"
     rf"|what(?:'s| is| are| was) .{{0,80}}\b{_DOC}\b.{{0,60}}\babout\s*[?.!]*$)", re.I)
 _COMPARISON = re.compile(
-    r"\b(?:compares?|comparing|comparison|versus|vs\.?|differ(?:s|ed|ence|ences)?|different from|agree(?:s|d|ment)?|overlap"
+    r"\b(?:compares?|comparing|comparison|compared (?:with|to)|versus|vs\.?|differ(?:s|ed|ence|ences)?|"
+    r"different from|agree(?:s|d|ment)?|overlap"
     r"|(?:quote|give|cite|use|report|see|share|have|reach) the same"
     r"|go(?:es)? further|in common|(?:same|different) (?:page|angle|emphasis)|each (?:say|emphasi[sz]e)"
     r"|disagree(?:s|d|ment)?|contrast(?:s|ed)?|consistent|contradict(?:s|ory)?|stack up|same (?:view|take|picture|"
@@ -57,7 +58,9 @@ _ADVICE = re.compile(
 _POINTS = re.compile(
     r"\b(?:risks?|risky|go wrong|downsides?|dangers?|threats?|headwinds?|tailwinds?|drivers?|driving|drove|"
     r"drawbacks?|weaknesses|negatives|pitfalls|problems|what (?:could|might|can|would) (?:kill|sink|reverse|cap|"
-    r"limit|slow)|"
+    r"limit|slow)|warning signs?|red flags?|what (?:evidence|signs?|signals?|data)|evidence (?:that|suggests?|for)|"
+    r"what (?:could|might|would|can) make .{1,40}\b(?:fizzle|fade|stall|end|collapse|reverse|falter|unravel|stop|"
+    r"crash|fail|slow|last|continue|work)|credit(?:ed|s)? (?:for|with)|attribute[sd]? (?:to|the)|"
     r"behind the|catalysts?|reasons|factors|pros\b|cons\b|benefits|advantages|disadvantages|challenges|concerns|"
     r"worries|arguments?|bull case|bear case|what (?:could|might|can) (?:derail|hurt|stop|end|threaten|"
     r"undermine|go)|what(?:\s+is|\s+are|'s)\s+(?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
@@ -92,6 +95,8 @@ _SIDES = (
     re.compile(r"\b(?:how (?:does|do|did|has|have)|do|does|did|are|is)\s+(?P<a>.+?)\s+(?:compare|stack up|differ|"
                r"measure up)\s+(?:with|to|against|from)\s+(?P<b>.+?)[?.!]*$", re.I),
     re.compile(r"\b(?:is|are|was|were)\s+(?P<a>.+?)\s+(?:\w+er|more \w+|less \w+|better|worse)\s+than\s+(?P<b>.+?)[?.!]*$", re.I),
+    re.compile(r"(?P<a>[\w&.'’ -]+?)\s+compared (?:with|to)\s+(?P<b>[\w&.'’ -]+?)(?:[:,;]|\s+(?:on|in|when|for|going)\b|[?.!]*$)",
+               re.I),
 )
 _TWO_PART = re.compile(r"\?.+\?|\b(?:and|also|plus)\s+(?:what|how|which|who|when|where|why|is|are|does|do|did)\b"
                        r"|\band (?:its|their|his|her)\s+\w+", re.I)
@@ -126,6 +131,7 @@ class Question:
     two_part: bool = False
     instructed: bool = False  # it held instructions to the assistant (removed from `text`)
     dated: list[Article] = field(default_factory=list)  # articles published on a day the question names
+    after: str = ""  # the question asks what happened by a time after the newest article (that article's date)
 
     @property
     def sources(self) -> set[str] | None:
@@ -267,9 +273,24 @@ def sides_of(text: str) -> list[str]:
             a, b = (re.split(r"\s+[-–—]\s+|,|\s+(?:which|that|who|where|when)\b", x, maxsplit=1, flags=re.I)[0].strip()
                     for x in (a, b))
             a, b = _last_phrase(a), _first_phrase(b)
+            a, b = _mend_sides(a, b)
             if a and b and tokenize(a) and tokenize(b) and a.lower() != b.lower():
                 return [a, b]
     return []
+
+
+def _mend_sides(a: str, b: str) -> tuple[str, str]:
+    """Sides as a reader means them: no leading years or punctuation ("2026, little companies"), and "big ones"
+    borrows the noun of the other side ("big companies")."""
+    a, b = (re.sub(r"^(?:\d{4}\s*,?\s*|[\s,;:?!.]+)+|[\s,;:?!.]+$", "", x) for x in (a, b))
+    for x, y in ((a, b), (b, a)):
+        if re.search(r"\bones?$", y, re.I) and x.split():
+            noun = x.split()[-1]
+            if y is b:
+                b = re.sub(r"\bones?$", noun, b, flags=re.I)
+            else:
+                a = re.sub(r"\bones?$", noun, a, flags=re.I)
+    return a, b
 
 
 _PERIOD_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -329,7 +350,7 @@ def _first_phrase(text: str) -> str:
 
 
 # Verbs that end a side's noun phrase ("how does the dollar affect small caps").
-_VERBS = {"affect", "affects", "hurt", "hurts", "help", "helps", "compare", "compares", "differ", "differs", "impact",
+_VERBS = {"hit", "hits", "affect", "affects", "hurt", "hurts", "help", "helps", "compare", "compares", "differ", "differs", "impact",
           "impacts", "perform", "performed", "trade", "trades", "traded", "do", "does", "did", "fare", "fared",
           "stack", "look", "looks", "react", "reacted", "move", "moved", "beat", "beats", "lag", "lags", "yield",
           "yields", "rally", "rallied", "rise", "rose", "fall", "fell", "get", "gets", "has", "have", "had"}
@@ -346,9 +367,33 @@ def _without_periods(name: Name) -> Name:
     return name if text == name.text else Name(text, tuple(tokenize(text)), name.start + name.text.find(text))
 
 
+_OUTCOME = re.compile(r"\b(?:did|was|were|ended|closed|finished|happened|turned out|wound up|end up|ending)\b", re.I)
+_PERIOD_END = re.compile(r"\b(?:(?:close|end|final days?|last day) of|by|at year-end|in|during|over) (?:the )?(?:year )?"
+                         r"(?P<year>20\d\d)\b", re.I)
+
+
+def asks_after(text: str, catalogue: list[Article]) -> str:
+    """The newest article's date when the question asks how things turned out by a time after it ("Where did
+    small caps end up by the close of 2026?" of articles from January 2026): no article can know."""
+    dates = sorted(a.published[:10] for a in catalogue if re.match(r"\d{4}-\d{2}-\d{2}", a.published or ""))
+    if not dates or not _OUTCOME.search(text):
+        return ""
+    for m in _PERIOD_END.finditer(text):
+        year = int(m.group("year"))
+        ends = "by" in m.group(0).lower() or re.search(r"close|end|final|last|year-end", m.group(0), re.I)
+        if (year > int(dates[-1][:4])) or (ends and f"{year}-12-31" > dates[-1] and year == int(dates[-1][:4])):
+            return dates[-1]
+    return ""
+
+
 def coordinated(topic: str) -> list[str]:
     """The two things joined by "and" / "or" in a comparison's topic ("how lenders and carmakers traded" →
     lenders, carmakers traded): up to three content words on each side."""
+    found = _coordinated(topic)
+    return list(_mend_sides(*found)) if found else []
+
+
+def _coordinated(topic: str) -> list[str]:
     words = topic.split()
     for i, w in enumerate(words):
         if w.lower() in ("and", "or", "vs", "vs.", "versus", "against") and 0 < i < len(words) - 1:
@@ -366,6 +411,23 @@ def coordinated(topic: str) -> list[str]:
             if before and after:
                 return [" ".join(before), " ".join(after)]
     return []
+
+
+def dimension_of(q: "Question") -> str:
+    """What a comparison compares its sides on: the topic without the sides and the articles ("R2K vs SPX: what
+    P/E multiples does each article cite?" → "P/E multiples")."""
+    t = q.topic
+    for side in q.sides:
+        for word in side.split():
+            t = re.sub(rf"(?<![\w&]){re.escape(word)}(?![\w&])", " ", t, flags=re.I)
+    for art in q.articles or []:
+        for word in re.findall(r"[\w&]+", art.publisher):
+            t = re.sub(rf"(?<![\w&]){re.escape(word)}(?![\w&])", " ", t, flags=re.I)
+    t = re.sub(r"\b(?:each|both|cite|cites|put|puts|say|says|give|gives|one|ones|which|whose|how|did|does|do|where|"
+               r"when|what|overlap|overlaps|further|go|goes|differ|differs|different|difference|differences|agree|"
+               r"agrees|disagree|same|similar|contrast|compare|compared|comparison|explaining|explain|explains|view|"
+               r"views|take|takes|page|emphasis|emphasize|emphasise|stress|stresses)\b", " ", t, flags=re.I)
+    return re.sub(r"\s+", " ", t).strip()
 
 
 def topic_of(text: str, articles: list[Article]) -> str:
@@ -463,6 +525,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
                                          if m.group(1) not in STOPWORDS and not lexicon.known_name(m.group(1))})
     q.subjects = q.names + corpus_names(corrected, lexicon, q.names)
     q.dated = dated_articles(corrected, catalogue)
+    q.after = asks_after(corrected, catalogue)
     q.two_part = bool(_TWO_PART.search(text)) and qtype in (FACT, EXPLANATION, LIST)
     q.metrics = metrics_of(corrected) if qtype in (FACT, LIST, EXPLANATION) else []
     q.metric = q.metrics[0] if q.metrics else None
@@ -483,7 +546,8 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     q.risk = qtype in (POINTS, ADVICE) and bool(re.search(
         r"\b(?:risks?|risky|wrong|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
         r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?|"
-        r"drawbacks?|weaknesses|negatives|pitfalls|problems|kill|sink|reverse|end|vulnerable|careful|watch out)\b",
+        r"drawbacks?|weaknesses|negatives|pitfalls|problems|kill|sink|reverse|end|vulnerable|careful|watch out|"
+        r"fizzle|fade|stall|collapse|falter|unravel|warning|red flags?|fail|crash)\b",
         text, re.I))
     return q
 

@@ -69,6 +69,9 @@ class RefusalPolicy:
             name = LANGUAGE_NAMES.get(q.language, "another language")
             return Decision(NOT_ENGLISH, f"Your question seems to be in {name}, but the articles are in English and "
                                          "I can only answer questions asked in English. Please ask it in English.")
+        if q.after:
+            return Decision(NOT_COVERED, f"The newest article I have is from {q.after}, so the articles can't say how "
+                                         "things turned out after that.")
         if q.unknown and not q.two_part:
             # A question about something no article names (Tesla, Bitcoin) has no answer here, however close in
             # meaning some other company's figures may be: with thousands of articles one always is.
