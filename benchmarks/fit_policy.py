@@ -59,6 +59,7 @@ GRID: dict[str, list] = {
     "summary_title_weight": [0.0, 0.15, 0.3, 0.6],
     "min_answer_score": [0.25, 0.3, 0.33, 0.36, 0.4, 0.44],
     "list_min_answer_score": [0.15, 0.2, 0.25, 0.3, 0.36],
+    "points_min_answer_score": [0.2, 0.25, 0.3, 0.33, 0.36, 0.4],
     "coverage_relevant": [0.4, 0.5, 0.6, 0.7, 0.8],
 }
 

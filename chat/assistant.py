@@ -29,7 +29,7 @@ from chat.extractive import _FIGURE_QUESTION
 from chat.generative import NOT_FOUND_TOKEN, parse_generated
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
-from chat.questions import ADVICE, LIST, SUMMARY, Question, analyze, rewrite_followup
+from chat.questions import ADVICE, COMPARISON, LIST, SUMMARY, Question, analyze, dimension_of, rewrite_followup
 from chat.refusal import ADVICE_NOTE, REFUSAL, Decision, RefusalPolicy
 from chat.retrieval import HybridRetriever
 from chat.schema import Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
@@ -214,16 +214,22 @@ class Assistant:
         if not claims:
             return claims
         p = self.policy
-        qvec = self.retriever.embed_query(q.normalized.text)
-        sims = self.embed([c.text for c in claims]) @ qvec
+        # Against the question, and for a comparison against what it compares ("AInvest vs CoinMela: which P/E
+        # figures does each give?" is about P/E figures, not publishers): the better of the two.
+        asked = [q.normalized]
+        if q.type == COMPARISON and tokenize(dimension_of(q)):
+            asked.append(self.lexicon.normalize(dimension_of(q)))
+        vecs = self.embed([c.text for c in claims])
         wants_figure = bool(_FIGURE_QUESTION.search(q.text)) or q.metric is not None
-        out = []
-        for c, sim in zip(claims, sims):
-            s = p.answer_cosine * float(sim) + p.answer_coverage * self.lexicon.coverage(q.normalized.terms, c.text)
-            if wants_figure and re.search(r"\d", c.text):
-                s += p.figure_bonus
-            out.append(dataclasses.replace(c, relevance=s))
-        return out
+        best = np.full(len(claims), -1.0)
+        for norm in asked:
+            sims = vecs @ self.retriever.embed_query(norm.text)
+            for i, (c, sim) in enumerate(zip(claims, sims)):
+                s = p.answer_cosine * float(sim) + p.answer_coverage * self.lexicon.coverage(norm.terms, c.text)
+                if wants_figure and re.search(r"\d", c.text):
+                    s += p.figure_bonus
+                best[i] = max(best[i], s)
+        return [dataclasses.replace(c, relevance=float(s)) for c, s in zip(claims, best)]
 
     def _relevance(self, q: Question, evidence: Evidence, kept: list[Claim]) -> float:
         """How well the answer addresses the question (0..1): a summary of an article the question named does by

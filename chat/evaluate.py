@@ -1107,7 +1107,7 @@ def _chart_svg(results: list[dict], k: int) -> str:
         label = label.replace("hit@k", f"hit@{k}")
         parts.append(f'<rect x="{x}" y="14" width="10" height="10" rx="2" fill="{color}"/>'
                      f'<text x="{x + 15}" y="23" class="colhead">{esc(label)}</text>')
-    parts.append(f'<text x="10" y="23" class="colhead">question</text>')
+    parts.append('<text x="10" y="23" class="colhead">question</text>')
     for i, r in enumerate(results):
         y = top + i * row_h
         mid = y + row_h / 2

@@ -38,6 +38,7 @@ from chat.policy import POLICY, Policy
 from chat.questions import (ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, dimension_of,
                             topic_of)
 from chat.schema import Claim, Draft
+from chat.verify import extract_numbers
 from chat.text import STOPWORDS, name_spans, normalize, split_sentences, stem, tokenize
 
 log = logging.getLogger(__name__)
@@ -151,8 +152,10 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
             if line.lstrip().startswith("|"):
                 continue  # a header or separator row
             # A bullet, a numbered item, or a paragraph run in with a bold label ("**Automation.** Robotic …").
-            bullet = bool(re.match(r"^\s*(?:[-*•]\s+(?!\*)|\d{1,2}[.)]\s+|\*\*[^*]{2,60}\*\*[.:]?\s)", line))
+            bullet = bool(re.match(r"^\s*(?:[-*•]\s+|\d{1,2}[.)]\s+|\*\*[^*]{2,60}\*\*[.:]?\s)", line))
             line = re.sub(r"^\s*(?:[-*•]\s+|\d{1,2}[.)]\s+|(?:\*\*)?[QA]:(?:\*\*)?\s+)", "", line)
+            # "**Automation.** Robotic picking …" reads "Automation: Robotic picking …" (the label is the point)
+            line = re.sub(r"^\*\*([^*]{2,60}?)[.:]?\*\*[.:]?\s+", r"\1: ", line)
             line = line.replace("**", "")
             for sentence in split_sentences(line):
                 sentence = sentence.strip()
@@ -203,7 +206,8 @@ _OPENERS = {"another", "additionally", "alternatively", "however", "meanwhile", 
             "after", "before", "despite", "unlike", "like", "according", "as", "in", "on", "at", "for", "with"}
 
 
-def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: frozenset[str] = frozenset()) -> list[str]:
+def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: frozenset[str] = frozenset(),
+               names_ok: frozenset[str] = frozenset()) -> list[str]:
     """The names of `kind` in a sentence ("fund", "index", "company", "person", "sector", "country"). A sentence's
     capitalised first word counts only when the corpus writes it with a capital elsewhere (`names`)."""
     low = " " + normalize(text).lower() + " "
@@ -227,7 +231,9 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
         if name.start == 0 and names:
             first, _, rest = name.text.partition(" ")
             low = first.lower().removesuffix("'s")
-            if low not in names and (not rest or low in _OPENERS or low.endswith("ly") or low in STOPWORDS):
+            camel = any(c.isupper() for c in first[1:])  # "WisdomTree", "iShares": a name wherever it stands
+            if low not in names and not camel and (not rest or low in _OPENERS or low.endswith("ly")
+                                                   or low in STOPWORDS):
                 if not rest:
                     continue  # "Alternatively", "Another": capitalised only because a sentence starts there
                 name = dataclasses.replace(name, text=rest, tokens=tuple(tokenize(rest)), start=len(first) + 1)
@@ -238,7 +244,7 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
                 continue
             name = dataclasses.replace(name, text=clean, tokens=tuple(tokenize(clean)))
         toks = set(name.tokens)
-        if (tuple(name.tokens) in exclude or not (toks - _GENERIC) or any(set(e) <= toks for e in exclude if e)
+        if (tuple(name.tokens) in exclude or not (toks - _GENERIC) or any(set(e) == toks for e in exclude if e)
                 or name.text in _EXCHANGES or (re.fullmatch(r"[A-Z]{1,5}", name.text) and kind != "fund")
                 or (re.search(r"\d", name.text) and kind not in ("fund", "index"))):
             continue
@@ -258,7 +264,8 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
             items.append(name.text)
         elif kind == "institution" and not is_person and (words & marks):
             items.append(name.text)
-        elif kind == "named" and not (is_person or is_index) and len(parts) >= 2 and not (toks & _NOT_COMPANY):
+        elif kind == "named" and not (is_person or is_index) and not (toks & _NOT_COMPANY) and (
+                len(parts) >= 2 or (parts and parts[0] in names_ok)):
             items.append(name.text)  # "Contract Logistics", "Final Mile": named things of the asked kind
         elif kind == "company" and not (is_fund or is_index or is_person) and not (toks & _NOT_COMPANY) \
                 and not any(name.text.lower() == s for s in SECTORS + COUNTRIES) and len(name.text) > 2 \
@@ -480,11 +487,43 @@ class ExtractiveAnswerer:
         names = self.lexicon.refresh().names
         items = [[u.table] if u.table and u.table[:1].isupper() and not re.search(r"\d", u.table)
                  else list_items(u.text, q.list_kind or "", exclude, names) for u in units]
-        people = [n for n in q.names if n.text not in q.unknown and _person_like(n.text)]
+        # People the question names: "Peter Roy", or "Pryce" when the articles call someone "Dana Pryce".
+        surnames = {span.text.split()[-1] for u in units for span in name_spans(u.text, title_case_ok=True)
+                    if _person_like(span.text)}
+        people = [n for n in q.names if n.text not in q.unknown and (_person_like(n.text) or n.text in surnames)]
         if people:
-            # "Which firm does Peter Roy manage money for?": only what is said with him in the sentence.
-            items = [x if any(set(n.tokens) <= set(tokenize(u.text)) for n in people) else []
-                     for x, u in zip(items, units)]
+            # "Which firm does Samuel Rines work for?": only what is said with him, and any organisation named
+            # beside him is an answer ("WisdomTree macro strategist Samuel Rines"); "Peter Roy, a portfolio
+            # manager cited by Barron's" names no firm of his.
+            about = set()
+            for i, u in enumerate(units):
+                if any(set(n.tokens) <= set(tokenize(u.text)) for n in people) or (
+                        i and i - 1 in about and (units[i - 1].n, units[i - 1].paragraph) == (u.n, u.paragraph)
+                        and re.match(r"^(?:He|She|His|Her|They|Their)\b", u.text)):
+                    about.add(i)  # said with the person, or the next sentence about them ("He likes …")
+            employer = bool(re.search(r"\b(?:firm|company|employer|bank|house|shop|outfit|work(?:s|ed)? (?:for|at))\b",
+                                      q.text, re.I))
+
+            def with_person(i: int, u: Unit, found: list[str]) -> list[str]:
+                if i not in about:
+                    return []
+                if not employer:
+                    if q.list_kind != "company":
+                        return found
+                    # what a person points to needs no "company" cue: "He pointed to Procter & Gamble, …"
+                    own = {t for n in people for t in n.tokens}
+                    named = [x for x in list_items(u.text, "named", exclude, names) if not set(tokenize(x)) & own]
+                    # ...and the firm the person works at ("Alder Point Capital") is not one of their picks
+                    return [x for x in dict.fromkeys(found + named)
+                            if not set(tokenize(x)) & (_ORG_WORDS - {"co", "group", "inc", "corp"})]
+                if q.list_kind not in ("company", "institution", "named"):
+                    return found
+                own = {t for n in people for t in n.tokens}
+                spans = {n.text for n in name_spans(u.text, title_case_ok=True) if " " not in n.text}
+                beside = [x for x in list_items(u.text, "named", exclude, names, frozenset(spans)) + found
+                          if not set(tokenize(x)) & own and not set(tokenize(x)) & _NOT_COMPANY]
+                return list(dict.fromkeys(x for x in beside if len(x) > 2))
+            items = [with_person(i, u, x) for i, (x, u) in enumerate(zip(items, units))]
         if q.list_kind == "person":
             # "Which BOJ board members dissented?" asks for people in that role, not anyone quoted.
             roles = _asked_roles(q.text)
@@ -754,6 +793,8 @@ def _asked_noun(q: Question) -> str:
         if word.lower() in asks and word.lower() not in ("who", "whom", "name", "names", "quoted", "sources"):
             if word.lower() in ("people", "staff", "media", "personnel"):
                 return word
+            if word.endswith("y") and word[-2:-1].lower() not in "aeiou":
+                return word[:-1] + "ies"  # company → companies
             w = word if word.isupper() or word[-1] == "s" else word + ("s" if not word.endswith("y") else "")
             return w if not w.endswith("ys") or w.lower().endswith(("eys", "ays", "oys")) else w[:-2] + "ies"
     return {"fund": "funds", "index": "indices", "person": "people", "sector": "sectors", "country": "countries",
@@ -769,7 +810,8 @@ def metric_stated(metric: str, passage: str, name_tokens: set[str]) -> bool:
     figure = metric in FIGURE_METRICS
 
     def gives(sentence: str) -> bool:
-        return metric_present(metric, sentence) and (not figure or bool(_NUMBER.search(sentence)))
+        # a figure, not the number in a name ("Russell 2000")
+        return metric_present(metric, sentence) and (not figure or bool(extract_numbers(sentence)))
 
     for i, sentence in enumerate(sentences):
         if name_tokens <= set(tokenize(sentence)):

@@ -192,7 +192,7 @@ METRICS: dict[str, tuple[str, ...]] = {
     "dividend yield": ("dividend yield", "dividend", "dividends", "distribution yield"),
     "payout ratio": ("payout ratio", "payout ratios"),
     "price range": ("price range", "range of", "marketed at", "priced at"),
-    "index level": ("what level", "closed at", "close at", "closing level", "record close"),
+    "index level": ("closed at", "close at", "closing level", "record close", "ended at", "finished at"),
     "revenue": ("revenue", "revenues", "sales", "top line", "turnover"),
     "profit": ("profit", "profits", "net income", "net profit", "profitable", "profitability", "margin", "margins"),
     "market capitalization": ("market capitalization", "market cap", "market value"),
@@ -207,7 +207,6 @@ METRICS: dict[str, tuple[str, ...]] = {
     "share price": ("share price", "stock price", "priced at"),
     "rating": ("credit rating", "rating", "ratings", "rated"),
     "price-to-earnings ratio": ("price-to-earnings", "p/e", "times earnings", "earnings multiple"),
-    "employer": ("work for", "works for", "employer", "employed by"),
     "production": ("barrels a day", "barrels per day", "production", "output", "bpd"),
 }
 
@@ -224,6 +223,7 @@ METRIC_QUESTIONS: dict[str, tuple[str, ...]] = {
     "number of employees": ("how many people work", "how many people does"),
     "founding date": ("when was", "how old is"),
     "production": ("how much oil", "how many barrels", "pumping", "producing"),
+    "index level": ("what level", "which level", "level did", "level was"),
 }
 
 # Words that make a sentence about risks (what could go wrong), and words that say a risk is going away: a
@@ -246,12 +246,15 @@ RISK_REMOVED_WORDS: tuple[str, ...] = (
     "tailwind", "benefit", "benefits", "boosting", "protects", "protected", "shielded", "immune", "margin of safety",
 )
 CAUSAL_WORDS: tuple[str, ...] = (
+    "pointed to", "cited", "citing", "arguing", "argued", "reflecting",
     "because", "since", "as a result", "due to", "thanks to", "driven by", "which means", "meaning", "so that",
     "therefore", "thus", "leads to", "led to", "causes", "caused", "results in", "resulting in", "allows", "allowing",
     "makes", "making", "reliant", "rely", "relies", "depend", "depends", "sensitive", "exposed", "when", "while",
     "whereas", "in turn", "this means", "that means", "reason", "explains", "helps", "hurts", "lifts", "boosting",
 )
 DRIVER_WORDS: tuple[str, ...] = (
+    "pointed to", "points to", "cited", "citing", "credited", "credits", "attributed", "reflecting", "reflects",
+    "as a result of", "on the back of", "helped by", "thanks in part",
     "driver", "drivers", "driving", "drive", "driven", "tailwind", "tailwinds", "boost", "boosting", "fuel",
     "fueled", "catalyst", "support", "supported", "benefit", "benefits", "spur", "lift", "lifted", "because",
     "due to", "thanks to", "as a result", "led", "leading", "incentivize", "compelling", "argument", "favorable",

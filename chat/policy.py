@@ -20,8 +20,8 @@ class Policy:
     # --- sentence scoring: P(sentence answers) = logistic(intercept + Σ weight·feature) -----------------------
     # One weight per chat.extractive.FEATURES entry, in that order: cosine, coverage, passage_cosine,
     # passage_rank, figure, faq, risk, driver, enumerated, heading, topic, names, named_article.
-    intercept: float = -3.691
-    weights: tuple[float, ...] = (1.141, 2.066, 0.021, 0.834, -0.158, 0.296, 1.121, 0.156, 0.248, 0.793, 0.16, 0.51, 0.225)
+    intercept: float = -4.095
+    weights: tuple[float, ...] = (1.4, 2.886, -0.157, 0.899, -0.069, 0.742, 1.773, 0.219, 0.355, 1.198, 0.377, 0.386, 0.313)
     # The answer paragraph of an FAQ question of the article that matches the question (cosine ≥ faq_match) is
     # taken whole: the article answers its own question there.
     faq_match: float = 0.7
@@ -30,9 +30,9 @@ class Policy:
 
     # --- choosing sentences ------------------------------------------------------------------------------
     min_probability: float = 0.05  # no sentence under this answers anything
-    fact_ratio: float = 0.6  # fact questions: sentences at least this share of the best one's probability
+    fact_ratio: float = 0.5  # fact questions: sentences at least this share of the best one's probability
     explanation_ratio: float = 0.5  # why / how questions
-    next_ratio: float = 0.2  # the sentence after the best one (same paragraph) joins at this share of the best
+    next_ratio: float = 0.5  # the sentence after the best one (same paragraph) joins at this share of the best
     cross_ratio: float = 0.6  # the best sentence of another article joins at this share of the best
     max_sentences: int = 3
     max_words: int = 110
@@ -45,9 +45,9 @@ class Policy:
     points_ratio: float = 0.35
     points_cross_ratio: float = 0.85  # a point from another article than the best one's, at this share of the best
     sibling_ratio: float = 0.6  # the other items of the bullet list or "First, … Second" run of the best point
-    points_max: int = 5
+    points_max: int = 6
     points_redundancy: float = 0.68  # a point this close (cosine) to a chosen one adds nothing
-    side_sentences: int = 2  # per article or entity of a comparison
+    side_sentences: int = 1  # per article or entity of a comparison
     side_ratio: float = 0.85
 
     # --- summaries -------------------------------------------------------------------------------------
@@ -70,8 +70,9 @@ class Policy:
     answer_cosine: float = 0.75
     answer_coverage: float = 0.25
     figure_bonus: float = 0.04
-    min_answer_score: float = 0.25
+    min_answer_score: float = 0.33
     list_min_answer_score: float = 0.15  # a list that names things of the asked kind
+    points_min_answer_score: float = 0.33  # several points, advice, a comparison: each point answers part of it
 
     # --- how well an answer addresses the question (Answer.relevance, the same score) --------------------
     relevance_direct: float = 0.55

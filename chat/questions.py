@@ -249,10 +249,6 @@ def list_kind(text: str) -> str | None:
         kind = kind_of(phrase[i], phrase[i - 1] if i else "")
         if kind:
             return kind
-    for i, w in enumerate(words[:6]):
-        kind = kind_of(w, words[i - 1] if i else "")
-        if kind:
-            return kind
     return None
 
 
@@ -368,8 +364,8 @@ def _without_periods(name: Name) -> Name:
 
 
 _OUTCOME = re.compile(r"\b(?:did|was|were|ended|closed|finished|happened|turned out|wound up|end up|ending)\b", re.I)
-_PERIOD_END = re.compile(r"\b(?:(?:close|end|final days?|last day) of|by|at year-end|in|during|over) (?:the )?(?:year )?"
-                         r"(?P<year>20\d\d)\b", re.I)
+_PERIOD_END = re.compile(r"\b(?:(?:close|end|final days?|last day) of|by|at year-end|in|during|over|finish(?:ed)?|"
+                         r"end(?:ed)?|close[d]?) (?:the )?(?:year )?(?P<year>20\d\d)\b", re.I)
 
 
 def asks_after(text: str, catalogue: list[Article]) -> str:
@@ -380,7 +376,7 @@ def asks_after(text: str, catalogue: list[Article]) -> str:
         return ""
     for m in _PERIOD_END.finditer(text):
         year = int(m.group("year"))
-        ends = "by" in m.group(0).lower() or re.search(r"close|end|final|last|year-end", m.group(0), re.I)
+        ends = "by" in m.group(0).lower() or re.search(r"close|end|final|last|year-end|finish", m.group(0), re.I)
         if (year > int(dates[-1][:4])) or (ends and f"{year}-12-31" > dates[-1] and year == int(dates[-1][:4])):
             return dates[-1]
     return ""
@@ -527,7 +523,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     q.dated = dated_articles(corrected, catalogue)
     q.after = asks_after(corrected, catalogue)
     q.two_part = bool(_TWO_PART.search(text)) and qtype in (FACT, EXPLANATION, LIST)
-    q.metrics = metrics_of(corrected) if qtype in (FACT, LIST, EXPLANATION) else []
+    q.metrics = metrics_of(corrected) if qtype in (FACT, EXPLANATION) else []  # a list asks for names
     q.metric = q.metrics[0] if q.metrics else None
     if qtype == LIST:
         q.list_kind = list_kind(corrected)

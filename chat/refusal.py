@@ -20,9 +20,9 @@ from chat.evidence import Evidence
 from chat.extractive import metric_stated
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
-from chat.questions import LIST, SUMMARY, Question
+from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
 from chat.schema import NOT_COVERED, NOT_ENGLISH, PARTLY_COVERED, Claim, Draft
-from chat.text import split_sentences, tokenize
+from chat.text import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,17 @@ class RefusalPolicy:
 
     def relevant(self, q: Question, doc: Document) -> bool:
         """Dense similarity over the calibrated threshold, or a passage that holds most of the question's words
-        and figures: MiniLM scores a long chunk low for "what happened on January 23?" while BM25 finds it."""
-        return (doc.metadata.get("dense_score", 0.0) >= self.min_relevance
-                or self.lexicon.coverage(q.normalized.terms, doc.page_content) >= self.policy.coverage_relevant)
+        and figures: MiniLM scores a long chunk low for "what happened on January 23?" while BM25 finds it. A
+        two-part question needs one part to be covered ("what's this 'maturity wall' thing and why…")."""
+        if doc.metadata.get("dense_score", 0.0) >= self.min_relevance:
+            return True
+        parts = [q.normalized.terms]
+        if q.two_part:
+            from chat.extractive import split_parts
+
+            parts += [self.lexicon.terms(p) for p in split_parts(q.text)]
+        return any(self.lexicon.coverage(terms, doc.page_content) >= self.policy.coverage_relevant
+                   for terms in parts if terms)
 
     def after_search(self, q: Question, evidence: Evidence) -> Decision | None:
         if q.type == SUMMARY and evidence.articles:
@@ -144,7 +152,10 @@ class RefusalPolicy:
             return Decision(NOT_COVERED, REFUSAL)
         listed = q.type == LIST and bool(q.articles) and any(c.label for c in kept)
         best = max(c.relevance for c in kept)
-        floor = self.policy.list_min_answer_score if any(c.label for c in kept) else self.policy.min_answer_score
+        # A list names things, a point is one of several: each answers less of the question than a fact does.
+        floor = (self.policy.list_min_answer_score if any(c.label for c in kept)
+                 else self.policy.points_min_answer_score if q.type in (POINTS, ADVICE, COMPARISON)
+                 else self.policy.min_answer_score)
         if q.type != SUMMARY and not listed and best < floor:
             log.debug("best kept sentence addresses the question %.2f < %.2f", best, self.policy.min_answer_score)
             return Decision(NOT_COVERED, REFUSAL)

@@ -309,7 +309,8 @@ STOPWORDS = frozenset("""
     written
     article articles piece pieces story stories post text passage passages source sources document documents
     author authors writer context
-    ok okay hey hi hello thanks thank pls plz kindly
+    ok okay hey hi hello thanks thank pls plz kindly wait um uh hmm lol yeah yep nope thing things stuff anymore
+    actually basically kinda sorta gonna wanna
     approximately roughly circa nearly estimated
 """.split())
 _STEMMER = snowballstemmer.stemmer("english")

@@ -204,3 +204,37 @@ def test_relevance_is_separate_from_support(assistant):
     assert min(c.support for c in loose.citations) >= 0.9
     assert loose.relevance < direct.relevance
     assert direct.to_dict()["relevance_label"] == "direct"
+
+
+# --- classes found on the first test run (new wordings again) ---------------------------------------------
+
+
+def test_a_figure_named_but_not_given_is_a_near_miss(assistant):
+    answer = assistant.ask("What was the Russell 2000's closing level at its January record?")
+    assert answer.refused and answer.refusal_reason == "partly_covered"
+    assert "Russell 2000" in answer.text
+
+
+def test_how_things_turned_out_after_the_newest_article_is_not_covered(assistant):
+    answer = assistant.ask("How did small caps finish 2027?")
+    assert answer.refused and answer.refusal_reason == "not_covered" and "2026-01-27" in answer.text
+    assert not assistant.ask("What do forecasts for 2026 say about more Fed cuts?").refused
+
+
+def test_a_persons_firm_is_the_organisation_named_beside_them(assistant):
+    answer = assistant.ask("Which company does Samuel Rines work for?")
+    assert not answer.refused and "WisdomTree" in answer.text
+    answer = assistant.ask("Which fund does Peter Roy run?")  # the article names none
+    assert answer.refused and "Barron" not in answer.text
+
+
+def test_warning_signs_are_several_points_about_risk(assistant):
+    answer = assistant.ask("What warning signs do the articles mention for the small-cap rally?")
+    assert answer.question_type == "points" and not answer.refused
+    assert "removing a major insolvency fear" not in answer.text
+
+
+def test_a_comparison_is_about_what_it_compares(assistant):
+    answer = assistant.ask("AInvest vs CoinMela: which P/E figures does each give?")
+    assert sources(answer) == {AINVEST, COINMELA}
+    assert "15.6" in answer.text and ("19.5" in answer.text or "28" in answer.text)
