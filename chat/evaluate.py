@@ -1291,6 +1291,19 @@ def render_report(summary: dict, results: list[dict]) -> str:
                    f'<td class="num">{esc(value)}</td><td class="n">{esc(n)}</td></tr>')
         last = group
     agg.append("</table>")
+    if summary.get("by_type"):  # the per-type table, as the terminal shows it
+        agg.append('<table class="agg"><tr><th>question type</th><th class="num">n</th><th class="num">key facts</th>'
+                   '<th class="num">cited-source precision</th><th class="num">false refusals</th>'
+                   '<th class="num">correct refusals</th></tr>')
+        for name, t in summary["by_type"].items():
+            def cell(v: Any) -> str:
+                return "–" if v is None else f"{v:.3f}"
+            agg.append(f'<tr><td>{esc(name)}</td><td class="num">{t["questions"]}</td>'
+                       f'<td class="num">{cell(t["fact_recall"])}</td>'
+                       f'<td class="num">{cell(t["cited_source_precision"])}</td>'
+                       f'<td class="num">{t["false_refusals"]}/{t["answerable"]}</td>'
+                       f'<td class="num">{t["correct_refusals"]}/{t["expected_refusals"]}</td></tr>')
+        agg.append("</table>")
 
     rows_html = []
     for r in results:

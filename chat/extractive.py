@@ -36,7 +36,7 @@ from chat.glossary import (CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, FIGURE_METRICS
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import (ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, dimension_of,
-                            topic_of)
+                            metrics_of, topic_of)
 from chat.schema import Claim, Draft
 from chat.verify import extract_numbers
 from chat.text import STOPWORDS, name_spans, normalize, split_sentences, stem, tokenize
@@ -160,13 +160,11 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
             for sentence in split_sentences(line):
                 sentence = sentence.strip()
                 # A lowercase start is a fragment whose subject was a link the capture lost ("and other analysts
-                # point out that small caps are more reliant on floating-rate debt…"): kept, marked as cut, when
-                # long enough to say something. A line with fewer than three lowercase words is a byline, a
+                # point out that small caps are more reliant on floating-rate debt…"): kept when long enough to
+                # say something. A line with fewer than three lowercase words is a byline, a
                 # dateline or a caption ("Hiroshi Tanabe, Tokyo — March 19, 2026.").
-                if sentence[:1].islower():
-                    if len(sentence.split()) < 8:
-                        continue
-                    sentence = "…" + sentence
+                if sentence[:1].islower() and len(sentence.split()) < 8:
+                    continue  # kept verbatim when longer: an answer quotes the passage exactly
                 if (len(sentence.split()) >= 5 and not sentence.endswith("?")
                         and len(re.findall(r"\b[a-z]{3,}\b", sentence)) >= 3):
                     units.append(Unit(n, para_no, len(units), sentence, asked, bullet, heading, source,
@@ -620,11 +618,17 @@ class ExtractiveAnswerer:
             if not units:
                 gaps.append(label)
                 continue
-            # A sentence on what is compared ("P/E multiples", "sector makeup") before any other about the side.
+            # A sentence on what is compared ("P/E multiples", "sector makeup") before any other about the side,
+            # and one that gives the figure asked for ("15.6 times 2026 earnings" is a P/E) before those.
             dimension = self.lexicon.terms(dimension_of(q)) if tokenize(dimension_of(q)) else []
             if dimension:
                 on_it = [u for u in units if self.lexicon.coverage(dimension, u.text) > 0]
                 units = on_it or units
+            metrics = metrics_of(q.text)
+            if metrics:
+                giving = [u for u in units if any(metric_present(m, u.text) and extract_numbers(u.text)
+                                                  for m in metrics)]
+                units = giving or units
             scores, vecs = self.score(q, units, evidence.passages, query)
             # A sentence another side already gave (one that names both) is not this side's own answer.
             fresh = [i for i in range(len(units)) if units[i].text not in used]

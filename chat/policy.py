@@ -20,8 +20,8 @@ class Policy:
     # --- sentence scoring: P(sentence answers) = logistic(intercept + Σ weight·feature) -----------------------
     # One weight per chat.extractive.FEATURES entry, in that order: cosine, coverage, passage_cosine,
     # passage_rank, figure, faq, risk, driver, enumerated, heading, topic, names, named_article.
-    intercept: float = -4.095
-    weights: tuple[float, ...] = (1.4, 2.886, -0.157, 0.899, -0.069, 0.742, 1.773, 0.219, 0.355, 1.198, 0.377, 0.386, 0.313)
+    intercept: float = -4.117
+    weights: tuple[float, ...] = (1.498, 2.895, -0.15, 0.926, -0.477, 0.711, 1.751, 0.114, 0.348, 1.17, 0.315, 0.419, 0.313)
     # The answer paragraph of an FAQ question of the article that matches the question (cosine ≥ faq_match) is
     # taken whole: the article answers its own question there.
     faq_match: float = 0.7
@@ -42,12 +42,12 @@ class Policy:
     list_article_chunks: int = 40  # a list question about named articles reads them whole up to this many chunks
     points_passages: int = 8  # passages searched for a several-points question
     part_passages: int = 4  # passages searched for each part of a two-part question
-    points_ratio: float = 0.35
-    points_cross_ratio: float = 0.85  # a point from another article than the best one's, at this share of the best
-    sibling_ratio: float = 0.6  # the other items of the bullet list or "First, … Second" run of the best point
-    points_max: int = 6
+    points_ratio: float = 0.2
+    points_cross_ratio: float = 1.01  # a point from another article than the best one's, at this share of the best
+    sibling_ratio: float = 0.0  # the other items of the bullet list or "First, … Second" run of the best point
+    points_max: int = 5
     points_redundancy: float = 0.68  # a point this close (cosine) to a chosen one adds nothing
-    side_sentences: int = 1  # per article or entity of a comparison
+    side_sentences: int = 2  # per article or entity of a comparison
     side_ratio: float = 0.85
 
     # --- summaries -------------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ class Policy:
     figure_bonus: float = 0.04
     min_answer_score: float = 0.33
     list_min_answer_score: float = 0.15  # a list that names things of the asked kind
-    points_min_answer_score: float = 0.33  # several points, advice, a comparison: each point answers part of it
+    points_min_answer_score: float = 0.2  # several points, advice, a comparison: each point answers part of it
 
     # --- how well an answer addresses the question (Answer.relevance, the same score) --------------------
     relevance_direct: float = 0.55
