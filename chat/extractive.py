@@ -219,7 +219,7 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
                 if kind == "country" and w == "us" and (not m or m.group() != "US"):
                     continue
                 out.append(m.group() if m else w)
-        return out
+        return sorted(out, key=lambda x: normalize(text).lower().find(x.lower()))  # in reading order
     marks = set(LIST_KINDS.get(kind, {}).get("marks", ()))
     sentence_words = set(re.findall(r"[a-z]+", low))
     items = []

@@ -181,7 +181,13 @@ COUNTRIES: tuple[str, ...] = (
     "uae", "qatar", "egypt", "south africa", "nigeria", "kenya", "india", "china", "japan", "south korea",
     "korea", "taiwan", "hong kong", "singapore", "indonesia", "malaysia", "thailand", "vietnam",
     "philippines", "australia", "new zealand", "europe", "euro area", "eurozone", "asia", "latin america",
-    "emerging markets", "middle east", "africa", "gulf",
+    "emerging markets", "middle east", "africa", "gulf", "iraq", "iran", "kuwait", "kazakhstan", "algeria", "oman",
+    "libya", "venezuela", "united arab emirates", "angola", "ecuador", "azerbaijan", "bahrain", "brunei", "sudan",
+    "gabon", "congo", "equatorial guinea", "belgium", "austria", "denmark", "finland", "ireland", "portugal",
+    "greece", "czech republic", "hungary", "romania", "pakistan", "bangladesh", "sri lanka", "morocco", "ghana",
+    "ethiopia", "uruguay", "paraguay", "bolivia", "panama", "costa rica", "guatemala", "jamaica", "iceland",
+    "luxembourg", "cyprus", "malta", "estonia", "latvia", "lithuania", "slovakia", "slovenia", "croatia",
+    "serbia", "bulgaria", "belarus", "georgia", "armenia", "mongolia", "myanmar", "cambodia", "laos", "nepal",
 )
 
 # Figures and details people ask about a named fund, company or person. When the question asks for one of these

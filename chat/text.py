@@ -169,6 +169,8 @@ _LAST_TOKEN_RE = re.compile(r"(\S+)$")
 
 
 def _starts_sentence(rest: str) -> bool:
+    if rest[:1] in "—–-":
+        return False  # "U.S. — Oil prices …": a dash goes on with the sentence
     m = _NEXT_WORD_RE.match(rest)
     if not m:
         # "U.S. 10-year yields": a digit continues; anything non-Latin we cannot judge, so split.
