@@ -290,11 +290,16 @@ def print_answer(answer) -> None:
     click.echo(answer.text)
     for s in answer.suggestions:
         click.echo(f"  - {s}")
+    if answer.refused:
+        click.echo(f"\n({answer.question_type} question, refused: {answer.refusal_reason})")
+    else:
+        click.echo(f"\n({answer.question_type} question; answers it: {answer.relevance_label}, {answer.relevance:.2f})")
     if answer.citations:
         click.echo("\nSources:")
     for c in answer.citations:
         where = f" — {c.section}" if c.section else ""
-        click.echo(f"  [{c.n}] {c.title} ({c.publisher}, {c.published}){where}  {c.source}  support {c.support:.2f}")
+        click.echo(f"  [{c.n}] {c.title} ({c.publisher}, {c.published}){where}  {c.source}  "
+                   f"source match {c.support:.2f}")
         click.echo(f"      “{c.highlight}”")
 
 

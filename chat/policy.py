@@ -75,6 +75,8 @@ class Policy:
     points_min_answer_score: float = 0.2  # several points, advice, a comparison: each point answers part of it
 
     # --- how well an answer addresses the question (Answer.relevance, the same score) --------------------
+    # Measured on dev answers: 73 % of those holding every key fact reach 0.55 ("direct") against 25 % of those
+    # holding none; 90 % of the complete ones reach 0.42 (at least "partial"). A coarse signal, shown as such.
     relevance_direct: float = 0.55
     relevance_partial: float = 0.42
 
