@@ -56,6 +56,8 @@ _ENUMERATED = re.compile(r"^(?:First|Second|Third|Fourth|Fifth|Finally|Lastly|An
                          r"Moreover|Furthermore|On top of that|Beyond that|Next|Then|Meanwhile|A (?:second|third|final))"
                          r"\b", re.I)
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s")
+# The items of a list an article counts out in prose.
+_ORDINAL = re.compile(r"^(?:First|Firstly|Second|Secondly|Third|Thirdly|Fourth|Fifth|Finally|Lastly)\b,?")
 # What the extractive scorer knows about a sentence (chat.policy holds one weight per feature, fitted on dev).
 FEATURES = (
     "cosine",         # MiniLM cosine of question and sentence
@@ -88,6 +90,20 @@ class Unit:
     source: str
     order: tuple[int, int]  # (chunk index, position): reading order within the article
     table: str = ""  # a table row: its first cell (the row's name)
+    # The names a sentence that opens with a pronoun refers to ("Its backlog reached a record $3.4 billion." after
+    # "Brightwater Industrial (BWTR) … trades at 13.2 times …"): the previous sentence's names, same paragraph.
+    context: str = ""
+
+
+# Who a paragraph quotes: '"…," Okonkwo said.', 'said Elena Vasquez, senior REIT analyst', 'according to Rao'.
+_SPEAKER = re.compile(r"(?:[,.!?]['\"”’]\s+|\b(?:according to)\s+)(?P<a>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})"
+                      r"(?=\s+(?:said|says|added|adds|noted|notes|wrote|writes|argued|argues|explained|warned|told)\b|[,.])"
+                      r"|\b(?:said|says|added|noted|wrote|argued|explained|warned)\s+(?P<b>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
+_QUOTE = re.compile(r"[\"“”]")
+# A sentence that opens like this speaks of what the sentence before it named.
+_ANAPHOR = re.compile(r"^(?:It|Its|It's|He|She|His|Her|They|Their|Them|This|These|That|Those|The (?:company|firm|"
+                      r"group|stock|shares|fund|bank|index|lender|insurer|carmaker|automaker|central bank|ETF|REIT|"
+                      r"trust|economist|analyst|strategist|chain|retailer|producer|kingdom|country|agency)(?:'s|’s)?)\b")
 
 
 def _cells(line: str) -> list[str]:
@@ -131,7 +147,10 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
     source = str(doc.metadata.get("source", ""))
     chunk = int(doc.metadata.get("chunk_index", 0) or 0)
     for para_no, para in enumerate(re.split(r"\n\s*\n", doc.page_content)):
+        previous = ""  # the names of the previous sentence of this paragraph (for the next one's pronoun)
         para = para.strip()
+        # The words of a quotation belong to whoever the paragraph says spoke them.
+        speakers = " ".join(dict.fromkeys(m.group("a") or m.group("b") for m in _SPEAKER.finditer(para)))
         if not para:
             continue
         if re.match(r"^#{1,6}\s", para):
@@ -157,6 +176,7 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
             # "**Automation.** Robotic picking …" reads "Automation: Robotic picking …" (the label is the point)
             line = re.sub(r"^\*\*([^*]{2,60}?)[.:]?\*\*[.:]?\s+", r"\1: ", line)
             line = line.replace("**", "")
+            in_quote = False
             for sentence in split_sentences(line):
                 sentence = sentence.strip()
                 # A lowercase start is a fragment whose subject was a link the capture lost ("and other analysts
@@ -165,10 +185,16 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
                 # dateline or a caption ("Hiroshi Tanabe, Tokyo — March 19, 2026.").
                 if sentence[:1].islower() and len(sentence.split()) < 8:
                     continue  # kept verbatim when longer: an answer quotes the passage exactly
+                context = previous if _ANAPHOR.match(sentence) else ""
+                if speakers and (_QUOTE.search(sentence) or in_quote):
+                    context = f"{context} {speakers}".strip()
+                in_quote = (len(_QUOTE.findall(sentence)) % 2 == 1) != in_quote  # a quotation goes on
+                names = " ".join(name.text for name in name_spans(sentence)[:4])
+                previous = names or context
                 if (len(sentence.split()) >= 5 and not sentence.endswith("?")
                         and len(re.findall(r"\b[a-z]{3,}\b", sentence)) >= 3):
                     units.append(Unit(n, para_no, len(units), sentence, asked, bullet, heading, source,
-                                      (chunk, len(units))))
+                                      (chunk, len(units)), context=context))
         asked = ""
     return units
 
@@ -315,10 +341,10 @@ class ExtractiveAnswerer:
         X = np.zeros((len(units), len(FEATURES)), dtype=np.float32)
         for i, (u, sim) in enumerate(zip(units, sims)):
             meta = passages[u.n - 1].metadata
-            words = set(tokenize(u.text))
+            words = set(tokenize(f"{u.text} {u.context}"))
             X[i] = (
                 float(sim),
-                self.lexicon.coverage(terms, u.text),
+                self.lexicon.coverage(terms, f"{u.text} {u.context}" if u.context else u.text),
                 float(meta.get("dense_score", 0.0) or 0.0),
                 1.0 / float(meta.get("rank", u.n) or u.n),
                 1.0 if wants_figure and _NUMBER.search(u.text) else 0.0,
@@ -594,6 +620,7 @@ class ExtractiveAnswerer:
             if any(float(vecs[i] @ vecs[j]) > p.points_redundancy for j in chosen):
                 continue
             chosen.append(i)
+        chosen = complete_runs(units, scores, chosen, self.policy.points_max)
         lead = "From the articles:" if len(chosen) > 1 else ""
         return Draft([Claim(units[i].text, units[i].n, bullet=len(chosen) > 1, score=float(scores[i]))
                       for i in chosen], lead=lead)
@@ -612,9 +639,11 @@ class ExtractiveAnswerer:
             side_terms = self.lexicon.terms(label) if q.sides else []
             whole = bool(name_spans(label, title_case_ok=True)) and label[:1].isupper()
             if side_terms:
-                units = [u for u in units
-                         if (1 if whole else 2) * sum(bool(t.forms & set(tokenize(u.text))) for t in side_terms)
-                         >= len(side_terms)] or units
+                hits = [sum(bool(t.forms & set(tokenize(f"{u.text} {u.context}"))) for t in side_terms) for u in units]
+                named = [u for u, h in zip(units, hits) if (1 if whole else 2) * h >= len(side_terms)]
+                # No sentence names the side at all: the passages say nothing on it (a gap, not another side's
+                # sentences under its label).
+                units = named or [u for u, h in zip(units, hits) if h]
             if not units:
                 gaps.append(label)
                 continue
@@ -741,6 +770,45 @@ class ExtractiveAnswerer:
         return [units[i] for i in sorted(chosen)]
 
 
+def complete_runs(units: list[Unit], scores: np.ndarray, chosen: list[int], limit: int) -> list[int]:
+    """An article that counts its points ("Three forces are behind the move. First, … Second, … Third, …")
+    has made the list itself: when a chosen point is one item of such a run, the whole run is the answer's
+    core, in the article's order, and the other points fill what room is left."""
+    runs: list[list[int]] = []
+    for i in chosen:
+        if not _ORDINAL.match(units[i].text) or any(i in run for run in runs):
+            continue
+        run = sorted({j for j, u in enumerate(units) if u.source == units[i].source and _ORDINAL.match(u.text)
+                      and abs(u.order[0] - units[i].order[0]) <= 1}, key=lambda j: units[j].order)
+        seen, members = set(), []
+        for j in run:  # overlapping chunks hold the same sentence twice
+            if units[j].text not in seen:
+                seen.add(units[j].text)
+                members.append(j)
+        if 2 <= len(members) <= limit:
+            runs.append(members)
+    if not runs:
+        return chosen
+    in_runs = {j for run in runs for j in run}
+    texts = {units[j].text for j in in_runs}
+    rest = [i for i in chosen if i not in in_runs and units[i].text not in texts]
+    room = max(0, limit - len(in_runs))
+    out: list[int] = []
+    placed: set[int] = set()
+    keep = set(sorted(rest, key=lambda i: -scores[i])[:room])
+    for i in chosen:
+        run = next((r for r in runs if i in r), None)
+        if run is not None and id(run) not in placed:
+            placed.add(id(run))
+            out.extend(run)
+        elif run is None and i in keep:
+            out.append(i)
+    for run in runs:  # a run met only through a sibling that the redundancy check left out
+        if id(run) not in placed:
+            out.extend(run)
+    return out
+
+
 _PART_SPLIT = re.compile(r"\?\s+|,?\s+(?:and|also|plus|but)\s+(?=(?:what|how|which|who|whom|when|where|why|is|are|"
                          r"was|were|does|do|did|has|have|can|could|will|would|should)\b)", re.I)
 _EXPLAIN_PART = re.compile(r"^\s*(?:why|how (?:does|do|did|come|is|are|was|were|can|could|would|will))\b", re.I)
@@ -793,6 +861,10 @@ def _asked_noun(q: Question) -> str:
     """The plural noun the question used for what it lists ("ETFs", "stocks", "sectors")."""
     kind = q.list_kind or ""
     asks = LIST_KINDS.get(kind, {}).get("asks", ())
+    for phrase in sorted((a for a in asks if " " in a), key=len, reverse=True):  # "central banks", "business lines"
+        m = re.search(rf"\b{re.escape(phrase)}\b", q.text, re.I)
+        if m:
+            return m.group() if m.group().endswith("s") else m.group() + "s"
     for word in re.findall(r"[A-Za-z&]+", q.text):
         if word.lower() in asks and word.lower() not in ("who", "whom", "name", "names", "quoted", "sources"):
             if word.lower() in ("people", "staff", "media", "personnel"):

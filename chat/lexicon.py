@@ -486,7 +486,8 @@ class Lexicon:
                 else:
                     right = self.correct(low, name=word[:1].isupper() or any(c.isupper() for c in word[1:]))
                     if right:
-                        fixed[word] = right
+                        # A capitalised name stays one ("Okonkow" → "Okonkwo"), so it is still read as a name.
+                        fixed[word] = right[:1].upper() + right[1:] if word[:1].isupper() else right
             i += 1
         for wrong, right in sorted(fixed.items(), key=lambda kv: -len(kv[0])):
             text = re.sub(rf"(?<![\w&]){re.escape(wrong)}(?![\w&])", right, text)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from chat.glossary import LIST_KINDS, METRIC_QUESTIONS, METRICS
+from chat.glossary import ABBREVIATIONS, LIST_KINDS, METRIC_QUESTIONS, METRICS
 from chat.lexicon import Article, Lexicon, Normalized
 from chat.text import STOPWORDS, Name, language, name_spans, normalize, tokenize
 
@@ -163,8 +163,12 @@ def named_articles(text: str, catalogue: list[Article], *, by_title: bool,
         # ("The Small-Cap Report" is not named by "small": only a word the articles use as a name counts)
         own = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower())
                if w not in _MEDIA_WORDS and len(w) >= 4 and (names is None or w in names)]
+        # "Harbor & Vine Research" is also "harbor and vine", "harbor&vine", "harborvine".
+        core = "".join(w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower()) if w not in _MEDIA_WORDS)
+        cores = {core, core.replace("&", "and"), core.replace("&", "")} if len(core) >= 6 else set()
         if len(key) >= 3 and (key in pieces or key.removeprefix("the") in pieces or (len(key) >= 6 and any(
-                len(p) >= len(key) - 1 and _close(p, key) for p in pieces)) or (own and own[0] in words)):
+                len(p) >= len(key) - 1 and _close(p, key) for p in pieces)) or (own and own[0] in words)
+                or cores & pieces):
             found.append(art)
     for m in _ORDINAL_RE.finditer(text):
         i = _ORDINALS[m.group(1).lower()]
@@ -227,8 +231,11 @@ def list_kind(text: str) -> str | None:
     words = re.findall(r"[a-z&/'+-]+", m.group("rest"))[:8]
     # The noun phrase after "which": up to a verb or a function word ("which oil majors | and E&P names rallied").
     phrase: list[str] = []
-    for w in words:
-        if phrase and (w in STOPWORDS or w in _LIST_VERBS or (w.endswith("ed") and len(w) > 4)):
+    for k, w in enumerate(words):
+        # An "-ed" word ends the phrase as a verb ("which oil majors rallied"), not as an adjective inside it
+        # ("which cap weighted ETFs").
+        verb_ed = w.endswith("ed") and len(w) > 4 and (k + 1 == len(words) or words[k + 1] in STOPWORDS)
+        if phrase and (w in STOPWORDS or w in _LIST_VERBS or verb_ed):
             break
         phrase.append(w.removesuffix("'s"))
 
@@ -382,9 +389,14 @@ def asks_after(text: str, catalogue: list[Article]) -> str:
     return ""
 
 
+# Words after which "A and B" is the set that defines one thing ("core prices, excluding food and energy").
+_SET_WORDS = {"excluding", "including", "ex", "except", "without", "besides", "minus", "stripping", "strips",
+              "strip", "outside"}
+
+
 def coordinated(topic: str) -> list[str]:
     """The two things joined by "and" / "or" in a comparison's topic ("how lenders and carmakers traded" →
-    lenders, carmakers traded): up to three content words on each side."""
+    lenders, carmakers): up to three content words on each side, up to a verb."""
     found = _coordinated(topic)
     return list(_mend_sides(*found)) if found else []
 
@@ -395,13 +407,15 @@ def _coordinated(topic: str) -> list[str]:
         if w.lower() in ("and", "or", "vs", "vs.", "versus", "against") and 0 < i < len(words) - 1:
             before, after = [], []
             for x in reversed(words[:i]):
-                if not tokenize(x) or len(before) == 3:
+                if x.lower() in _SET_WORDS:
+                    return []  # "prices excluding food and fuel": one thing, defined by a set
+                if not tokenize(x) or len(before) == 3 or x.lower() in _VERBS:
                     break
                 before.insert(0, x)
             for x in words[i + 1:]:
                 if not after and x.lower() in ("the", "a", "an", "its", "their"):
                     continue
-                if not tokenize(x) or len(after) == 3:
+                if not tokenize(x) or len(after) == 3 or (after and x.lower() in _VERBS):
                     break
                 after.append(x)
             if before and after:
@@ -513,7 +527,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
                  all_articles=all_articles, instructed=instructed)
     q.topic = topic_of(corrected, articles)
     q.names = [_without_periods(n) for n in name_spans(asking_part(corrected))
-               if not _is_article_ref(n, articles, catalogue) and not _is_period(n.text)]
+               if not _is_article_ref(n, articles, catalogue) and not _is_period(n.text) and not _common_shorthand(n.text)]
     q.unknown = sorted({n.text for n in q.names if not lexicon.known_name(n.text)
                         or (not _has_shorthand(n.text) and not lexicon.known_phrase(n.text))})
     # A lowercase word that owns something ("berkshire-hathaway's cash pile") is a name too.
@@ -532,7 +546,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         # (but "the net assets and expense ratio of X" asks two things of one).
         pair = coordinated(corrected)
         if (len(pair) == 2 and all(1 <= len(tokenize(x)) <= 3 for x in pair) and not _BENCHMARK.match(pair[1])
-                and not all(metrics_of(x) for x in pair)):
+                and not all(metrics_of(x) for x in pair) and not _names_an_article(pair, articles)):
             qtype = q.type = COMPARISON
     if qtype == COMPARISON and not (all_articles or len(articles) >= 2):
         q.sides = sides_of(corrected) or coordinated(corrected)
@@ -546,6 +560,19 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         r"fizzle|fade|stall|collapse|falter|unravel|warning|red flags?|fail|crash)\b",
         text, re.I))
     return q
+
+
+def _names_an_article(pair: list[str], articles: list[Article]) -> bool:
+    """"harbor and vine" is the publisher Harbor & Vine Research, not two things to compare."""
+    words = set(tokenize(" ".join(pair)))
+    return any(words <= set(tokenize(a.publisher)) for a in articles)
+
+
+def _common_shorthand(text: str) -> bool:
+    """Capitals that abbreviate a common noun ("FX", "EPS", "CPI", "REITs") are words, not names: a passage need
+    not spell them to answer ("FX markets" → "spot and forward markets"). "Fed" or "BOJ" stay names."""
+    expansion = ABBREVIATIONS.get(text.lower().replace("’", "'"))
+    return expansion is not None and expansion == expansion.lower()
 
 
 def corpus_names(text: str, lexicon: Lexicon, found: list[Name]) -> list[Name]:

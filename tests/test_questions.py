@@ -111,3 +111,31 @@ def test_details_and_parts():
     assert metrics_of("How much money is invested in the fund?") == ["net assets"]
     assert split_parts("Why do REITs rally when yields fall, and how did they hold up in 2022?") == [
         "Why do REITs rally when yields fall", "how did they hold up in 2022?"]
+
+
+def test_coordinated_sides_stop_at_a_verb_and_a_defining_set_is_one_thing():
+    from chat.questions import coordinated
+
+    assert coordinated("how lenders and carmakers traded in Tokyo") == ["lenders", "carmakers"]
+    assert coordinated("how much did prices excluding food and energy rise") == []
+    assert coordinated("what did core prices, including shelter and rents, do") == []
+
+
+def test_shorthand_for_a_common_noun_is_not_a_name():
+    from chat.questions import _common_shorthand
+
+    assert _common_shorthand("FX") and _common_shorthand("EPS") and _common_shorthand("CPI")
+    assert not _common_shorthand("Fed") and not _common_shorthand("BOJ") and not _common_shorthand("Quillmark")
+
+
+def test_a_publisher_with_an_ampersand_is_named_with_and_or_run_together():
+    catalogue = CATALOGUE + [Article("hv.html", "Equal weight vs cap weight", "Harbor & Vine Research", "2026-01-20",
+                                     "", "", ("h1",))]
+    for text in ("which ETFs does harbor and vine mention", "what does harbor&vine say", "per HarborVine, why?"):
+        assert [a.source for a in named_articles(text, catalogue, by_title=False)] == ["hv.html"], text
+
+
+def test_an_adjective_in_ed_does_not_end_the_listed_noun():
+    assert list_kind("which cap weighted S&P 500 ETFs does the piece mention") == "fund"
+    assert list_kind("which dividend-focused funds are named") == "fund"
+    assert list_kind("which oil majors rallied") == "company"
