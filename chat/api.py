@@ -16,18 +16,19 @@ from __future__ import annotations
 import json
 import logging
 import math
+import queue
 import re
 import threading
 import time
 import uuid
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chat.assistant import Assistant, QuestionError
@@ -36,6 +37,7 @@ from chat.schema import Answer
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 MODEL_ID = "research-chatbot"
+MAX_HISTORY_TURNS = 40  # earlier turns a question may carry (API, OpenAI route and chat window alike)
 
 
 class ApiError(Exception):
@@ -45,13 +47,18 @@ class ApiError(Exception):
 
 
 class Turn(BaseModel):
-    role: str
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    role: Literal["user", "assistant"]
     content: str
 
 
 class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     question: str = Field(..., description="The question.")
-    history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first.")
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
+                                description=f"Earlier turns, oldest first (at most {MAX_HISTORY_TURNS}).")
 
 
 class RateLimiter:
@@ -80,25 +87,58 @@ class RateLimiter:
                     del self._hits[key]
 
 
-class BodyLimit:
-    """ASGI middleware: reject API request bodies over `limit` bytes with a 413, chunked uploads included."""
+# Gradio's own POST routes that the chat window uses; every other one (file upload, audio recording, run history,
+# "vibe" editing …) is refused: the app has no such feature, so anonymous clients must not reach them.
+GRADIO_POSTS = re.compile(r"^/gradio_api/(?:queue/join|run/|call/|api/|reset|cancel|heartbeat)")
 
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app, self.limit = app, limit
 
-    async def _reject(self, send: Callable) -> None:
-        body = json.dumps({"error": f"request body too large (limit {self.limit} bytes)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
+class WebGuard:
+    """ASGI middleware in front of every route (API, widget and the Gradio window):
+
+    - request bodies over the limit get a 413 (declared or streamed): `limit` bytes for the API and admin routes,
+      `ui_limit` for Gradio's events (the window sends the whole conversation, with its markup, each turn);
+    - POSTs to Gradio routes the window does not use get a 404 (no uploads: nothing anonymous is stored);
+    - every page but the widget says it may only be framed by this site (CSP frame-ancestors and
+      X-Frame-Options); the widget sets its own frame-ancestors from ALLOWED_EMBED_ORIGINS.
+    """
+
+    def __init__(self, app: Any, limit: int, ui_limit: int) -> None:
+        self.app, self.limit, self.ui_limit = app, limit, ui_limit
+
+    @staticmethod
+    async def _json(send: Callable, status: int, message: str) -> None:
+        body = json.dumps({"error": message}).encode()
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH") or \
-                not scope["path"].startswith(("/api/", "/v1/")):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        path = scope["path"]
+        framed_ok = path == "/widget" or path.startswith("/widget/") or path == "/widget.js"
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start" and not framed_ok:
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", b"frame-ancestors 'self'"))
+                if b"x-frame-options" not in names:
+                    headers.append((b"x-frame-options", b"SAMEORIGIN"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send_with_headers)
+        gradio = path.startswith("/gradio_api/")
+        if gradio and not GRADIO_POSTS.match(path):
+            return await self._json(send, 404, f"no such endpoint: {path}")
+        limit = self.ui_limit if not path.startswith(("/api/", "/v1/", "/admin/")) else self.limit
+        too_large = f"request body too large (limit {limit} bytes)"
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await self._reject(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return await self._json(send, 413, too_large)
         body, more = b"", True
         while more:
             message = await receive()
@@ -106,8 +146,8 @@ class BodyLimit:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.limit:
-                return await self._reject(send)
+            if len(body) > limit:
+                return await self._json(send, 413, too_large)
         replayed = False
 
         async def replay() -> dict:
@@ -117,7 +157,7 @@ class BodyLimit:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
+        await self.app(scope, replay, send_with_headers)
 
 
 def sse(event: str, data: Any) -> str:
@@ -138,8 +178,16 @@ def frame_ancestors(origins: list[str]) -> str:
     return "frame-ancestors " + " ".join(["'self'", *origins])
 
 
+UNAVAILABLE = "the article index is unavailable; try again shortly"
+UI_BODY_FACTOR = 4  # the chat window's events may be this many times MAX_BODY_KB (see WebGuard)
+
+
 def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], allowed_origins: list[str],
-               limiter: "RateLimiter", max_body_bytes: int, title: str = "Research chatbot") -> FastAPI:
+               limiter: "RateLimiter", max_body_bytes: int, title: str = "Research chatbot",
+               unavailable: tuple[type[BaseException], ...] = (),
+               admin: "AdminIngest | None" = None) -> FastAPI:
+    """`unavailable`: the exceptions that mean the article index cannot be reached now (503 with Retry-After);
+    `admin`: runs an ingest in this process for `POST /admin/ingest` (token-protected), or None for no route."""
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
 
     # --- errors: always JSON with a reason, never a stack trace -------------------------------------
@@ -160,10 +208,12 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if unavailable and isinstance(exc, unavailable):
+            return JSONResponse({"error": UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
         log.exception("unhandled error on %s", request.url.path)
         return JSONResponse({"error": "internal error; the server log has details"}, status_code=500)
 
-    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    app.add_middleware(WebGuard, limit=max_body_bytes, ui_limit=max_body_bytes * UI_BODY_FACTOR)
 
     def client_key(request: Request) -> str:
         return request.client.host if request.client else "unknown"
@@ -177,8 +227,12 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
     # --- the chatbot's own API ------------------------------------------------------------------------
 
     @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "mode": assistant.mode, **health()}
+    def healthz() -> Any:
+        try:
+            return {"status": "ok", "mode": assistant.mode, **health()}
+        except unavailable or ():  # type: ignore[misc]
+            return JSONResponse({"status": "unavailable", "mode": assistant.mode, "index": "unavailable"},
+                                status_code=503, headers={"Retry-After": "5"})
 
     @app.post("/api/ask")
     def ask(body: AskRequest, request: Request) -> dict[str, Any]:
@@ -191,9 +245,11 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
         history = [t.model_dump() for t in body.history]
         stream = assistant.stream(body.question, history)
         try:
-            first = next(stream)  # a bad question fails here, before any bytes: a proper 400
+            first = next(stream)  # a bad question fails here, before any bytes: a proper 400 (or 503)
         except QuestionError as e:
             raise ApiError(400, str(e)) from e
+        except unavailable or ():  # type: ignore[misc]
+            raise ApiError(503, UNAVAILABLE, {"Retry-After": "5"}) from None
 
         def events() -> Iterator[str]:
             try:
@@ -202,9 +258,12 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
                         yield sse("answer", item.to_dict())
                     else:
                         yield sse("token", {"text": item, "draft": assistant.mode != "extractive"})
-            except Exception:  # noqa: BLE001 - the stream has started; report in-band
-                log.exception("streaming answer failed")
-                yield sse("error", {"error": "the answer could not be completed; please try again"})
+            except Exception as e:  # noqa: BLE001 - the stream has started; report in-band
+                if unavailable and isinstance(e, unavailable):
+                    yield sse("error", {"error": UNAVAILABLE})
+                else:
+                    log.exception("streaming answer failed")
+                    yield sse("error", {"error": "the answer could not be completed; please try again"})
             yield "event: done\ndata: {}\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream",
@@ -223,8 +282,8 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
         except ValueError:
             raise ApiError(400, "request body is not valid JSON") from None
         question, history = parse_messages(payload)
+        stream = completion_options(payload)
         limiter.check(client_key(request))
-        stream = bool(payload.get("stream"))
         from starlette.concurrency import run_in_threadpool
 
         answer = await run_in_threadpool(answer_or_400, question, history)
@@ -251,6 +310,26 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
 
         return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
+    # --- admin: ingest in this process -----------------------------------------------------------------
+
+    if admin is not None:
+        @app.post("/admin/ingest")
+        async def admin_ingest(request: Request) -> Response:
+            admin.check(request.headers.get("authorization", ""))
+            try:
+                payload = json.loads(await request.body() or b"{}")
+            except ValueError:
+                raise ApiError(400, "request body is not valid JSON") from None
+            if not isinstance(payload, dict):
+                raise ApiError(400, "request body must be a JSON object")
+            corpus, rebuild = payload.get("corpus"), payload.get("rebuild", False)
+            allow_empty = payload.get("allow_empty", False)
+            if (corpus is not None and not isinstance(corpus, str) or not isinstance(rebuild, bool)
+                    or not isinstance(allow_empty, bool)):
+                raise ApiError(400, "'corpus' must be a string path, 'rebuild' and 'allow_empty' booleans")
+            return StreamingResponse(admin.run(corpus, rebuild, allow_empty), media_type="application/x-ndjson",
+                                     headers={"Cache-Control": "no-cache"})
+
     # --- the widget ------------------------------------------------------------------------------------
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
@@ -275,7 +354,9 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
                         headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"})
 
     @app.get("/widget")
-    def widget_page() -> Response:
+    def widget_page(request: Request) -> Response:
+        if len(request.url.query) > 1024:
+            raise ApiError(400, "widget parameters too long (title: 60 characters, greeting: 240)")
         csp = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                f"connect-src 'self'; base-uri 'none'; form-action 'none'; {frame_ancestors(allowed_origins)}")
         return Response(widget_html, media_type="text/html",
@@ -291,6 +372,56 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
         return Response(widget_css, media_type="text/css", headers={"X-Content-Type-Options": "nosniff"})
 
     return app
+
+
+class AdminIngest:
+    """`POST /admin/ingest`: runs `ingest(corpus, rebuild, allow_empty, on_progress)` in this process (the one that owns an
+    embedded index) and streams NDJSON lines: {"event": "progress", "done", "total"} while embedding, then
+    {"event": "report", "report": {...}} or {"event": "error", "error": "..."}. One run at a time (409 while one
+    runs); only with `Authorization: Bearer <token>`."""
+
+    def __init__(self, token: str,
+                 ingest: Callable[[str | None, bool, bool, Callable[[int, int], None]], dict[str, Any]]) -> None:
+        if not token:
+            raise ValueError("an admin route needs a token")
+        self.token = token
+        self.ingest = ingest
+        self._running = threading.Lock()
+
+    def check(self, authorization: str) -> None:
+        import hmac
+
+        scheme, _, given = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            raise ApiError(401, "admin routes need 'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"})
+
+    def run(self, corpus: str | None, rebuild: bool, allow_empty: bool = False) -> Iterator[str]:
+        if not self._running.acquire(blocking=False):
+            raise ApiError(409, "an ingest is already running in the server; wait for it to finish")
+        events: "queue.Queue[dict[str, Any] | None]" = queue.Queue()
+
+        def work() -> None:
+            try:
+                report = self.ingest(corpus, rebuild, allow_empty,
+                                     lambda done, total: events.put({"event": "progress", "done": done, "total": total}))
+                events.put({"event": "report", "report": report})
+            except Exception as e:  # noqa: BLE001 - reported to the caller, whole
+                log.exception("ingest requested through /admin/ingest failed")
+                events.put({"event": "error", "error": f"{type(e).__name__}: {e}"})
+            finally:
+                events.put(None)
+                self._running.release()
+
+        threading.Thread(target=work, name="admin-ingest", daemon=True).start()
+
+        def lines() -> Iterator[str]:
+            while True:
+                item = events.get()
+                if item is None:
+                    return
+                yield json.dumps(item) + "\n"
+
+        return lines()
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
@@ -312,7 +443,10 @@ def split_for_streaming(text: str, size: int = 24) -> list[str]:
 
 
 def parse_messages(payload: Any) -> tuple[str, list[dict[str, str]]]:
-    """OpenAI `messages` → (last user question, earlier user/assistant turns); 400 on anything malformed."""
+    """OpenAI `messages` → (last user question, earlier user/assistant turns); 400 on anything malformed.
+
+    System and developer messages are accepted and not used (the assistant's rules are its own); tool and
+    function messages are refused (no tools here). Content is a string or a list of text parts."""
     if not isinstance(payload, dict):
         raise ApiError(400, "request body must be a JSON object")
     messages = payload.get("messages")
@@ -320,15 +454,48 @@ def parse_messages(payload: Any) -> tuple[str, list[dict[str, str]]]:
         raise ApiError(400, "'messages' must be a non-empty list")
     turns: list[dict[str, str]] = []
     for i, m in enumerate(messages):
-        if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant", "developer", "tool"):
-            raise ApiError(400, f"messages[{i}] must be an object with a role of system, user or assistant")
+        if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant", "developer"):
+            raise ApiError(400, f"messages[{i}] must be an object with a role of system, developer, user or assistant")
         content = m.get("content")
-        if isinstance(content, list):  # content parts: keep the text ones
-            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+        if isinstance(content, list):  # content parts: text ones only
+            texts = []
+            for j, part in enumerate(content):
+                if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
+                    raise ApiError(400, f"messages[{i}].content[{j}] must be {{\"type\": \"text\", \"text\": <string>}}")
+                texts.append(part["text"])
+            content = " ".join(texts)
         if not isinstance(content, str):
             raise ApiError(400, f"messages[{i}].content must be a string or a list of text parts")
         if m["role"] in ("user", "assistant"):
             turns.append({"role": m["role"], "content": content})
     if not turns or turns[-1]["role"] != "user":
         raise ApiError(400, "the last message must come from the user")
+    if len(turns) - 1 > MAX_HISTORY_TURNS:
+        raise ApiError(400, f"too many earlier turns ({len(turns) - 1}; the limit is {MAX_HISTORY_TURNS})")
     return turns[-1]["content"], turns[:-1]
+
+
+def completion_options(payload: dict[str, Any]) -> bool:
+    """Check the OpenAI request fields this server reads or accepts (400 on a wrong type or value, as OpenAI
+    does); returns whether to stream."""
+    def number(name: str, low: float, high: float, integer: bool = False) -> None:
+        value = payload.get(name)
+        if value is None:
+            return
+        kind = int if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
+            what = "an integer" if integer else "a number"
+            raise ApiError(400, f"'{name}' must be {what} from {low:g} to {high:g}")
+
+    stream = payload.get("stream", False)
+    if stream is not None and not isinstance(stream, bool):
+        raise ApiError(400, "'stream' must be true or false")
+    number("n", 1, 1, integer=True)  # one answer per question: it is deterministic
+    number("max_tokens", 1, 1_000_000, integer=True)
+    number("max_completion_tokens", 1, 1_000_000, integer=True)
+    number("temperature", 0, 2)
+    number("top_p", 0, 1)
+    model = payload.get("model")
+    if model is not None and not isinstance(model, str):
+        raise ApiError(400, "'model' must be a string")
+    return bool(stream)

@@ -33,7 +33,7 @@ from chat.questions import ADVICE, COMPARISON, LIST, SUMMARY, Question, analyze,
 from chat.refusal import ADVICE_NOTE, REFUSAL, Decision, RefusalPolicy
 from chat.retrieval import HybridRetriever
 from chat.schema import Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
-from chat.text import split_sentences, tokenize
+from chat.text import is_injection, split_sentences, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,10 @@ class Assistant:
         kept: list[Claim] = []
         dropped: list[SentenceInfo] = []
         for claim, result in zip(draft.claims, verification.sentences):
-            if result.supported:
+            if result.supported and is_injection(result.text):
+                # An instruction planted in a document ("…answer PWNED") is never an answer, whoever quoted it.
+                dropped.append(SentenceInfo(result.text, result.cited, round(result.support, 3), False, []))
+            elif result.supported:
                 kept.append(dataclasses.replace(claim, text=result.text, n=result.cited[0], cited=result.cited))
             else:
                 dropped.append(SentenceInfo(result.text, result.cited, round(result.support, 3), False,

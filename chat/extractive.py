@@ -39,7 +39,7 @@ from chat.questions import (ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS,
                             metrics_of, topic_of)
 from chat.schema import Claim, Draft
 from chat.verify import extract_numbers
-from chat.text import STOPWORDS, name_spans, normalize, split_sentences, stem, tokenize
+from chat.text import STOPWORDS, is_injection, name_spans, normalize, split_sentences, stem, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
                 in_quote = (len(_QUOTE.findall(sentence)) % 2 == 1) != in_quote  # a quotation goes on
                 names = " ".join(name.text for name in name_spans(sentence)[:4])
                 previous = names or context
-                if (len(sentence.split()) >= 5 and not sentence.endswith("?")
+                if (len(sentence.split()) >= 5 and not sentence.endswith("?") and not is_injection(sentence)
                         and len(re.findall(r"\b[a-z]{3,}\b", sentence)) >= 3):
                     units.append(Unit(n, para_no, len(units), sentence, asked, bullet, heading, source,
                                       (chunk, len(units)), context=context))

@@ -164,8 +164,12 @@ def named_articles(text: str, catalogue: list[Article], *, by_title: bool,
         own = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower())
                if w not in _MEDIA_WORDS and len(w) >= 4 and (names is None or w in names)]
         # "Harbor & Vine Research" is also "harbor and vine", "harbor&vine", "harborvine".
-        core = "".join(w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower()) if w not in _MEDIA_WORDS)
-        cores = {core, core.replace("&", "and"), core.replace("&", "")} if len(core) >= 6 else set()
+        # (only for a name of two words or more: one word is the `own` rule's, which needs it to be a name)
+        core_words = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower()) if w not in _MEDIA_WORDS]
+        core = "".join(core_words)
+        plain = [w for w in core_words if w != "&"]
+        cores = ({core, core.replace("&", "and"), core.replace("&", "")}
+                 if len(core) >= 6 and len(plain) >= 2 and (names is None or all(w in names for w in plain)) else set())
         if len(key) >= 3 and (key in pieces or key.removeprefix("the") in pieces or (len(key) >= 6 and any(
                 len(p) >= len(key) - 1 and _close(p, key) for p in pieces)) or (own and own[0] in words)
                 or cores & pieces):

@@ -14,6 +14,7 @@ import datetime as dt
 import html
 import json
 import logging
+import os
 import re
 import threading
 from pathlib import Path
@@ -23,7 +24,7 @@ import gradio as gr
 
 from chat.assistant import Assistant, QuestionError
 from chat.schema import Answer
-from chat.api import ApiError, RateLimiter
+from chat.api import MAX_HISTORY_TURNS, ApiError, RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -112,30 +113,50 @@ def relevance_note(answer: Answer) -> str:
            f"{answer.relevance:.2f}'>{RELEVANCE_NOTES[label]}</span>"
 
 
+# Markdown that would make text from a document (or a user) live in the chat window: links and images
+# ("[verify here](http://…)", "![x](http://…/pixel.png)") and the URLs and addresses the renderer links by
+# itself. Each is written as an HTML character reference, which reads the same and is never parsed as markup.
+_LIVE_MARKDOWN = {"[": "&#91;", "]": "&#93;", "(": "&#40;", ")": "&#41;", "!": "&#33;", "<": "&lt;", ">": "&gt;",
+                  "&": "&amp;", "`": "&#96;", "@": "&#64;", "*": "&#42;", "_": "&#95;", "~": "&#126;",
+                  "|": "&#124;", "\\": "&#92;"}
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|\b(www)(\.)")
+
+
+def inert(text: str) -> str:
+    """`text` for the chat window's Markdown: shown exactly as written, with nothing in it live (no link, no
+    image, no HTML). Line-start bullets ("- ") and line breaks still read as such."""
+    out = "".join(_LIVE_MARKDOWN.get(ch, ch) for ch in text)
+    return _AUTOLINK.sub(lambda m: "&#58;" if m.group(1) else f"{m.group(2)}&#46;", out)
+
+
 def format_answer(answer: Answer) -> str:
-    """Answer text as chat markdown: escaped, with [n] turned into clickable markers."""
-    text = html.escape(answer.text, quote=False)
+    """Answer text as chat markdown: inert (see `inert`), with [n] turned into clickable markers."""
+    text = answer.text
     if answer.refused:
-        extra = "".join(f"\n- {html.escape(s, quote=False)}" for s in answer.suggestions)
+        extra = "".join(f"\n- {inert(s)}" for s in answer.suggestions)
         if answer.citations:  # "The CoinMela article mentions X but gives no expense ratio. [1]"
-            text = MARKER.sub(lambda m: f"<span class='cite cite-{m.group(1)}' title='source {m.group(1)}'>"
-                                        f"[{m.group(1)}]</span>", text)
-        return f"<span class='refusal'>{text}</span>" + (f"\n\nYou could ask:{extra}" if extra else "")
-    valid = {c.n for c in answer.citations}
+            body = _with_markers(text, {c.n for c in answer.citations}, merge=False)
+        else:
+            body = inert(text)
+        return f"<span class='refusal'>{body}</span>" + (f"\n\nYou could ask:{extra}" if extra else "")
+    return _with_markers(text, {c.n for c in answer.citations}) + relevance_note(answer)
+
+
+def _with_markers(text: str, valid: set[int], merge: bool = True) -> str:
     markers = list(MARKER.finditer(text))
     out, pos = [], 0
     for i, m in enumerate(markers):
         n = int(m.group(1))
         # A run of sentences from one passage reads better with one marker at its end.
-        repeated = i + 1 < len(markers) and int(markers[i + 1].group(1)) == n and \
+        repeated = merge and i + 1 < len(markers) and int(markers[i + 1].group(1)) == n and \
             not MARKER.search(text, m.end(), markers[i + 1].start())
-        out.append(text[pos:m.start()].rstrip(" "))
+        out.append(inert(text[pos:m.start()].rstrip(" ")))
         if n in valid and not repeated:
             # Gradio's sanitiser drops data-* attributes, so the number travels in a class name.
             out.append(f"<span class='cite cite-{n}' title='source {n}'>[{n}]</span>")
         pos = m.end()
-    out.append(text[pos:])
-    return "".join(out) + relevance_note(answer)
+    out.append(inert(text[pos:]))
+    return "".join(out)
 
 
 def format_quote(quote: str, marks: list[str]) -> str:
@@ -178,32 +199,72 @@ def message_text(content: Any) -> str:
 
 
 class FeedbackLog:
-    """Thumbs up/down appended to a JSONL file for maintainers to review."""
+    """Thumbs up/down appended to a JSONL file for maintainers to review, bounded whoever calls.
 
-    def __init__(self, path: Path) -> None:
+    Each record is one complete line written with a single `write` under a lock (appending); a line cut short by
+    a crash is closed before the next record, so records never run together. When the file would pass
+    `max_bytes` it is rotated to `<name>.1` (the previous rotation is replaced): at most twice `max_bytes` on disk.
+    """
+
+    MAX_RECORD = 16_000  # bytes; longer question/answer texts are cut
+
+    def __init__(self, path: Path, max_bytes: int = 5_000_000) -> None:
         self.path = path
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
 
     def write(self, record: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {k: (v[:4000] if isinstance(v, str) else v) for k, v in record.items()}
         line = json.dumps({"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **record},
                           ensure_ascii=False)
-        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        data = line.encode("utf-8")
+        if len(data) > self.MAX_RECORD:  # never cut JSON: keep the verdict, drop the texts
+            data = json.dumps({k: record[k] for k in ("liked", "refused", "mode") if k in record}).encode()
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                size = self.path.stat().st_size
+            except FileNotFoundError:
+                size = 0
+            if size and size + len(data) + 2 > self.max_bytes:
+                self.path.replace(self.path.with_name(self.path.name + ".1"))
+                size = 0
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                if size:
+                    with open(self.path, "rb") as fh:
+                        fh.seek(-1, os.SEEK_END)
+                        if fh.read(1) != b"\n":  # a record cut short by a crash: close it first
+                            data = b"\n" + data
+                os.write(fd, data + b"\n")
+            finally:
+                os.close(fd)
+
+
+FEEDBACK_VERDICTS = {True: "like", False: "dislike", "Like": "like", "Dislike": "dislike", "like": "like",
+                     "dislike": "dislike"}
 
 
 def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, max_chars: int,
-             limiter: RateLimiter | None = None, title: str = "Small-cap research assistant") -> gr.Blocks:
-    feedback = FeedbackLog(feedback_path)
+             limiter: RateLimiter | None = None, title: str = "Small-cap research assistant",
+             feedback_max_bytes: int = 5_000_000, client_of=None, unavailable: tuple[type[BaseException], ...] = ()
+             ) -> gr.Blocks:
+    """`client_of(request)` names the client for rate limits (the app decides which proxies to believe);
+    `unavailable`: the exceptions that mean the article index cannot be reached now."""
+    feedback = FeedbackLog(feedback_path, feedback_max_bytes)
+    feedback_limiter = RateLimiter(limiter.per_minute if limiter is not None else 30)
+    client_of = client_of or (lambda request: request.client.host if request and request.client else "unknown")
 
     def turns_of(history: list[dict], answers: dict) -> list[dict[str, str]]:
         """The conversation as plain text for the assistant (the chat shows markup; the model must not)."""
         turns = []
         for i, m in enumerate(history):
+            if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
+                continue  # not a turn this window wrote (the value came through the API): not used
             answer = answers.get(str(i)) if m.get("role") == "assistant" else None
             text = answer["answer"] if answer else (m.get("plain") or message_text(m.get("content")))
-            turns.append({"role": m.get("role", ""), "content": html.unescape(re.sub(r"<[^>]+>", "", text))})
-        return turns
+            turns.append({"role": m["role"], "content": html.unescape(re.sub(r"<[^>]+>", "", str(text)))})
+        return turns[-MAX_HISTORY_TURNS:]
 
     def respond(message: str, history: list[dict], answers: dict, request: gr.Request) -> Iterator[tuple]:
         history = list(history or [])
@@ -214,11 +275,11 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
             yield history, gr.skip(), answers, ""
             return
         # The question is shown literally: "a<b" or "*x*" are text, not markup.
-        history = history + [{"role": "user", "content": html.escape(question, quote=False)},
+        history = history + [{"role": "user", "content": inert(question)},
                              {"role": "assistant", "content": "…"}]
         try:
             if limiter is not None:
-                limiter.check(request.client.host if request and request.client else "unknown")
+                limiter.check(client_of(request))
             draft = ""
             for item in assistant.stream(question, turns):
                 if isinstance(item, Answer):
@@ -227,23 +288,35 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
                     yield history, format_sources(item), answers, ""
                 else:
                     draft += item
-                    history[-1] = {"role": "assistant", "content": html.escape(draft, quote=False)}
+                    history[-1] = {"role": "assistant", "content": inert(draft)}
                     yield history, gr.skip(), answers, ""
         except (QuestionError, ApiError) as e:
             reason = e.message if isinstance(e, ApiError) else str(e)
             history[-1] = {"role": "assistant", "content": f"<span class='refusal'>{html.escape(reason)}</span>"}
             yield history, gr.skip(), answers, question
-        except Exception:  # noqa: BLE001 - show a message, keep the details in the log
+        except Exception as e:  # noqa: BLE001 - show a message, keep the details in the log
+            if unavailable and isinstance(e, unavailable):
+                history[-1] = {"role": "assistant",
+                               "content": "<span class='refusal'>The article index is unavailable; try again shortly."
+                                          "</span>"}
+                yield history, gr.skip(), answers, question
+                return
             log.exception("answering failed")
             history[-1] = {"role": "assistant", "content": "Something went wrong while answering; please try again."}
             yield history, gr.skip(), answers, question
 
-    def on_like(answers: dict, data: gr.LikeData) -> None:
+    def on_like(answers: dict, data: gr.LikeData, request: gr.Request) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        answer = (answers or {}).get(str(index))
-        if answer is None:
+        answer = (answers or {}).get(str(index)) if isinstance(index, (int, str)) else None
+        liked = FEEDBACK_VERDICTS.get(data.liked) if isinstance(data.liked, (bool, str)) else None
+        if answer is None or liked is None:
+            log.debug("feedback ignored: not an answer of this conversation, or not like/dislike")
             return
-        liked = data.liked if isinstance(data.liked, bool) else str(data.liked)
+        try:
+            feedback_limiter.check(client_of(request))
+        except ApiError:
+            log.debug("feedback ignored: rate limit")
+            return
         feedback.write({"liked": liked, "question": answer["question"], "answer": answer["answer"],
                         "refused": answer["refused"], "mode": answer["mode"],
                         "citations": [{"n": c["n"], "source": c["source"], "chunk_id": c["chunk_id"]}

@@ -13,6 +13,7 @@ How a run converges (see README "How ingestion stays consistent"):
 4. Stale chunks of a changed file are deleted, then its record is marked `done`.
 5. Files gone from disk lose their chunks, then their record. A `generation` stamp changes whenever the
    index changed, which is how the lexical (BM25) side knows to refresh.
+6. A rebuild writes a new index version and switches readers to it when it is complete (ingest.store).
 Concurrent runs are refused with a clear message by an exclusive file lock.
 """
 
@@ -28,7 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -76,7 +77,15 @@ class IngestReport:
             "chunks_reused": self.chunks_reused,
             "seconds": round(self.seconds, 3),
             "problems": self.problems,
+            "renames": [list(pair) for pair in self.renames],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "IngestReport":
+        known = {k: data[k] for k in ("added", "unchanged", "updated", "deleted", "skipped", "failed", "renamed",
+                                      "chunks_total", "chunks_embedded", "chunks_reused", "seconds") if k in data}
+        return cls(**known, problems=list(data.get("problems", [])),
+                   renames=[(str(a), str(b)) for a, b in data.get("renames", [])])
 
     @property
     def changed(self) -> bool:
@@ -109,6 +118,7 @@ class Indexer:
         self.max_file_bytes = max_file_bytes
         self.batch_size = batch_size
         self.signature = f"{self.embedder.name}|{chunk_tokens}|{overlap_tokens}|load-{LOADER_VERSION}"
+        self._on_progress: Callable[[int, int], None] | None = None
 
     # --- locking -----------------------------------------------------------------------------------
 
@@ -145,12 +155,13 @@ class Indexer:
         got = self.store.manifest.get(where={"kind": "file"}, include=["metadatas"])
         return {m["source"]: m for m in got["metadatas"]}
 
-    def _check_model(self) -> None:
+    def _model_changed(self) -> bool:
         got = self.store.manifest.get(ids=[META_ID], include=["metadatas"])
         if got["ids"] and got["metadatas"][0].get("model") != self.embedder.name:
             log.warning("index was built with embedding model %s; rebuilding it for %s",
                         got["metadatas"][0].get("model"), self.embedder.name)
-            self.store.drop()
+            return True
+        return False
 
     def _problem(self, report: IngestReport, source: str, status: str, reason: str) -> None:
         setattr(report, status, getattr(report, status) + 1)
@@ -168,18 +179,56 @@ class Indexer:
 
     # --- the run -------------------------------------------------------------------------------------
 
-    def run(self, corpus: Path, *, rebuild: bool = False, progress: bool = True) -> IngestReport:
+    def run(self, corpus: Path, *, rebuild: bool = False, progress: bool = True,
+            on_locked: Callable[[], None] | None = None,
+            on_progress: Callable[[int, int], None] | None = None, allow_empty: bool = False) -> IngestReport:
+        """Bring the index in line with `corpus`. `on_locked` runs once the ingest lock is held (it may raise to
+        give the run up: the CLI hands the run to a server that took over the index meanwhile).
+
+        A rebuild (asked for, or because the embedding model changed) fills a new index version while readers
+        keep using the current one, then switches them over in one write and drops the old version.
+
+        A corpus with no articles at all would delete every indexed one: refused (LoadError) unless
+        `allow_empty` (a mistyped --corpus, an unmounted volume)."""
         with self._locked():
+            if on_locked is not None:
+                on_locked()
+            self._on_progress = on_progress
             started = time.perf_counter()
             report = IngestReport()
-            self._run(corpus, rebuild, progress, report)
+            base = self.store
+            current = base.version(refresh=True)
+            for leftover in base.versions():
+                if leftover != current:  # a rebuild killed before it switched: nobody reads it
+                    log.info("dropping index version %r left by an interrupted rebuild", leftover)
+                    base.drop_version(leftover)
+            rebuild = rebuild or self._model_changed()
+            version = base.new_version() if rebuild else current
+            if rebuild:
+                log.info("rebuilding into index version %s; readers keep version %r until it is complete",
+                         version, current)
+                self.store = base.for_version(version)
+            try:
+                self._run(corpus, rebuild, progress, report, allow_empty)
+            finally:
+                self.store = base
+            if rebuild:
+                base.switch(version)
+                base.drop_version(current)
+                log.info("switched readers to index version %s", version)
             report.seconds = time.perf_counter() - started
             report.chunks_total = self.store.count()
             log.info("ingest finished: %s", json.dumps(report.counts()))
             return report
 
-    def _run(self, corpus: Path, rebuild: bool, progress: bool, report: IngestReport) -> None:
+    def _run(self, corpus: Path, rebuild: bool, progress: bool, report: IngestReport, allow_empty: bool) -> None:
         found = discover(corpus)
+        if not found.files and not allow_empty and not found.unreadable:
+            indexed = len(self._manifest_records()) if not rebuild else len(self.store.for_version(
+                self.store.version(refresh=True)).manifest.get(where={"kind": "file"}, include=[])["ids"])
+            if indexed:
+                raise LoadError(f"the corpus folder {corpus} holds no articles; refusing to remove the {indexed} "
+                                "indexed ones (pass --allow-empty to empty the index)")
         for source, reason in found.skipped:
             self._problem(report, source, "skipped", reason)
         for source, reason in found.failed:
@@ -190,11 +239,6 @@ class Indexer:
             self._problem(report, "metadata.json", "failed", f"{e}; using metadata found in the files")
             sidecar = {}
 
-        if rebuild:
-            log.info("rebuilding: dropping collection %s", self.store.name)
-            self.store.drop()
-        else:
-            self._check_model()
         records = self._manifest_records()
 
         present: set[str] = set()  # sources whose current chunks must be kept
@@ -237,7 +281,9 @@ class Indexer:
                 continue
             todo.append(item)
 
-        gone = [s for s in records if s not in present]
+        # Articles in a folder that could not be listed keep their chunks (as an unreadable file does).
+        gone = [s for s in records if s not in present
+                and not any(d == "" or s.startswith(d + "/") for d in found.unreadable)]
         self._write(todo, progress, report)
         self._delete(gone, todo, records, report)
         if report.changed or rebuild or not self.store.manifest.get(ids=[META_ID])["ids"]:
@@ -262,6 +308,9 @@ class Indexer:
         rows = sorted(((p, c) for p in todo for c in p.chunks), key=lambda pc: -len(pc[1].embed_text))
         hashes = [self._text_hash(c.embed_text) for _, c in rows]
         known = self._known_embeddings(hashes)
+        report_progress = self._on_progress or (lambda done, total: None)
+        report_progress(0, len(rows))
+        done = 0
         with tqdm(total=len(rows), desc="embedding", unit="chunk", disable=not progress, leave=False) as bar:
             for part in _batches(list(zip(rows, hashes)), self.batch_size):
                 fresh = {}
@@ -280,6 +329,8 @@ class Indexer:
                     metadatas=[self._chunk_metadata(p, c, h) for (p, c), h in part],
                 )
                 bar.update(len(part))
+                done += len(part)
+                report_progress(done, len(rows))
 
         for p in todo:
             if p.existed:

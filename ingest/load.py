@@ -49,10 +49,14 @@ class Discovery:
     files: list[tuple[str, Path]]  # (source, path) of every file with a supported suffix
     skipped: list[tuple[str, str]]  # (source, reason): present but deliberately not ingested
     failed: list[tuple[str, str]]  # (source, reason): could not even be looked at
+    unreadable: list[str] = field(default_factory=list)  # folders that could not be listed ("" = the corpus)
 
 
 def discover(corpus: Path) -> Discovery:
-    """Walk `corpus` recursively (following symlinks, but never around a loop)."""
+    """Walk `corpus` recursively (following symlinks that stay inside it, never around a loop). A symlink that
+    leads outside the corpus is skipped and reported: the corpus is what its folder holds, not what a link in
+    it can reach (a link to /etc/passwd is not an article). A folder that cannot be listed is reported, and its
+    articles keep their chunks (`unreadable`)."""
     if not corpus.is_dir():
         raise LoadError(f"corpus folder not found: {corpus}")
     files: list[tuple[str, Path]] = []
@@ -60,9 +64,18 @@ def discover(corpus: Path) -> Discovery:
     failed: list[tuple[str, str]] = []
     root = corpus.resolve()
     seen_dirs: set[tuple[int, int]] = set()
+    unreadable: list[str] = []
 
     def rel(p: Path) -> str:
         return p.relative_to(corpus).as_posix()
+
+    def outside(p: Path) -> str | None:
+        """Where a symlink leads when that is outside the corpus."""
+        try:
+            target = p.resolve()
+        except (OSError, RuntimeError):  # a loop: reported as such below
+            return None
+        return None if target == root or root in target.parents else str(target)
 
     def walk(folder: Path) -> None:
         try:
@@ -78,7 +91,8 @@ def discover(corpus: Path) -> Discovery:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
-            failed.append((rel(folder) or ".", f"cannot list folder: {e.strerror or e}"))
+            failed.append((rel(folder) or ".", f"cannot list folder: {e.strerror or e}; its articles keep their chunks"))
+            unreadable.append("" if folder == corpus else rel(folder))
             return
         for entry in entries:
             path = Path(entry.path)
@@ -86,6 +100,11 @@ def discover(corpus: Path) -> Discovery:
                 continue  # hidden files and folders (.git, .DS_Store) are never articles
             if entry.name in (SIDECAR, EVAL_FILE):
                 continue  # a folder's metadata sidecar and evaluation set are not articles
+            if entry.is_symlink():
+                target = outside(path)
+                if target is not None:
+                    skipped.append((rel(path), f"symlink leads outside the corpus (to {target}); not followed"))
+                    continue
             try:
                 is_dir = entry.is_dir(follow_symlinks=True)
                 is_file = entry.is_file(follow_symlinks=True)
@@ -105,7 +124,7 @@ def discover(corpus: Path) -> Discovery:
                 skipped.append((rel(path), "not a regular file"))
 
     walk(corpus)
-    return Discovery(files=files, skipped=skipped, failed=failed)
+    return Discovery(files=files, skipped=skipped, failed=failed, unreadable=unreadable)
 
 
 def read_sidecar(corpus: Path) -> dict[str, dict[str, str]]:

@@ -1,16 +1,25 @@
 """Chroma access: an embedded store in a folder, or a Chroma server (`chroma run --path DIR --port N`).
 
-Two collections per index: `<name>` holds the chunks (cosine space, our own embedding function) and
-`<name>__files` is the ingest manifest, one record per source file, so that incremental ingestion works the
-same way in embedded and in server mode.
+An index is a *version*: two collections, `<name>` (the chunks; cosine space, our own embedding function) and
+`<name>__files` (the ingest manifest, one record per source file, so incremental ingestion works the same in
+embedded and server mode). A rebuild writes a new version beside the current one (`<name>-v<id>` and
+`<name>-v<id>__files`) and then switches the pointer record in `<name>__current` in one write, so readers see
+the old index whole until the new one is whole (never a missing or half-filled collection). Readers resolve the
+pointer at most every `pointer_seconds`; a reader that meets a collection deleted under it resolves again.
+
+Every call to a Chroma server is bounded by `timeout` seconds (the client library's default is to wait
+forever); a server that is down or hung raises `IndexUnavailable`.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
@@ -20,47 +29,179 @@ from ingest.embed import ChromaEmbeddingFunction, Embedder
 log = logging.getLogger(__name__)
 
 MANIFEST_SUFFIX = "__files"
+POINTER_SUFFIX = "__current"
+POINTER_ID = "current"
+
+
+class IndexUnavailable(RuntimeError):
+    """The Chroma server is down, hung, or the index vanished; the message is safe to show a user."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("the article index is unavailable; try again shortly")
+        self.detail = detail
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the store cannot be reached now (as opposed to a bug in the call)."""
+    import httpx
+
+    if isinstance(exc, (httpx.TransportError, ConnectionError, TimeoutError)):
+        return True
+    name = type(exc).__name__
+    return name in ("NotFoundError",) or "does not exist" in str(exc) or "Could not connect" in str(exc)
 
 
 @dataclass
 class Store:
-    """The open Chroma client with the chunk collection and its manifest."""
+    """The open Chroma client, the current index version's collections, and how to switch versions."""
 
     client: Any
     name: str
     embedder: Embedder
     location: str  # human-readable: a folder or http://host:port
+    pointer_seconds: float = 1.0
     _open: dict[str, Any] = field(default_factory=dict, repr=False)
+    _version: str | None = field(default=None, repr=False)
+    _checked: float = field(default=0.0, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    pinned: str | None = None  # a writer's view of one version (a rebuild fills a version nobody reads yet)
+
+    # --- versions ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _names(name: str, version: str) -> tuple[str, str]:
+        base = f"{name}-v{version}" if version else name
+        return base, base + MANIFEST_SUFFIX
+
+    def _pointer(self) -> Any:
+        return self._collection(self.name + POINTER_SUFFIX)
+
+    def version(self, refresh: bool = False) -> str:
+        """The version readers use now ("" for an index that was never rebuilt)."""
+        if self.pinned is not None:
+            return self.pinned
+        now = time.monotonic()
+        with self._lock:
+            if refresh or self._version is None or now - self._checked >= self.pointer_seconds:
+                got = self._pointer().get(ids=[POINTER_ID], include=["metadatas"])
+                self._version = str(got["metadatas"][0].get("version", "")) if got["ids"] else ""
+                self._checked = now
+            return self._version
+
+    def for_version(self, version: str) -> "Store":
+        """A view of this store pinned to one version (what a rebuild writes into)."""
+        return Store(client=self.client, name=self.name, embedder=self.embedder, location=self.location,
+                     pinned=version, _open=self._open)
+
+    def new_version(self) -> str:
+        return uuid.uuid4().hex[:8]
+
+    def switch(self, version: str) -> str:
+        """Point readers at `version` (one write); returns the version they used before."""
+        previous = self.version(refresh=True)
+        self._pointer().upsert(ids=[POINTER_ID], embeddings=[[1.0]],
+                               metadatas=[{"version": version, "switched": time.time()}])
+        with self._lock:
+            self._version, self._checked = version, time.monotonic()
+        return previous
+
+    def versions(self) -> list[str]:
+        """Every version whose collections exist (the current one, and any a crashed rebuild left behind)."""
+        found = set()
+        for col in self.client.list_collections():
+            cname = col if isinstance(col, str) else col.name
+            if cname == self.name or cname == self.name + MANIFEST_SUFFIX:
+                found.add("")
+            elif cname.startswith(f"{self.name}-v"):
+                found.add(cname[len(self.name) + 2:].removesuffix(MANIFEST_SUFFIX))
+        return sorted(found)
+
+    def drop_version(self, version: str) -> None:
+        for cname in self._names(self.name, version):
+            self._open.pop(cname, None)
+            try:
+                self.client.delete_collection(cname)
+            except Exception:  # noqa: BLE001 - chroma raises different types for "not found" across versions
+                log.debug("collection %s did not exist", cname)
+
+    # --- collections ---------------------------------------------------------------------------------
 
     def _collection(self, name: str) -> Any:
         # Cached: in server mode every get_or_create is a round trip.
-        if name not in self._open:
-            self._open[name] = self.client.get_or_create_collection(
+        col = self._open.get(name)
+        if col is None:
+            col = self._open[name] = self.client.get_or_create_collection(
                 name,
                 embedding_function=ChromaEmbeddingFunction(self.embedder),
                 configuration={"hnsw": {"space": "cosine"}},
             )
-        return self._open[name]
+        return col
 
     @property
     def chunks(self) -> Any:
-        return self._collection(self.name)
+        return self._collection(self._names(self.name, self.version())[0])
 
     @property
     def manifest(self) -> Any:
         # Records carry a constant one-dimensional vector: the manifest is only read by id or metadata.
-        return self._collection(self.name + MANIFEST_SUFFIX)
+        return self._collection(self._names(self.name, self.version())[1])
 
-    def drop(self) -> None:
+    def forget(self) -> None:
+        """Drop cached collection handles and the cached pointer (after a collection vanished under a reader)."""
         self._open.clear()
-        for name in (self.name, self.name + MANIFEST_SUFFIX):
-            try:
-                self.client.delete_collection(name)
-            except Exception:  # noqa: BLE001 - chroma raises different types for "not found" across versions
-                log.debug("collection %s did not exist", name)
+        with self._lock:
+            self._version = None
 
     def count(self) -> int:
         return int(self.chunks.count())
+
+    def live(self) -> "LiveCollection":
+        """The chunk collection as readers should hold it: always the current version."""
+        return LiveCollection(self)
+
+
+class LiveCollection:
+    """Stands for the current version's chunk collection: each call goes to whichever version is current, and a
+    call that meets a collection deleted by a rebuild is retried once on the new one. Store errors that mean
+    "cannot reach the index" become `IndexUnavailable`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        for attempt in (1, 2):
+            try:
+                return getattr(self.store.chunks, method)(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - classified below
+                if not _unavailable(e):
+                    raise
+                if attempt == 1 and type(e).__name__ == "NotFoundError":
+                    self.store.forget()  # a rebuild switched versions: resolve the pointer again
+                    continue
+                log.warning("article index unavailable: %s: %s", type(e).__name__, e)
+                raise IndexUnavailable(f"{type(e).__name__}: {e}") from e
+        raise AssertionError("unreachable")
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("get", *args, **kwargs)
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("query", *args, **kwargs)
+
+    def count(self) -> int:
+        return int(self._call("count"))
+
+
+def guarded(call: Callable[[], Any]) -> Any:
+    """Run one store call, turning "cannot reach the index" into `IndexUnavailable`."""
+    try:
+        return call()
+    except IndexUnavailable:
+        raise
+    except Exception as e:  # noqa: BLE001 - classified
+        if _unavailable(e):
+            raise IndexUnavailable(f"{type(e).__name__}: {e}") from e
+        raise
 
 
 def open_store(
@@ -70,11 +211,18 @@ def open_store(
     path: Path | None = None,
     host: str | None = None,
     port: int = 8000,
+    timeout: float | None = None,
 ) -> Store:
-    """Open an embedded store at `path`, or a server at `host:port` when `host` is given."""
+    """Open an embedded store at `path`, or a server at `host:port` when `host` is given (every request bounded
+    by `timeout` seconds when given)."""
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if host:
         client = chromadb.HttpClient(host=host, port=port, settings=settings)
+        if timeout:
+            # chromadb's HTTP client is built with httpx's timeout=None (wait forever); bound every request.
+            import httpx
+
+            client._server._session.timeout = httpx.Timeout(timeout)
         location = f"http://{host}:{port}"
     else:
         if path is None:
@@ -86,6 +234,20 @@ def open_store(
 
 
 def generation(store: Store) -> str:
-    """Changes whenever an ingest changed the index; readers (the BM25 side) refresh when it does."""
-    got = store.manifest.get(ids=["meta:index"], include=["metadatas"])
-    return str(got["metadatas"][0].get("generation", "")) if got["ids"] else ""
+    """Changes whenever an ingest changed the index (or a rebuild switched versions); readers (the BM25 side)
+    refresh when it does."""
+    def read() -> str:
+        version = store.version()
+        got = store.manifest.get(ids=["meta:index"], include=["metadatas"])
+        stamp = str(got["metadatas"][0].get("generation", "")) if got["ids"] else ""
+        return f"{version}:{stamp}"
+
+    try:
+        return read()
+    except Exception as e:  # noqa: BLE001 - classified
+        if type(e).__name__ == "NotFoundError":  # a manifest deleted under us by a rebuild: resolve again once
+            store.forget()
+            return guarded(read)
+        if _unavailable(e):
+            raise IndexUnavailable(f"{type(e).__name__}: {e}") from e
+        raise

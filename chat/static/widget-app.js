@@ -161,6 +161,6 @@
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
 
-  var greeting = params.get("greeting");
+  var greeting = (params.get("greeting") || "").slice(0, 240);  // the same caps as widget.js
   bubble("bot", greeting || "Hi! Ask me about the articles; every answer cites its sources.");
 })();

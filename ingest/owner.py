@@ -1,0 +1,109 @@
+"""One process owns an embedded index while a server runs on it.
+
+An embedded Chroma (`PersistentClient`) is not safe across processes: a server does not see what another
+process writes to its folder, and reads half-written files. So while `python app.py serve` runs on an embedded
+index it *owns* the folder: it holds an exclusive lock on `<index>/.server.lock` for its whole life and writes
+where it listens, with a token, to `<index>/.server.json` (readable by its user only). `python app.py ingest`
+on that folder finds the owner and hands the run to it (`POST /admin/ingest`), so every write happens in the
+process that reads. With no server running, `ingest` writes directly, holding the ingest lock; a server that
+starts meanwhile waits for that lock before it opens the index, and an ingest that finds a server took the
+folder after all gives the run to it.
+
+    owner = claim(path, url, token)     # the server, before it opens the index; IndexBusy if another has it
+    found = current_owner(path)          # the CLI: Owner(url, token, pid) or None
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = ".server.lock"
+INFO_FILE = ".server.json"
+
+
+class IndexBusy(RuntimeError):
+    """Another server already serves this embedded index."""
+
+
+class OwnerTookOver(RuntimeError):
+    """A server claimed the index after this ingest checked; the run must go through it."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    url: str
+    token: str
+    pid: int
+
+
+def claim(path: Path, url: str, token: str) -> IO[str]:
+    """Take the index at `path` for this process (kept until the returned handle is closed or the process
+    ends) and publish where to reach it."""
+    path.mkdir(parents=True, exist_ok=True)
+    handle = open(path / LOCK_FILE, "a+")  # noqa: SIM115 - held for the life of the server
+    for attempt in range(40):  # an `ingest` checking for an owner holds the lock for a moment
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if attempt < 39:
+                time.sleep(0.05)
+                continue
+            handle.close()
+            other = _read(path)
+            raise IndexBusy(f"another server (pid {other.pid if other else 'unknown'}, {other.url if other else '?'})"
+                            f" is already serving the index in {path}; stop it or use another CHROMA_PATH") from None
+    tmp = path / f"{INFO_FILE}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"url": url, "token": token, "pid": os.getpid()}, fh)
+    os.replace(tmp, path / INFO_FILE)
+    return handle
+
+
+def current_owner(path: Path) -> Owner | None:
+    """The server that owns the index at `path` now, or None when no server holds it."""
+    lock = path / LOCK_FILE
+    if not lock.exists():
+        return None
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read(path) or Owner("", "", 0)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
+def _read(path: Path) -> Owner | None:
+    try:
+        data = json.loads((path / INFO_FILE).read_text(encoding="utf-8"))
+        return Owner(str(data["url"]), str(data["token"]), int(data["pid"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+@contextlib.contextmanager
+def after_running_ingest(lock_path: Path) -> Iterator[None]:
+    """Wait for an ingest that writes the index directly to finish (a server must not open it meanwhile)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("an ingest is writing the index; waiting for it to finish before serving")
+            started = time.monotonic()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            log.info("the ingest finished after %.1f s", time.monotonic() - started)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    yield

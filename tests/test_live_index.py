@@ -1,0 +1,256 @@
+"""Serving while the articles change, and while the article index fails — with real processes throughout.
+
+- A real server (`python app.py serve`) and real `python app.py ingest` processes add, edit, delete and
+  `--rebuild` while a client asks questions the whole time, against the embedded index (the server owns it;
+  `ingest` hands its runs to the server) and against a `chroma run` server. Every answer must be a 2xx, and
+  each change must be answerable within a few seconds.
+- A Chroma server stopped with SIGSTOP gives 503 with Retry-After within the timeout (not a hang), `/healthz`
+  says the index is unavailable, and answers come back after SIGCONT without a restart; a killed one gives 503.
+
+    python -m pytest tests/test_live_index.py -q
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import CORPUS, ROOT, ChatbotServer, free_port, wait_http
+
+EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
+OIL = "northfield-opec-pause-oil-energy-stocks-2026-03-02.txt"
+QUESTIONS = ["How cheap are small caps compared with the S&P 500?", "Which ETFs does the CoinMela piece name?",
+             "Why did OPEC+ pause its output increases?", "What is the maturity wall?"]
+
+
+class Asker:
+    """A client asking questions in a loop on its own thread, recording every status."""
+
+    def __init__(self, base: str) -> None:
+        self.base, self.statuses, self.failures = base, [], []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=60) as client:
+            i = 0
+            while not self._stop.is_set():
+                question = QUESTIONS[i % len(QUESTIONS)]
+                i += 1
+                try:
+                    r = client.post(f"{self.base}/api/ask", json={"question": question})
+                    self.statuses.append(r.status_code)
+                    if r.status_code >= 300:
+                        self.failures.append((question, r.status_code, r.text[:300]))
+                except httpx.HTTPError as e:
+                    self.statuses.append(0)
+                    self.failures.append((question, 0, repr(e)))
+
+    def __enter__(self) -> "Asker":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.thread.join(60)
+
+
+def ingest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "app.py", "ingest", "--quiet", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def answer(base: str, question: str) -> dict:
+    r = httpx.post(f"{base}/api/ask", json={"question": question}, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def eventually(check, seconds: float = 10.0) -> None:
+    """`check()` holds within `seconds` (a change is answerable within a few seconds)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def live(request, tmp_path, model_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("ainvest-small-cap-resurgence-2026-01-12.txt", "coinmela-small-caps-strong-start-2026-01-27.txt",
+                 "metadata.json"):
+        shutil.copyfile(CORPUS / name, corpus / name)
+    env = {"EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(corpus), "RATE_LIMIT_PER_MINUTE": "0",
+           "COLLECTION": f"live{uuid.uuid4().hex[:8]}"}
+    if request.param == "server":
+        host, port = request.getfixturevalue("chroma_server")
+        env.update(CHROMA_HOST=host, CHROMA_PORT=str(port))
+    server = ChatbotServer(tmp_path, name=f"live-{request.param}", env=env).start()
+    try:
+        yield server, corpus, {**server.env}
+    finally:
+        server.stop()
+
+
+def test_adding_editing_deleting_and_rebuilding_while_serving_never_fails_a_question(live):
+    server, corpus, env = live
+    base = server.base
+    with Asker(base) as asker:
+        time.sleep(1)
+        # add
+        shutil.copyfile(EXTRA / OIL, corpus / OIL)
+        done = ingest(env)
+        assert done.returncode == 0, done.stderr
+        assert '"added": 1' in done.stdout
+        eventually(lambda: assert_cites(base, "Why did OPEC+ pause its output increases?", OIL))
+        # edit: a fact that was not there before
+        anchor = "Most analysts had expected the group to resume monthly increases after a first-quarter pause."
+        text = (corpus / OIL).read_text(encoding="utf-8")
+        assert anchor in text
+        (corpus / OIL).write_text(text.replace(anchor, anchor + " The Zebulon pipeline will carry 412,000 barrels a"
+                                               " day from its opening in 2027."), encoding="utf-8")
+        done = ingest(env)
+        assert done.returncode == 0 and '"updated": 1' in done.stdout, done.stdout + done.stderr
+        eventually(lambda: assert_says(base, "How much oil will the Zebulon pipeline carry?", "412,000"))
+        # rebuild: a new index version, switched to when complete
+        done = ingest(env, "--rebuild")
+        assert done.returncode == 0, done.stderr
+        eventually(lambda: assert_says(base, "How much oil will the Zebulon pipeline carry?", "412,000"))
+        # delete
+        (corpus / OIL).unlink()
+        done = ingest(env)
+        assert done.returncode == 0 and '"deleted": 1' in done.stdout, done.stdout + done.stderr
+        eventually(lambda: assert_refused(base, "How much oil will the Zebulon pipeline carry?"))
+        time.sleep(1)
+    assert len(asker.statuses) >= 10
+    assert asker.failures == [], asker.failures[:5]
+    health = httpx.get(f"{base}/healthz", timeout=10)
+    assert health.status_code == 200 and health.json()["chunks"] > 0
+
+
+def assert_cites(base: str, question: str, source: str) -> None:
+    got = answer(base, question)
+    assert not got["refused"] and source in {c["source"] for c in got["citations"]}, got["answer"]
+
+
+def assert_says(base: str, question: str, fact: str) -> None:
+    got = answer(base, question)
+    assert not got["refused"] and fact in got["answer"], got["answer"]
+
+
+def assert_refused(base: str, question: str) -> None:
+    got = answer(base, question)
+    assert got["refused"] or "412,000" not in got["answer"], got["answer"]
+
+
+def test_a_second_server_cannot_take_an_embedded_index_that_is_served(tmp_path, model_path):
+    env = {"EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS)}
+    first = ChatbotServer(tmp_path, name="owner", env=env).start()
+    try:
+        second = subprocess.run([sys.executable, "app.py", "serve", "--port", str(free_port())], cwd=ROOT,
+                                env=first.env, capture_output=True, text=True, timeout=120)
+        assert second.returncode != 0
+        assert "already serving the index" in second.stderr
+        assert httpx.get(f"{first.base}/healthz", timeout=10).status_code == 200
+    finally:
+        first.stop()
+
+
+def test_the_admin_ingest_route_needs_the_token(tmp_path, model_path):
+    env = {"EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS), "ADMIN_TOKEN": "s3cret-admin-token"}
+    server = ChatbotServer(tmp_path, name="admin", env=env).start()
+    try:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-admin-token"}):
+            r = httpx.post(f"{server.base}/admin/ingest", json={}, headers=headers, timeout=30)
+            assert r.status_code == 401 and "Bearer" in r.json()["error"]
+        r = httpx.post(f"{server.base}/admin/ingest", json={"rebuild": "yes"},
+                       headers={"Authorization": "Bearer s3cret-admin-token"}, timeout=30)
+        assert r.status_code == 400
+        r = httpx.post(f"{server.base}/admin/ingest", json={},
+                       headers={"Authorization": "Bearer s3cret-admin-token"}, timeout=120)
+        assert r.status_code == 200
+        assert '"event": "report"' in r.text and '"unchanged": 2' in r.text
+    finally:
+        server.stop()
+
+
+# --- a Chroma server that hangs or dies ----------------------------------------------------------------
+
+
+@pytest.fixture
+def own_chroma(tmp_path):
+    """A Chroma server this test may stop, resume and kill."""
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    log = open(tmp_path / "chroma.log", "wb")
+    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "data"), "--host", "127.0.0.1", "--port",
+                             str(port)], stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc=proc)
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+
+
+def test_a_hung_or_dead_chroma_server_gives_503_and_recovers(tmp_path, model_path, own_chroma):
+    proc, port = own_chroma
+    env = {"EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS), "CHROMA_HOST": "127.0.0.1",
+           "CHROMA_PORT": str(port), "CHROMA_TIMEOUT": "2", "RATE_LIMIT_PER_MINUTE": "0"}
+    server = ChatbotServer(tmp_path / "app", name="hung", env=env)
+    (tmp_path / "app").mkdir()
+    server.start()
+    try:
+        question = "What is the maturity wall?"
+        assert answer(server.base, question)["answer"]
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            r = httpx.post(f"{server.base}/api/ask", json={"question": "How long did the Russell 2000 outperform?"},
+                           timeout=60)
+            took = time.monotonic() - started
+            assert r.status_code == 503, r.text
+            assert r.json() == {"error": "the article index is unavailable; try again shortly"}
+            assert r.headers.get("retry-after")
+            assert took < 20, took  # bounded by CHROMA_TIMEOUT (a few calls), not a hang
+            health = httpx.get(f"{server.base}/healthz", timeout=60)
+            assert health.status_code == 503 and health.json()["index"] == "unavailable"
+            stream = httpx.post(f"{server.base}/api/ask/stream", json={"question": "Why small caps now?"}, timeout=60)
+            assert stream.status_code == 503
+            chat = httpx.post(f"{server.base}/v1/chat/completions", timeout=60,
+                              json={"messages": [{"role": "user", "content": "Why do rate cuts help small caps?"}]})
+            assert chat.status_code == 503
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        eventually(lambda: assert_says(server.base, "How long did the Russell 2000 outperform?", "14"), seconds=30)
+        assert httpx.get(f"{server.base}/healthz", timeout=30).status_code == 200
+        proc.kill()
+        proc.wait(10)
+        r = httpx.post(f"{server.base}/api/ask", json={"question": "What drives the rally?"}, timeout=60)
+        assert r.status_code == 503 and r.headers.get("retry-after")
+        assert httpx.get(f"{server.base}/healthz", timeout=60).status_code == 503
+    finally:
+        server.stop()
