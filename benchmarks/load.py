@@ -2,10 +2,17 @@
 
     python benchmarks/load.py --url http://127.0.0.1:7860 [--clients 20] [--questions 5]
     python benchmarks/load.py --start-server [--workers 1]   # starts `app.py serve` on a free loopback port
+    python benchmarks/load.py --start-server --ingest-during [--chroma-server]   # articles change meanwhile
 
 Prints throughput (answers/s), p50/p95/p99 latency as the clients saw it, and the error count by status. Every
 request goes to loopback only, the number of requests is bounded (C × M) and each has a timeout, so the run
 always ends by itself. With --start-server the server gets its own temporary index and no rate limit.
+
+--ingest-during: the started server answers from a temporary copy of corpus/, and while the clients ask, a loop
+adds one article of tests/data/qa/corpus/extra, runs `python app.py ingest` (which the server carries out for an
+embedded index, see ingest/owner.py), removes it, ingests again, and rebuilds every third round, until the clients
+are done. It prints the ingests run and the non-2xx count (which should be 0). --chroma-server runs the same
+against a `chroma run` server started for the run.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,17 +52,76 @@ QUESTIONS = [
 ]
 
 
-def start_server() -> tuple[subprocess.Popen, str, Path]:
+EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
+
+
+def start_server(*, own_corpus: bool = False, chroma_port: int | None = None
+                 ) -> tuple[subprocess.Popen, str, Path, dict[str, str]]:
     work = Path(tempfile.mkdtemp(prefix="load-"))
     port = free_port()
     env = {**os.environ, "CHROMA_PATH": str(work / "chroma"), "RATE_LIMIT_PER_MINUTE": "0", "LOG_LEVEL": "WARNING",
            "FEEDBACK_PATH": str(work / "feedback.jsonl")}
+    if own_corpus:
+        shutil.copytree(ROOT / "corpus", work / "corpus", ignore=shutil.ignore_patterns("faq.jsonl"))
+        env["CORPUS_DIR"] = str(work / "corpus")
+    if chroma_port:
+        env.update(CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port), COLLECTION=f"load{port}")
     log = open(work / "server.log", "wb")
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     wait_until_up(proc, url + "/healthz", what=f"app server (log: {work / 'server.log'})")
-    return proc, url, work
+    return proc, url, work, env
+
+
+def start_chroma(work: Path) -> tuple[subprocess.Popen, int]:
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    proc = subprocess.Popen([exe, "run", "--path", str(work / "chroma-server"), "--host", "127.0.0.1", "--port",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    wait_until_up(proc, f"http://127.0.0.1:{port}/api/v2/heartbeat", what="chroma server")
+    return proc, port
+
+
+class ChangingCorpus:
+    """Adds and removes articles and runs `app.py ingest` in a loop until stopped (--ingest-during)."""
+
+    def __init__(self, corpus: Path, env: dict[str, str]) -> None:
+        self.corpus, self.env = corpus, env
+        self.runs: Counter = Counter()
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _ingest(self, *args: str) -> None:
+        done = subprocess.run([sys.executable, str(ROOT / "app.py"), "ingest", "--quiet", *args], env=self.env,
+                              capture_output=True, text=True, timeout=600)
+        kind = "rebuild" if args else "ingest"
+        self.runs[kind] += 1
+        if done.returncode != 0:
+            self.failures.append(f"{kind}: {done.stderr.strip()[-300:]}")
+
+    def _loop(self) -> None:
+        articles = sorted(EXTRA.glob("*.*"))
+        articles = [a for a in articles if a.name != "metadata.json"]
+        i = 0
+        while not self._stop.is_set():
+            article = articles[i % len(articles)]
+            shutil.copyfile(article, self.corpus / article.name)
+            self._ingest()
+            (self.corpus / article.name).unlink()
+            self._ingest()
+            i += 1
+            if i % 3 == 0 and not self._stop.is_set():
+                self._ingest("--rebuild")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(600)
 
 
 def main() -> None:
@@ -64,13 +131,23 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--questions", type=int, default=5, help="questions per client")
     ap.add_argument("--timeout", type=float, default=120.0, help="per-request timeout, seconds")
+    ap.add_argument("--ingest-during", action="store_true",
+                    help="add, remove and rebuild articles while the clients ask (needs --start-server)")
+    ap.add_argument("--chroma-server", action="store_true", help="with --start-server: the index on `chroma run`")
     args = ap.parse_args()
     if not args.url and not args.start_server:
         ap.error("give --url of a running server or --start-server")
+    if (args.ingest_during or args.chroma_server) and not args.start_server:
+        ap.error("--ingest-during and --chroma-server need --start-server")
 
-    proc = None
+    proc = chroma = changing = None
     if args.start_server:
-        proc, url, _ = start_server()
+        if args.chroma_server:
+            chroma, chroma_port = start_chroma(Path(tempfile.mkdtemp(prefix="load-chroma-")))
+        proc, url, work, env = start_server(own_corpus=args.ingest_during,
+                                            chroma_port=chroma_port if args.chroma_server else None)
+        if args.ingest_during:
+            changing = ChangingCorpus(work / "corpus", env)
     else:
         url = args.url.rstrip("/")
         if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -99,15 +176,20 @@ def main() -> None:
         httpx.post(url + "/api/ask", json={"question": "warm-up: what is a small-cap stock?"}, timeout=args.timeout)
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         start = time.perf_counter()
+        if changing is not None:
+            changing.start()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        if changing is not None:
+            changing.stop()
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(20)
+        for p in (proc, chroma):
+            if p is not None:
+                p.terminate()
+                p.wait(20)
 
     total = args.clients * args.questions
     errors = {str(k): v for k, v in statuses.items() if k != 200}
@@ -123,6 +205,13 @@ def main() -> None:
     print(f"{args.clients} clients × {args.questions} questions = {total} requests to {url}/api/ask in {wall:.1f} s")
     print(f"throughput {result['answers_per_s']} answers/s; latency p50 {result['p50_ms']} ms, "
           f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms; errors: {sum(errors.values())} {errors or ''}")
+    if changing is not None:
+        result["index"] = "chroma-server" if args.chroma_server else "embedded"
+        result["ingests"] = dict(changing.runs)
+        result["ingest_failures"] = changing.failures
+        print(f"meanwhile ({result['index']} index): {changing.runs['ingest']} ingests and "
+              f"{changing.runs['rebuild']} rebuilds, {len(changing.failures)} failed; "
+              f"non-2xx answers: {sum(errors.values())}")
     print(json.dumps(result))
 
 

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -315,7 +316,8 @@ STOPWORDS = frozenset("""
     actually basically kinda sorta gonna wanna
     approximately roughly circa nearly estimated
 """.split())
-_STEMMER = snowballstemmer.stemmer("english")
+# A Snowball stemmer keeps the word it works on in the object: one per thread (requests are served in parallel).
+_STEMMERS = threading.local()
 # A word: letters with inner apostrophes, "&" (S&P, M&A) or dots (U.S.); a figure: digits with "," or ".".
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’&.][^\W\d_]+)*", re.UNICODE)
 _SPACED_AMP = re.compile(r"\b([A-Z])\s*&\s*([A-Z])\b")  # "S & P" → "S&P"
@@ -326,7 +328,10 @@ def stem(word: str) -> str:
     """Snowball (Porter 2) stem of a lowercased word; words with "&" or digits are kept as they are."""
     if not word.isalpha() or not word.isascii():
         return word
-    return _STEMMER.stemWord(word)
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def normalize(text: str) -> str:

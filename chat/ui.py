@@ -27,6 +27,7 @@ from chat.schema import Answer
 from chat.api import MAX_HISTORY_TURNS, ApiError, RateLimiter
 
 log = logging.getLogger(__name__)
+MAX_WINDOW_MESSAGES = 200  # a conversation in the window holds at most this many messages (then: a new chat)
 
 # The answer's own markers, as chat.assistant renders them: "[1]", "[12]", "[100]" (one number each).
 MARKER = re.compile(r"\[(\d{1,4})\]")
@@ -241,8 +242,8 @@ class FeedbackLog:
                 os.close(fd)
 
 
-FEEDBACK_VERDICTS = {True: "like", False: "dislike", "Like": "like", "Dislike": "dislike", "like": "like",
-                     "dislike": "dislike"}
+# What a like event may say (anything else is ignored): stored as `"liked": true | false`.
+FEEDBACK_VERDICTS = {True: True, False: False, "Like": True, "Dislike": False, "like": True, "dislike": False}
 
 
 def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, max_chars: int,
@@ -266,13 +267,19 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
             turns.append({"role": m["role"], "content": html.unescape(re.sub(r"<[^>]+>", "", str(text)))})
         return turns[-MAX_HISTORY_TURNS:]
 
-    def respond(message: str, history: list[dict], answers: dict, request: gr.Request) -> Iterator[tuple]:
-        history = list(history or [])
+    def respond(message: str, conversation: list[dict], answers: dict, request: gr.Request) -> Iterator[tuple]:
+        # The conversation lives in server-side session state: a client sends only its question, never a history.
+        history = list(conversation or [])
         answers = dict(answers or {})
         turns = turns_of(history, answers)
         question = (message or "").strip()
         if not question:
-            yield history, gr.skip(), answers, ""
+            yield history, history, gr.skip(), answers, ""
+            return
+        if len(history) >= MAX_WINDOW_MESSAGES:
+            history = history + [{"role": "assistant", "content": "<span class='refusal'>This conversation is long "
+                                  "enough; start a new chat to go on.</span>"}]
+            yield history, history[:-1], gr.skip(), answers, question
             return
         # The question is shown literally: "a<b" or "*x*" are text, not markup.
         history = history + [{"role": "user", "content": inert(question)},
@@ -285,30 +292,30 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
                 if isinstance(item, Answer):
                     history[-1] = {"role": "assistant", "content": format_answer(item)}
                     answers[str(len(history) - 1)] = item.to_dict()
-                    yield history, format_sources(item), answers, ""
+                    yield history, history, format_sources(item), answers, ""
                 else:
                     draft += item
                     history[-1] = {"role": "assistant", "content": inert(draft)}
-                    yield history, gr.skip(), answers, ""
+                    yield history, history, gr.skip(), answers, ""
         except (QuestionError, ApiError) as e:
             reason = e.message if isinstance(e, ApiError) else str(e)
             history[-1] = {"role": "assistant", "content": f"<span class='refusal'>{html.escape(reason)}</span>"}
-            yield history, gr.skip(), answers, question
+            yield history, history, gr.skip(), answers, question
         except Exception as e:  # noqa: BLE001 - show a message, keep the details in the log
             if unavailable and isinstance(e, unavailable):
                 history[-1] = {"role": "assistant",
                                "content": "<span class='refusal'>The article index is unavailable; try again shortly."
                                           "</span>"}
-                yield history, gr.skip(), answers, question
+                yield history, history, gr.skip(), answers, question
                 return
             log.exception("answering failed")
             history[-1] = {"role": "assistant", "content": "Something went wrong while answering; please try again."}
-            yield history, gr.skip(), answers, question
+            yield history, history, gr.skip(), answers, question
 
     def on_like(answers: dict, data: gr.LikeData, request: gr.Request) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         answer = (answers or {}).get(str(index)) if isinstance(index, (int, str)) else None
-        liked = FEEDBACK_VERDICTS.get(data.liked) if isinstance(data.liked, (bool, str)) else None
+        liked = FEEDBACK_VERDICTS.get(data.liked) if isinstance(data.liked, (bool, str)) else None  # type: ignore[arg-type]
         if answer is None or liked is None:
             log.debug("feedback ignored: not an answer of this conversation, or not like/dislike")
             return
@@ -331,6 +338,7 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
 
     with gr.Blocks(title=title) as demo:
         answers = gr.State({})
+        conversation = gr.State([])  # the messages shown, kept on the server (clients never send a history)
         gr.Markdown(f"## {html.escape(title)}\nAnswers come only from the indexed articles, and every sentence "
                     "cites the passage it comes from. Click a **[n]** to see its source.")
         with gr.Row(equal_height=False):
@@ -347,10 +355,12 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
             with gr.Column(scale=2):
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
 
-        box.submit(respond, [box, chatbot, answers], [chatbot, sources, answers, box], api_name="chat")
+        box.submit(respond, [box, conversation, answers], [chatbot, conversation, sources, answers, box],
+                   api_name="chat")
         chatbot.example_select(pick_example, None, box, api_name=False).then(
-            respond, [box, chatbot, answers], [chatbot, sources, answers, box], api_name=False)
+            respond, [box, conversation, answers], [chatbot, conversation, sources, answers, box], api_name=False)
         chatbot.like(on_like, [answers], None, api_name=False)
         chatbot.select(show_sources_of, [answers], sources, api_name=False)
-        new_chat.click(lambda: ([], EMPTY_SOURCES, {}, ""), None, [chatbot, sources, answers, box], api_name=False)
+        new_chat.click(lambda: ([], [], EMPTY_SOURCES, {}, ""), None, [chatbot, conversation, sources, answers, box],
+                       api_name=False)
     return demo

@@ -402,12 +402,12 @@ def test_gradio_client_chat_endpoint(base):
     client = Client(base, verbose=False, analytics_enabled=False, download_files=False)
     try:
         api = client.view_api(print_info=False, return_format="dict")
-        result = client.predict("What is the maturity wall?", [], api_name="/chat")
+        result = client.predict("What is the maturity wall?", api_name="/chat")
     finally:
         client.close()  # else its heartbeat connection holds up the server's graceful shutdown
     assert "/chat" in api["named_endpoints"]
     params = [p["parameter_name"] for p in api["named_endpoints"]["/chat"]["parameters"]]
-    assert params[:2] == ["message", "history"]
+    assert params == ["message"]  # the conversation is kept by the server per session, never sent by a client
 
     chatbot, sources = result[0], result[1]
     assert [m["role"] for m in chatbot] == ["user", "assistant"]

@@ -120,3 +120,10 @@ def test_load_benchmark_smoke():
     assert "3 clients × 2 questions = 6 requests" in out
     assert result["errors"] == {} and result["ok"] == result["requests"] == 6
     assert result["p50_ms"] > 0 and result["answers_per_s"] > 0
+
+
+def test_load_benchmark_with_ingests_during_the_run():
+    out, result = run("load.py", "--start-server", "--ingest-during", "--clients", "3", "--questions", "8")
+    assert "meanwhile (embedded index):" in out
+    assert result["ingests"].get("ingest", 0) >= 1 and result["ingest_failures"] == []
+    assert result["errors"] == {} and result["ok"] == result["requests"] == 24

@@ -264,6 +264,21 @@ def test_chat_window_shows_markup_from_an_article_as_text(page, context, xss_ser
     context.recorder.assert_loopback_only()
 
 
+def test_links_and_images_from_an_article_are_not_live_in_the_chat_window(page, context, xss_server):
+    open_chat_window(page, xss_server.base)
+    ask_in_chat(page, "Where can investors check the Zebra Corp revenue figures?")
+    answer = wait_for_final_bot_message(page, 1)
+    expect(answer).to_contain_text("results page")
+    expect(answer).to_contain_text("[verify here](http://phish.example/login)")  # shown as written
+    expect(answer).to_contain_text("![chart](http://pixel.example/pixel.png)")
+    assert answer.locator("img").count() == 0
+    hrefs = answer.locator("a").evaluate_all("els => els.map(e => e.href)")
+    assert not [h for h in hrefs if "example" in h], hrefs
+    page.wait_for_timeout(1000)
+    assert not [u for u in context.recorder.requests if "pixel.example" in u or "phish.example" in u]
+    context.recorder.assert_loopback_only()
+
+
 # --- the widget on third-party sites ---------------------------------------------------------------------------------
 
 

@@ -67,3 +67,36 @@ def test_sentence_splitter_keeps_markers_and_abbreviations():
 
 def test_marker_numbers_expand_ranges_and_lists():
     assert marker_numbers("a [1] b [2, 3] c [4-6] d [100]") == ["1", "2", "3", "4", "5", "6", "100"]
+
+
+def test_stemming_is_safe_from_many_threads():
+    """Requests are answered in parallel: a shared Snowball stemmer mixed up words (IndexError under load)."""
+    import random
+    import threading
+
+    from chat.text import stem
+
+    words = [f"{w}{s}" for w in ("trade", "rate", "yield", "inflat", "market", "rall", "cut", "valu", "earn")
+             for s in ("s", "ed", "ing", "ings", "ation", "ational", "ies", "ness", "ly")]
+    expected = {w: stem.__wrapped__(w) for w in words}
+    errors = []
+
+    def work(seed: int) -> None:
+        rnd = random.Random(seed)
+        for _ in range(3000):
+            w = rnd.choice(words)
+            try:
+                got = stem.__wrapped__(w)  # the uncached path, where the stemmer object is used
+            except Exception as e:  # noqa: BLE001 - collected for the assertion
+                errors.append(repr(e))
+                return
+            if got != expected[w]:
+                errors.append(f"{w}: {got} != {expected[w]}")
+                return
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
