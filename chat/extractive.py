@@ -513,8 +513,8 @@ class ExtractiveAnswerer:
                  else list_items(u.text, q.list_kind or "", exclude, names) for u in units]
         # People the question names: "Peter Roy", or "Pryce" when the articles call someone "Dana Pryce".
         surnames = {span.text.split()[-1] for u in units for span in name_spans(u.text, title_case_ok=True)
-                    if _person_like(span.text)}
-        people = [n for n in q.names if n.text not in q.unknown and (_person_like(n.text) or n.text in surnames)]
+                    if person_like(span.text)}
+        people = [n for n in q.names if n.text not in q.unknown and (person_like(n.text) or n.text in surnames)]
         if people:
             # "Which firm does Samuel Rines work for?": only what is said with him, and any organisation named
             # beside him is an answer ("WisdomTree macro strategist Samuel Rines"); "Peter Roy, a portfolio
@@ -560,18 +560,23 @@ class ExtractiveAnswerer:
         # "Which people does the AInvest piece quote?" asks for every name of the kind in the article; "Which
         # sectors is the Russell 2000 weighted toward?" for those of the sentences that answer it.
         every = bool(q.articles) and not _topic_words(q)
+        if re.search(r"\btables?\b", q.text, re.I) and any(units[i].table for i in holding):
+            # "Which REITs appear in Keystone's yield table?": the rows of the table, all of them.
+            holding = [i for i in holding if units[i].table]
+            every = True
         best = max(float(scores[i]) for i in holding)
         if best < p.min_probability and not every:
             return Draft([])
         chosen: list[int] = []
         seen: list[set[str]] = []
+        limit = p.list_max_sentences if not all(units[i].table for i in holding) else 2 * p.list_max_sentences
         for i in sorted(holding, key=lambda i: -scores[i]):
-            if (scores[i] < p.list_ratio * best and not every) or len(chosen) >= p.list_max_sentences:
+            if (scores[i] < p.list_ratio * best and not every) or len(chosen) >= limit:
                 break
             # A name already listed, or a shorter way of writing one ("Russell 2000 ETF" after "iShares Russell
-            # 2000 ETF"), adds nothing.
+            # 2000 ETF"), adds nothing. (Table rows read alike by design: only their names tell them apart.)
             fresh = [x for x in items[i] if not any(set(tokenize(x)) <= old or old <= set(tokenize(x)) for old in seen)]
-            if not fresh or any(float(vecs[i] @ vecs[j]) > p.duplicate_cosine for j in chosen):
+            if not fresh or (not units[i].table and any(float(vecs[i] @ vecs[j]) > p.duplicate_cosine for j in chosen)):
                 continue
             seen.extend(set(tokenize(x)) for x in fresh)
             items[i] = fresh
@@ -827,7 +832,7 @@ def split_parts(text: str) -> list[str]:
     return [p for p in parts if len(tokenize(p)) >= 1] if len(parts) >= 2 else [text]
 
 
-def _person_like(name: str) -> bool:
+def person_like(name: str) -> bool:
     """Two to four capitalised words, none of them an organisation's: "Peter Roy", "Samuel Rines"."""
     parts = name.split()
     return (2 <= len(parts) <= 4 and all(p[:1].isupper() and p[1:].islower() for p in parts if p.isalpha())

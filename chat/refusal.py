@@ -12,19 +12,28 @@ ratio"), not_english (the articles are in English). Thresholds live in chat.poli
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
 from chat.evidence import Evidence
-from chat.extractive import metric_stated
+from chat.extractive import metric_stated, person_like
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
 from chat.schema import NOT_COVERED, NOT_ENGLISH, PARTLY_COVERED, Claim, Draft
-from chat.text import tokenize
+from chat.text import name_spans, stem, tokenize
 
 log = logging.getLogger(__name__)
+
+# "who's the new dovish Fed chair supposed to be in May?", "Who will be the next CEO?": a question for the person
+# who fills a role (not "who is Peter Roy?", which names them).
+_WHO = re.compile(r"^\W*(?:(?:so|ok|okay|and|but)\s+)*who(?:'s|’s|\s+is|\s+was|\s+will\s+be|\s+would\s+be)\s+"
+                  r"(?:the|their|its|his|her)\s+(?P<role>(?:(?:new|next|incoming|future|likely|current|\w+)\s+){0,4}"
+                  r"[a-z]\w+)(?:\s+(?:supposed|going|expected|likely|set|meant|tipped|slated)\b.*|\s+(?:in|at|of|for|by|"
+                  r"after)\b.*)?\s*[?.!]*$", re.I)
+_ROLE_TAIL = re.compile(r"\s+(?:supposed|going|expected|likely|set|meant)\b.*$", re.I)
 
 REFUSAL = "Sorry, the articles I have don't cover that, so I can't answer it from them."
 INSTRUCTIONS = "I only answer questions about the articles, from what they say; I can't follow instructions like that."
@@ -133,6 +142,37 @@ class RefusalPolicy:
         text = f"{subject} {_the(name.text)} but {give} no {_and(missing)}."
         return Decision(PARTLY_COVERED, text, [Claim(text, n)])
 
+    def unnamed_person(self, q: Question, kept: list[Claim]) -> Decision | None:
+        """"Who is the new Fed chair supposed to be?" answered by sentences that mention the role but name nobody
+        in it ("…the potential for a more dovish Fed chairman in May"): the articles do not say who."""
+        m = _WHO.match(q.text)
+        if not m or q.type not in ("fact", "explanation"):
+            return None
+        role = re.split(r"\s+(?:of|at|in|for|by|after|on|to)\s+", re.sub(_ROLE_TAIL, "", m.group("role")))[0]
+        role = role.strip(" ?.!,")
+        words = role.split()
+        if not words:
+            return None
+        head = stem(words[-1].lower())[:5]
+        mentioning = []
+        for claim in kept:
+            tokens = claim.text.split()
+            at = [i for i, t in enumerate(tokens) if stem(re.sub(r"\W", "", t.lower()))[:5] == head]
+            if not at:
+                continue
+            mentioning.append(claim)
+            for name in name_spans(claim.text):
+                if not person_like(name.text):
+                    continue
+                start = len(claim.text[:name.start].split())
+                if any(abs(start - i) <= 8 for i in at):
+                    return None  # a person named beside the role: the answer names them
+        if not mentioning:
+            return None
+        first = mentioning[0]
+        text = f"The articles mention the {role} but do not say who it is."
+        return Decision(PARTLY_COVERED, text, [Claim(text, first.n)])
+
     def gaps(self, q: Question, evidence: Evidence) -> list[str]:
         """For a question that asks for several details of which the articles give some: the ones they do not."""
         given, missing, where = self.details(q, evidence)
@@ -150,6 +190,9 @@ class RefusalPolicy:
             return Decision(reason, f"The articles don't name the {draft.unlisted} you asked about.")
         if not kept:
             return Decision(NOT_COVERED, REFUSAL)
+        unnamed = self.unnamed_person(q, kept)
+        if unnamed:
+            return unnamed
         listed = q.type == LIST and bool(q.articles) and any(c.label for c in kept)
         best = max(c.relevance for c in kept)
         # A list names things, a point is one of several: each answers less of the question than a fact does.

@@ -238,3 +238,11 @@ def test_a_comparison_is_about_what_it_compares(assistant):
     answer = assistant.ask("AInvest vs CoinMela: which P/E figures does each give?")
     assert sources(answer) == {AINVEST, COINMELA}
     assert "15.6" in answer.text and ("19.5" in answer.text or "28" in answer.text)
+
+
+def test_who_fills_a_role_the_articles_mention_but_never_fill_is_a_near_miss(assistant):
+    answer = assistant.ask("who will be the new Fed chairman in May?")
+    assert answer.refused and answer.refusal_reason == "partly_covered"
+    assert "do not say who" in answer.text and sources(answer) == {COINMELA}
+    named = assistant.ask("Who is the portfolio manager cited by Barron's?")
+    assert not named.refused and "Peter Roy" in named.text  # a person named beside the role answers it

@@ -3,7 +3,8 @@
 - a sentence that opens with a pronoun ("Its backlog reached …") is about what the sentence before it named;
 - the sentences of a quotation belong to whoever the paragraph says spoke them;
 - an article that counts its points ("First, … Second, … Third, …") has made the list an answer needs;
-- a side of a comparison that no passage names is a gap, not another side's sentences under its label.
+- a side of a comparison that no passage names is a gap, not another side's sentences under its label;
+- the rows of a table are listed whole when a question asks what the table holds.
 
 The articles are written here for the purpose (none is in corpus/ or tests/data/qa); the answers come from the
 real MiniLM model and an embedded Chroma index.
@@ -47,6 +48,28 @@ Aluminum slipped 0.4%, and nickel was little changed.
 """
 
 
+BANKS = """---
+title: "Regional lenders lead as deposit costs ease"
+publisher: "Harrow Tribune"
+published: 2026-04-16
+---
+# Regional lenders lead as deposit costs ease
+
+Regional bank stocks rose for a third week as deposit costs eased and loan growth picked up, the Harrow Tribune's
+quarterly survey of lenders found.
+
+| Bank | Ticker | Loan growth | Return since March 1 |
+|---|---|---|---|
+| Copperfield Bancorp | CPFB | 6.1% | +9.8% |
+| Lindenmoor Financial | LNMF | 5.4% | +8.9% |
+| Ashgrove Savings | ASGV | 4.9% | +8.1% |
+| Quarrytown Bank | QTWB | 4.2% | +7.7% |
+| Elmstead Trust | ELMT | 3.8% | +7.2% |
+
+Analysts expect loan growth to slow in the second half as commercial real-estate lending stays tight.
+"""
+
+
 def test_a_pronoun_sentence_knows_what_the_sentence_before_named():
     units = passage_units(1, Document(page_content=PUMPS, metadata={"source": "pumps.txt"}))
     backlog = next(u for u in units if u.text.startswith("Its backlog"))
@@ -82,6 +105,7 @@ def assistant(tmp_path_factory, model_path, embedder):
     corpus.mkdir()
     (corpus / "harrow-pumps-2026-04-02.txt").write_text(PUMPS, encoding="utf-8")
     (corpus / "harrow-copper-2026-04-09.txt").write_text(COPPER, encoding="utf-8")
+    (corpus / "harrow-banks-2026-04-16.md").write_text(BANKS, encoding="utf-8")
     settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=tmp / "chroma",
                                    collection=f"t{uuid.uuid4().hex[:10]}", embedding_model=model_path,
                                    log_level="WARNING", chroma_host=None, openai_api_key=None, openai_base_url=None)
@@ -115,3 +139,11 @@ def test_a_side_no_passage_names_is_reported_as_a_gap(assistant):
     assert not answer.refused
     assert "shipbuilders: nothing on this" in answer.text
     assert all(c.source == "harrow-pumps-2026-04-02.txt" for c in answer.citations)
+
+
+def test_a_list_of_what_a_table_holds_gives_every_row(assistant):
+    """Table rows read alike ("X: Ticker …; Loan growth …"): none may be dropped as a near-duplicate of another."""
+    answer = assistant.ask("Which banks are in the Harrow Tribune's loan growth table?")
+    assert not answer.refused
+    for bank in ("Copperfield Bancorp", "Lindenmoor Financial", "Ashgrove Savings", "Quarrytown Bank", "Elmstead Trust"):
+        assert bank in answer.text, answer.text
