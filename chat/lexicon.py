@@ -2,7 +2,7 @@
 articles, and the normalisation of a question against that vocabulary (spelling, joined and split names,
 abbreviations, synonyms).
 
-    lexicon = Lexicon(collection=store.chunks, generation=lambda: generation(store))
+    lexicon = Lexicon(collection=store.live(), generation=lambda: generation(store))
     lexicon.terms("how many bps did the Fed cut for Innodatta")   # typed words, corrected, with alternatives
     lexicon.articles()                                           # [Article(source, title, publisher, …)]
 

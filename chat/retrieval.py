@@ -2,7 +2,7 @@
 combination, then MMR.
 
     from chat.retrieval import HybridRetriever
-    retriever = HybridRetriever(collection=store.chunks, embeddings=embedder, lexicon=lexicon)
+    retriever = HybridRetriever(collection=store.live(), embeddings=embedder, lexicon=lexicon)
     docs = retriever.invoke("Why are small caps cheap?")   # LangChain Documents with scores in metadata
     docs = retriever.search("valuation", sources={"coinmela-….txt"})   # only from some articles
 
