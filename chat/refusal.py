@@ -19,17 +19,19 @@ from langchain_core.documents import Document
 
 from chat.evidence import Evidence
 from chat.extractive import metric_stated, person_like
+from chat.glossary import ABBREVIATIONS
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
 from chat.schema import NOT_COVERED, NOT_ENGLISH, PARTLY_COVERED, Claim, Draft
-from chat.text import name_spans, stem, tokenize
+from chat.text import name_spans, split_sentences, stem, tokenize
 
 log = logging.getLogger(__name__)
 
 # "who's the new dovish Fed chair supposed to be in May?", "Who will be the next CEO?": a question for the person
 # who fills a role (not "who is Peter Roy?", which names them).
-_WHO = re.compile(r"^\W*(?:(?:so|ok|okay|and|but)\s+)*who(?:'s|’s|\s+is|\s+was|\s+will\s+be|\s+would\s+be)\s+"
+_WHO = re.compile(r"^\W*(?:(?:so|ok|okay|and|but)\s+)*who(?:'s|’s|\s+is|\s+was|\s+will\s+be|\s+would\s+be)"
+                  r"(?:\s+going\s+to\s+be|\s+likely\s+to\s+be|\s+expected\s+to\s+be)?\s+"
                   r"(?:the|their|its|his|her)\s+(?P<role>(?:(?:new|next|incoming|future|likely|current|\w+)\s+){0,4}"
                   r"[a-z]\w+)(?:\s+(?:supposed|going|expected|likely|set|meant|tipped|slated)\b.*|\s+(?:in|at|of|for|by|"
                   r"after)\b.*)?\s*[?.!]*$", re.I)
@@ -142,9 +144,11 @@ class RefusalPolicy:
         text = f"{subject} {_the(name.text)} but {give} no {_and(missing)}."
         return Decision(PARTLY_COVERED, text, [Claim(text, n)])
 
-    def unnamed_person(self, q: Question, kept: list[Claim]) -> Decision | None:
+    def unnamed_person(self, q: Question, kept: list[Claim], evidence: Evidence | None = None) -> Decision | None:
         """"Who is the new Fed chair supposed to be?" answered by sentences that mention the role but name nobody
-        in it ("…the potential for a more dovish Fed chairman in May"): the articles do not say who."""
+        in it ("…the potential for a more dovish Fed chairman in May"): the articles do not say who. When no kept
+        sentence mentions the role, the passages are read for it: named there, the answer stands; mentioned
+        there without anyone in it, the question is a near miss."""
         m = _WHO.match(q.text)
         if not m or q.type not in ("fact", "explanation"):
             return None
@@ -154,24 +158,42 @@ class RefusalPolicy:
         if not words:
             return None
         head = stem(words[-1].lower())[:5]
-        mentioning = []
-        for claim in kept:
-            tokens = claim.text.split()
-            at = [i for i, t in enumerate(tokens) if stem(re.sub(r"\W", "", t.lower()))[:5] == head]
-            if not at:
-                continue
-            mentioning.append(claim)
-            for name in name_spans(claim.text):
-                if not person_like(name.text):
+        # "CEO" is also written "chief executive" (glossary.ABBREVIATIONS)
+        spelled = tokenize(ABBREVIATIONS.get(words[-1].lower(), "")) or []
+
+        def positions(text: str) -> list[int]:
+            tokens = [stem(re.sub(r"\W", "", t.lower())) for t in text.split()]
+            at = [i for i, t in enumerate(tokens) if t[:5] == head]
+            if not at and spelled and set(spelled) <= set(tokens):
+                at = [tokens.index(spelled[0])]
+            return at
+
+        def read(candidates: list[tuple[int, str]]) -> tuple[bool, int | None]:
+            """(a person is named beside the role, the passage of the first mention)"""
+            first = None
+            for n, text in candidates:
+                at = positions(text)
+                if not at:
                     continue
-                start = len(claim.text[:name.start].split())
-                if any(abs(start - i) <= 8 for i in at):
-                    return None  # a person named beside the role: the answer names them
-        if not mentioning:
+                first = n if first is None else first
+                for name in name_spans(text):
+                    if person_like(name.text) and any(abs(len(text[:name.start].split()) - i) <= 8 for i in at):
+                        return True, first
+            return False, first
+
+        named, where = read([(c.n, c.text) for c in kept])
+        if named:
+            return None  # the answer names them
+        if where is None and evidence is not None:
+            sentences = [(n, sent) for n, doc in enumerate(evidence.passages, 1)
+                         for sent in split_sentences(doc.page_content)]
+            named, where = read(sentences)
+            if named:
+                return None
+        if where is None:
             return None
-        first = mentioning[0]
         text = f"The articles mention the {role} but do not say who it is."
-        return Decision(PARTLY_COVERED, text, [Claim(text, first.n)])
+        return Decision(PARTLY_COVERED, text, [Claim(text, where)])
 
     def gaps(self, q: Question, evidence: Evidence) -> list[str]:
         """For a question that asks for several details of which the articles give some: the ones they do not."""
@@ -190,7 +212,7 @@ class RefusalPolicy:
             return Decision(reason, f"The articles don't name the {draft.unlisted} you asked about.")
         if not kept:
             return Decision(NOT_COVERED, REFUSAL)
-        unnamed = self.unnamed_person(q, kept)
+        unnamed = self.unnamed_person(q, kept, evidence)
         if unnamed:
             return unnamed
         listed = q.type == LIST and bool(q.articles) and any(c.label for c in kept)

@@ -246,3 +246,10 @@ def test_who_fills_a_role_the_articles_mention_but_never_fill_is_a_near_miss(ass
     assert "do not say who" in answer.text and sources(answer) == {COINMELA}
     named = assistant.ask("Who is the portfolio manager cited by Barron's?")
     assert not named.refused and "Peter Roy" in named.text  # a person named beside the role answers it
+
+
+def test_who_fills_a_role_only_the_passages_mention_is_a_near_miss_too(assistant):
+    """No kept sentence mentions the chairman; the retrieved passages do, naming nobody in the role."""
+    answer = assistant.ask("Who is going to be the next chairman of the Federal Reserve?")
+    assert answer.refused and answer.refusal_reason == "partly_covered", answer.text
+    assert "do not say who" in answer.text
