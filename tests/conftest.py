@@ -66,25 +66,45 @@ def embedder(model_path):
     return Embedder(model_path)
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory):
-    """A real Chroma server (`chroma run`) on a free loopback port, stopped after the session."""
+def start_chroma(path: Path) -> tuple[subprocess.Popen, int, "object"]:
+    """`chroma run` on a free loopback port with its data and log under `path`, once it answers: (process, port,
+    open log file)."""
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
     log = open(path / "server.log", "wb")
     proc = subprocess.Popen([exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc=proc)
+    return proc, port, log
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc=proc)
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real Chroma server (`chroma run`) on a free loopback port, stopped after the session."""
+    proc, port, log = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    try:
         yield ("127.0.0.1", port)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
+
+
+def indexed_assistant(corpus: Path, workdir: Path, model_path: str, embedder):
+    """The extractive assistant over an embedded index of `corpus` alone (built under `workdir`)."""
+    settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=workdir / "chroma",
+                                   collection=f"t{uuid.uuid4().hex[:10]}", embedding_model=model_path,
+                                   log_level="WARNING", chroma_host=None, openai_api_key=None, openai_base_url=None)
+    store = app_module.build_store(settings, embedder)
+    app_module.build_indexer(settings, store).run(corpus, progress=False)
+    return app_module.build_assistant(settings, store)
 
 
 @pytest.fixture(params=["embedded", "server"])

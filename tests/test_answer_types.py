@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import uuid
 
 import pytest
 
-import app as app_module
 from chat.schema import Answer
-from conftest import CORPUS
+from conftest import CORPUS, indexed_assistant
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
 COINMELA = "coinmela-small-caps-strong-start-2026-01-27.txt"
@@ -31,12 +29,7 @@ def assistant(tmp_path_factory, model_path, embedder):
     corpus.mkdir()
     for name in (AINVEST, COINMELA, "metadata.json"):
         shutil.copyfile(CORPUS / name, corpus / name)
-    settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=tmp / "chroma",
-                                   collection=f"t{uuid.uuid4().hex[:10]}", embedding_model=model_path,
-                                   log_level="WARNING", chroma_host=None, openai_api_key=None, openai_base_url=None)
-    store = app_module.build_store(settings, embedder)
-    app_module.build_indexer(settings, store).run(corpus, progress=False)
-    return app_module.build_assistant(settings, store)
+    return indexed_assistant(corpus, tmp, model_path, embedder)
 
 
 def sources(answer: Answer) -> set[str]:

@@ -14,14 +14,13 @@ real MiniLM model and an embedded Chroma index.
 
 from __future__ import annotations
 
-import uuid
 
 import numpy as np
 import pytest
 from langchain_core.documents import Document
 
-import app as app_module
 from chat.extractive import complete_runs, passage_units
+from conftest import indexed_assistant
 
 PUMPS = """Harrow Tribune, 2026-04-02
 
@@ -106,12 +105,7 @@ def assistant(tmp_path_factory, model_path, embedder):
     (corpus / "harrow-pumps-2026-04-02.txt").write_text(PUMPS, encoding="utf-8")
     (corpus / "harrow-copper-2026-04-09.txt").write_text(COPPER, encoding="utf-8")
     (corpus / "harrow-banks-2026-04-16.md").write_text(BANKS, encoding="utf-8")
-    settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=tmp / "chroma",
-                                   collection=f"t{uuid.uuid4().hex[:10]}", embedding_model=model_path,
-                                   log_level="WARNING", chroma_host=None, openai_api_key=None, openai_base_url=None)
-    store = app_module.build_store(settings, embedder)
-    app_module.build_indexer(settings, store).run(corpus, progress=False)
-    return app_module.build_assistant(settings, store)
+    return indexed_assistant(corpus, tmp, model_path, embedder)
 
 
 def test_a_figure_given_in_a_pronoun_sentence_answers_a_question_about_its_antecedent(assistant):

@@ -20,12 +20,11 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import CORPUS, ROOT, ChatbotServer, free_port, wait_http
+from conftest import CORPUS, ROOT, ChatbotServer, free_port, start_chroma, stop_process
 
 EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
 OIL = "northfield-opec-pause-oil-energy-stocks-2026-03-02.txt"
@@ -196,23 +195,13 @@ def test_the_admin_ingest_route_needs_the_token(tmp_path, model_path):
 @pytest.fixture
 def own_chroma(tmp_path):
     """A Chroma server this test may stop, resume and kill."""
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    log = open(tmp_path / "chroma.log", "wb")
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "data"), "--host", "127.0.0.1", "--port",
-                             str(port)], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    proc, port, log = start_chroma(tmp_path)
     try:
-        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc=proc)
         yield proc, port
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGCONT)
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
         log.close()
 
 
