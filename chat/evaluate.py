@@ -52,7 +52,7 @@ OUTPUT_FIELDS = (
     "facts_found", "facts_missing", "citation_coverage", "citation_validity", "invalid_citations",
     "cited_source_precision", "support", "refusal_correct", "false_refusal", "judge_correctness",
     "judge_correctness_reason", "judge_faithfulness", "judge_faithfulness_reason", "judge_error",
-    "failures", "warnings", "passed", "refusal_reason", "question_type", "relevance",
+    "failures", "warnings", "passed", "refusal_reason", "question_type", "relevance", "dropped",
 )
 TRUE_WORDS = {"true", "1", "yes", "y", "on", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "off", "f", ""}
@@ -525,6 +525,9 @@ def evaluate_row(row: dict, ans: dict | None, *, k: int, error: str | None = Non
         "n_sentences": len(ans.get("sentences") or []), "n_dropped": len(ans.get("dropped") or []),
         "refusal_reason": ans.get("refusal_reason"), "question_type": ans.get("question_type"),
         "relevance": ans.get("relevance"),
+        # What verification removed and the rule that removed it (chat.claims.DROP_REASONS).
+        "dropped": [{"reason": d.get("reason", ""), "text": d.get("text", ""),
+                     "unsupported_words": d.get("unsupported_words") or []} for d in ans.get("dropped") or []],
     })
     expected = row.get("expected_sources") or []
     # Retrieval is measured where an answer is expected: a question that should be refused (not English, a
@@ -655,7 +658,33 @@ def summarise(results: list[dict], *, k: int, run: dict | None = None) -> dict[s
     out = {"run": dict(run or {}, k=k), "metrics": metrics, "counts": counts, "failures": failures}
     if any(r.get("type") for r in results):
         out["by_type"] = by_type(results)
+    out["verification"] = verification_counts(results)
     return out
+
+
+def verification_counts(results: list[dict]) -> dict[str, Any]:
+    """How many answer sentences the answerer wrote, how many verification kept, and the rule that dropped each
+    of the others (chat.claims.DROP_REASONS): what a model tried to say against what reached the user."""
+    kept = sum(int(r.get("n_sentences") or 0) for r in results)
+    reasons: dict[str, int] = {}
+    for r in results:
+        for d in r.get("dropped") or []:
+            reason = (d.get("reason") if isinstance(d, dict) else "") or "unknown"
+            reasons[reason] = reasons.get(reason, 0) + 1
+    dropped = sum(reasons.values())
+    written = kept + dropped
+    return {"sentences": written, "kept": kept, "dropped": dropped,
+            "dropped_share": round(dropped / written, 4) if written else None,
+            "by_reason": dict(sorted(reasons.items(), key=lambda kv: -kv[1]))}
+
+
+def verification_line(summary: dict) -> str:
+    v = summary.get("verification") or {}
+    if not v.get("sentences"):
+        return ""
+    why = ", ".join(f"{k} {n}" for k, n in v["by_reason"].items()) or "none"
+    return (f"verification: {v['sentences']} answer sentences written, {v['kept']} kept, {v['dropped']} dropped "
+            f"({100 * v['dropped_share']:.0f}%): {why}")
 
 
 def by_type(results: list[dict]) -> dict[str, dict[str, Any]]:
@@ -934,6 +963,8 @@ def summary_table(summary: dict) -> str:
             false = f"{t['false_refusals']}/{t['answerable']}" if t["answerable"] else "-"
             refs = f"{t['correct_refusals']}/{t['expected_refusals']}" if t["expected_refusals"] else "-"
             lines.append(f"{name:12}  {t['questions']:>3}  {facts:>9}  {prec:>11}  {false:>9}  {refs:>8}")
+    if verification_line(summary):
+        lines += ["", verification_line(summary)]
     fails = summary.get("failures") or []
     if fails:
         lines.append("")
@@ -1304,6 +1335,8 @@ def render_report(summary: dict, results: list[dict]) -> str:
                        f'<td class="num">{t["false_refusals"]}/{t["answerable"]}</td>'
                        f'<td class="num">{t["correct_refusals"]}/{t["expected_refusals"]}</td></tr>')
         agg.append("</table>")
+    if verification_line(summary):
+        agg.append(f'<p class="verification">{esc(verification_line(summary))}</p>')
 
     rows_html = []
     for r in results:

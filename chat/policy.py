@@ -74,6 +74,27 @@ class Policy:
     list_min_answer_score: float = 0.15  # a list that names things of the asked kind
     points_min_answer_score: float = 0.2  # several points, advice, a comparison: each point answers part of it
 
+    # --- what a kept sentence must be (chat.claims), for both answerers ------------------------------------
+    # Chosen by `python benchmarks/fit_claims.py` on dev. The 95 sentences of the dev reference answers are
+    # faithful human paraphrases of their articles (what a good model writes); the extractive answers to dev are
+    # verbatim. The values keep nearly all of both (the script prints each candidate's share) and drop what
+    # SmolLM2-135M invents (benchmarks/generative.py).
+    min_claim_words: int = 4  # fewer words is a fragment
+    echo_new_words: int = 1  # a sentence adding at most this many words to the question's says it back
+    echo_prompt_share: float = 0.75  # this share of a sentence's words from the prompt's rules: an echo of them
+    duplicate_overlap: float = 0.7  # Jaccard overlap of content words with a kept sentence: a duplicate
+    # Content words the cited passages lack (in every form the lexicon knows): more than max_novel_words of
+    # them, or more than max_novel_share of the sentence's content words, is unsupported content. 3 / 0.25
+    # keep 93.7 % of the reference sentences (against their whole article); 2 / 0.25 would keep 84 %.
+    max_novel_words: int = 3
+    max_novel_share: float = 0.25
+    # A kept sentence that addresses the question less than this (chat.assistant's relevance score) is dropped:
+    # 97.2 % of reference sentences reach it, and all but one of the extractive dev sentences holding a key fact
+    # (that one continues the sentence before it, which chat.assistant reads as one).
+    # Not for summaries (a sentence of the named article addresses "summarize it") or lists (an item of the
+    # kind asked for does), where neither holds.
+    min_claim_relevance: float = 0.1
+
     # --- how well an answer addresses the question (Answer.relevance, the same score) --------------------
     # Measured on dev answers: 73 % of those holding every key fact reach 0.55 ("direct") against 25 % of those
     # holding none; 90 % of the complete ones reach 0.42 (at least "partial"). A coarse signal, shown as such.

@@ -23,7 +23,7 @@ from chat.glossary import ABBREVIATIONS
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
-from chat.schema import NOT_COVERED, NOT_ENGLISH, PARTLY_COVERED, Claim, Draft
+from chat.schema import NOT_COVERED, NOT_ENGLISH, PARTLY_COVERED, TIMED_OUT, UNVERIFIED, Claim, Draft
 from chat.text import name_spans, split_sentences, stem, tokenize
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ _WHO = re.compile(r"^\W*(?:(?:so|ok|okay|and|but)\s+)*who(?:'s|’s|\s+is|\s+was
 _ROLE_TAIL = re.compile(r"\s+(?:supposed|going|expected|likely|set|meant)\b.*$", re.I)
 
 REFUSAL = "Sorry, the articles I have don't cover that, so I can't answer it from them."
+UNVERIFIED_TEXT = ("I found passages about this, but nothing the model wrote held up against them, so I won't show "
+                   "an unchecked answer. Try rephrasing the question.")
+TIMED_OUT_TEXT = ("The model did not finish an answer in time, so I have nothing checked to show. Please try again, "
+                  "or ask a narrower question.")
 INSTRUCTIONS = "I only answer questions about the articles, from what they say; I can't follow instructions like that."
 # Added to the answer of an advice question ("should I buy…"): the facts the articles give, and this.
 ADVICE_NOTE = ("This is not investment advice: the articles report facts and views, not what is right for your "

@@ -16,7 +16,9 @@ from typing import Any
 NOT_COVERED = "not_covered"  # nothing in the articles answers it
 PARTLY_COVERED = "partly_covered"  # the articles name what it asks about, but not the detail it asks for
 NOT_ENGLISH = "not_english"  # the question is not in English; the articles are
-REFUSAL_REASONS = (NOT_COVERED, PARTLY_COVERED, NOT_ENGLISH)
+TIMED_OUT = "timed_out"  # the model wrote nothing that holds before its time budget ran out
+UNVERIFIED = "unverified"  # passages on it were found, but nothing the model wrote held up against them
+REFUSAL_REASONS = (NOT_COVERED, PARTLY_COVERED, NOT_ENGLISH, TIMED_OUT, UNVERIFIED)
 
 
 @dataclass
@@ -53,6 +55,10 @@ class SentenceInfo:
     support: float  # how well the cited passage supports the sentence (0..1)
     supported: bool
     missing_numbers: list[str] = field(default_factory=list)
+    # Why a dropped sentence was dropped: one of chat.claims.DROP_REASONS ("" for a kept one).
+    reason: str = ""
+    unsupported_words: list[str] = field(default_factory=list)  # content words its cited passages lack
+    relevance: float = 0.0  # how well it addresses the question (kept sentences)
 
 
 @dataclass
@@ -141,4 +147,6 @@ class Draft:
     notes: list[str] = field(default_factory=list)  # e.g. "This is not investment advice."
     gaps: list[str] = field(default_factory=list)  # parts of the question the articles do not answer
     raw: str = ""  # a generated answer's text, as the model wrote it
+    # Why generation stopped early: "" (it finished), "repetition", "tokens" (the cap) or "time" (the budget).
+    stopped: str = ""
     unlisted: str = ""  # a list question whose kind of names the evidence does not hold ("board members")

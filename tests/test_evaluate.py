@@ -623,3 +623,15 @@ def test_framing_lines_and_notes_need_no_citation():
     m = ev.citation_metrics(text, citations, retrieved, ["a"],
                             framing=["This is not investment advice: the articles report facts."])
     assert m["citation_coverage"] == 1.0 and m["citation_validity"] == 1.0 and m["cited_source_precision"] == 0.5
+
+
+def test_summary_counts_what_verification_dropped_and_why():
+    rows = [dict(_typed("fact", 1.0, False), n_sentences=2,
+                 dropped=[{"reason": "echo", "text": "Q: why?"}, {"reason": "unsupported_words", "text": "x y z."}]),
+            dict(_typed("list", 1.0, False), n_sentences=1, dropped=[{"reason": "echo", "text": "Why?"}]),
+            dict(_typed("summary", None, True), n_sentences=0, dropped=[])]
+    summary = ev.summarise(rows, k=5)
+    assert summary["verification"] == {"sentences": 6, "kept": 3, "dropped": 3, "dropped_share": 0.5,
+                                       "by_reason": {"echo": 2, "unsupported_words": 1}}
+    assert "6 answer sentences written, 3 kept, 3 dropped (50%): echo 2, unsupported_words 1" in ev.summary_table(summary)
+    assert ev.verification_line(ev.summarise([_typed("fact", 1.0, False)], k=5)) == ""

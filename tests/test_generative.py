@@ -26,9 +26,10 @@ import pytest
 from langchain_core.exceptions import ModelError
 
 import app as app_module
+from chat.assistant import CUT_NOTES
 from chat.generative import CONDENSE_PROMPT, DEFAULT_SHAPE, NOT_FOUND_TOKEN, SYSTEM_PROMPT, GenerativeAnswerer
 from chat.questions import rewrite_followup
-from chat.refusal import REFUSAL
+from chat.refusal import REFUSAL, TIMED_OUT_TEXT, UNVERIFIED_TEXT
 from chat.schema import Answer
 from conftest import CORPUS
 from openai_stub import FILLER, OpenAIStub
@@ -247,10 +248,11 @@ def test_a_made_up_number_is_dropped(gkb, stub):
 def test_nothing_supported_left_means_a_refusal(gkb, stub):
     stub.reply(lambda req: f"The ETF holds $90 billion in net assets [{passage_with(req, '$75 billion')}].")
     answer = gkb.assistant.ask(NET_ASSETS)
-    assert answer.refused and answer.refusal_reason == "not_covered"
-    assert answer.text == REFUSAL or answer.text.startswith(("The articles don't mention", "I only answer questions"))
+    # The articles do cover it: the refusal says that the model's answer did not hold, not that they don't.
+    assert answer.refused and answer.refusal_reason == "unverified"
+    assert answer.text == UNVERIFIED_TEXT
     assert answer.citations == [] and answer.sentences == []
-    assert answer.dropped and "$90" in answer.dropped[0].text
+    assert answer.dropped and "$90" in answer.dropped[0].text and answer.dropped[0].reason == "missing_numbers"
     assert answer.suggestions
 
 
@@ -358,11 +360,16 @@ def test_a_runaway_model_stays_capped_by_max_tokens(gkb, stub):
     assert not answer.refused and "$75 billion" in answer.text
     assert len(re.sub(r"\[\d+\]", "", answer.text).split()) <= 40
 
-    # The same server with the cap only in max_completion_tokens runs away: why "auto" picks max_tokens.
+    # The same server with the cap only in max_completion_tokens runs away ("auto" picks max_tokens for that
+    # reason); the client stops reading at the cap all the same, and says the answer was cut.
     stub.reply(Model(net_assets_reply))
     items = list(assistant_with(gkb, openai_max_tokens=40, openai_token_field="max_completion_tokens")
                  .stream(NET_ASSETS))
-    assert len("".join(i for i in items if isinstance(i, str)).split()) > 500
+    assert "max_tokens" not in stub.chat_requests[-1]
+    assert len("".join(i for i in items if isinstance(i, str)).split()) <= 41
+    answer = items[-1]
+    assert "$75 billion" in answer.text and FILLER not in answer.text
+    assert CUT_NOTES["tokens"] in answer.notes and CUT_NOTES["tokens"] in answer.text
 
 
 def test_a_truncated_runaway_tail_is_not_part_of_the_verified_answer(gkb, stub):
@@ -547,3 +554,117 @@ def test_the_prompt_asks_for_the_shape_of_the_question_type(gkb, stub):
     assert SHAPES["comparison"] in messages(req, "system")[0]
     body = messages(req, "user")[-1]
     assert "[side: AInvest" in body and "[side: CoinMela" in body  # each passage says which side it is
+
+
+# --- what a kept sentence must be, against the ways a real small model misbehaved ----------------------------------
+
+DOLLAR = "How does the strength of the US Dollar affect the Small-Cap vs. Large-Cap dynamic?"  # the article's own FAQ
+CURRENCY = "insulated from currency fluctuations"
+GOOD_DOLLAR = ("Small caps derive the vast majority of their revenue domestically within the US, so they are largely "
+               "insulated from currency fluctuations [{k}].")
+
+
+def test_an_echoed_question_a_heading_and_a_duplicate_are_dropped_with_their_rule(gkb, stub):
+    def reply(req, seen):
+        k = passage_with(req, CURRENCY)
+        good = GOOD_DOLLAR.format(k=k)
+        # (an exact repeat would stop the stream: see the repetition test below)
+        again = good.replace("the vast majority of their revenue", "most of their revenue")
+        q = passage_with(req, "strength of the US Dollar affect")  # the FAQ question is in the passage itself
+        return (f"Question: {question_of(req)} [{q}]\n\n{good}\n\nFrequently Asked Questions (FAQ) [{k}]\n\n"
+                f"The passage does not provide any information about how the dollar affects large caps [{k}].\n\n"
+                f"{again}")
+
+    stub.reply(Model(reply))
+    answer = gkb.assistant.ask(DOLLAR)
+    assert not answer.refused
+    assert [s.text for s in answer.sentences] == [GOOD_DOLLAR.format(k=0).replace(" [0]", "")]
+    reasons = [d.reason for d in answer.dropped]
+    assert reasons[0] == "echo" and reasons[2:] == ["echo", "duplicate"]
+    assert reasons[1] in ("echo", "low_support")  # a heading: an echo when its passage holds it
+    assert answer.dropped[0].support >= 0.8, "the echo is in its passage: support alone would have kept it"
+
+
+def test_an_invented_definition_and_a_fragment_are_dropped(gkb, stub):
+    def reply(req, seen):
+        k = passage_with(req, "31% discount")
+        return (f"The valuation gap refers to the difference between the price of a stock and its intrinsic value "
+                f"[{k}]. The S&P Small Cap 600 trades at approximately 15.6 times 2026 earnings estimates [{k}]. "
+                f"(Small Caps Show [{k}].")
+
+    stub.reply(Model(reply))
+    answer = gkb.assistant.ask("What is the valuation gap between small caps and the S&P 500?")
+    assert [s.text for s in answer.sentences] == [
+        "The S&P Small Cap 600 trades at approximately 15.6 times 2026 earnings estimates."]
+    reasons = {d.text[:16]: d.reason for d in answer.dropped}
+    assert reasons == {"The valuation ga": "unsupported_words", "(Small Caps Show": "fragment"}
+    assert "intrinsic" in answer.dropped[0].unsupported_words
+
+
+def test_a_faithful_paraphrase_is_kept(gkb, stub):
+    def reply(req, seen):
+        k = passage_with(req, "margin of safety")
+        return (f"Small caps look cheap: the S&P Small Cap 600 trades at about 15.6 times 2026 earnings versus 22.6 "
+                f"times for the S&P 500, a 31% discount that gives value investors a margin of safety [{k}].")
+
+    stub.reply(Model(reply))
+    answer = gkb.assistant.ask("How cheap are small caps compared with the S&P 500?")
+    assert not answer.refused and answer.dropped == []
+    assert "31% discount" in answer.text
+
+
+FX_NOTE = ("# Currency note\n\nSmall caps earn most of their revenue at home, so a strong dollar hurts them less than "
+           "large caps with foreign sales. The office cafeteria now serves lunch from noon until two o'clock.\n")
+
+
+@pytest.fixture(scope="module")
+def noted_kb(tmp_path_factory, model_path, embedder, stub):
+    """The corpus plus a note that holds a sentence on the dollar and one on nothing the articles are about."""
+    return build_kb(tmp_path_factory.mktemp("noted"), model_path, embedder, stub, extra={"fx-note.md": FX_NOTE})
+
+
+def test_a_sentence_that_does_not_address_the_question_is_dropped(noted_kb, stub):
+    def reply(req, seen):
+        k = passage_with(req, "office cafeteria")
+        return ("Small caps earn most of their revenue at home, so a strong dollar hurts them less than large caps "
+                f"with foreign sales [{k}]. The office cafeteria now serves lunch from noon until two o'clock [{k}].")
+
+    stub.reply(Model(reply))
+    answer = noted_kb.assistant.ask("How does a strong dollar affect small caps compared with large caps?")
+    assert len(answer.sentences) == 1 and "strong dollar hurts them less" in answer.text
+    assert [d.reason for d in answer.dropped] == ["off_question"]  # in its passage (support 1.0), yet no answer
+
+
+def test_a_model_repeating_itself_is_stopped_and_kept_once(gkb, stub):
+    def reply(req, seen):
+        return " ".join([GOOD_DOLLAR.format(k=passage_with(req, CURRENCY))] * 30)
+
+    stub.reply(Model(reply))
+    items = list(gkb.assistant.stream(DOLLAR))
+    answer = items[-1]
+    raw = "".join(i for i in items if isinstance(i, str))
+    assert raw.count("insulated from currency") <= 2, "the stream was read to its end"
+    assert len(answer.sentences) == 1 and answer.dropped == []
+    assert not any("incomplete" in n for n in answer.notes), "a stopped repetition is not a cut answer"
+
+
+def test_the_time_budget_cuts_a_slow_answer_and_says_so(gkb, stub):
+    stub.delay = 0.05  # per word
+    stub.reply(Model(lambda req, seen: GOOD_DOLLAR.format(k=passage_with(req, CURRENCY)) + " " + " ".join(
+        ["Small caps are domestic companies with little foreign revenue."] * 10)))
+    answer = assistant_with(gkb, answer_time_budget=1.6).ask(DOLLAR)
+    assert not answer.refused and CURRENCY in answer.text
+    assert CUT_NOTES["time"] in answer.notes
+
+
+def test_a_budget_spent_before_anything_holds_is_a_refusal_that_says_so(gkb, stub):
+    stub.delay = 0.05
+    stub.reply(Model(lambda req, seen: GOOD_DOLLAR.format(k=passage_with(req, CURRENCY))))
+    answer = assistant_with(gkb, answer_time_budget=0.3).ask(DOLLAR)
+    assert answer.refused and answer.refusal_reason == "timed_out" and answer.text == TIMED_OUT_TEXT
+
+
+def test_stop_sequences_are_sent(gkb, stub):
+    stub.reply(Model(net_assets_reply))
+    gkb.assistant.ask(NET_ASSETS)
+    assert "\nQuestion:" in stub.chat_requests[-1]["stop"] and len(stub.chat_requests[-1]["stop"]) <= 4
