@@ -106,6 +106,8 @@ def main() -> None:
                     raw += item
             seconds.append(time.perf_counter() - started)
             assert answer is not None
+            if answer.refused and raw.endswith(answer.text):
+                raw = raw[: -len(answer.text)]  # the refusal streamed after the model's words
             written += len(answer.sentences) + len(answer.dropped)
             kept_total += len(answer.sentences)
             reasons.update(d.reason for d in answer.dropped)

@@ -200,9 +200,9 @@ class Assistant:
         if draft.stopped in ("tokens", "time") and kept:
             draft.notes.append(CUT_NOTES[draft.stopped])
         decision = self.refusals.after_answer(q, evidence, kept, draft)
-        if decision and decision.reason == NOT_COVERED and not kept and draft.claims and self.answerer.live:
-            # The passages were relevant (after_search) and the model wrote something, none of which held: saying
-            # "the articles don't cover that" would blame the articles for the model.
+        if decision and decision.reason == NOT_COVERED and draft.claims and self.answerer.live:
+            # The passages were relevant (after_search) and the model wrote something, none of which held or
+            # answered the question: saying "the articles don't cover that" would blame the articles for the model.
             decision = (Decision(TIMED_OUT, TIMED_OUT_TEXT) if draft.stopped == "time"
                         else Decision(UNVERIFIED, UNVERIFIED_TEXT))
         if decision:

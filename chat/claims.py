@@ -8,7 +8,7 @@ construction, and a model's sentence must earn its place:
 
 - ``fragment``: not a complete sentence: under ``min_claim_words`` words, brackets that do not close
   ("(Small Caps Show."), a lowercase start on a short piece, or the unfinished tail of a generation that was cut
-  (token cap, time budget, repetition guard);
+  (token cap or time budget);
 - ``echo``: a question ("…?", "Q: …"), the question asked said back ("Yes, small-cap ETFs are sufficient, or
   should investors pick individual stocks."), a heading or title of the passages, the system prompt's rules, or
   a statement about the passages rather than from them ("The passage does not provide any information about …");

@@ -38,8 +38,8 @@ _WHO = re.compile(r"^\W*(?:(?:so|ok|okay|and|but)\s+)*who(?:'s|’s|\s+is|\s+was
 _ROLE_TAIL = re.compile(r"\s+(?:supposed|going|expected|likely|set|meant)\b.*$", re.I)
 
 REFUSAL = "Sorry, the articles I have don't cover that, so I can't answer it from them."
-UNVERIFIED_TEXT = ("I found passages about this, but nothing the model wrote held up against them, so I won't show "
-                   "an unchecked answer. Try rephrasing the question.")
+UNVERIFIED_TEXT = ("I found passages about this, but nothing the model wrote held up against them or answered the "
+                   "question, so I won't show an unchecked answer. Try rephrasing the question.")
 TIMED_OUT_TEXT = ("The model did not finish an answer in time, so I have nothing checked to show. Please try again, "
                   "or ask a narrower question.")
 INSTRUCTIONS = "I only answer questions about the articles, from what they say; I can't follow instructions like that."
@@ -124,14 +124,22 @@ class RefusalPolicy:
         named = [n for n in q.subjects if n.text not in q.unknown]
         if not q.metrics or not named:
             return [], [], None
+        def about(d: Document, name) -> bool:
+            # An article whose title names the thing is about it: "Chief Executive Renata Oduya said" in the
+            # Larkspur earnings story is Larkspur's chief executive without the name in the sentence or the chunk.
+            return set(name.tokens) <= set(tokenize(str(d.metadata.get("title", ""))))
+
         for name in named:
             naming = [(i, d) for i, d in enumerate(evidence.passages, 1)
-                      if set(name.tokens) <= set(tokenize(d.page_content))]
+                      if set(name.tokens) <= set(tokenize(d.page_content)) or about(d, name)]
             if naming:
                 break
         else:
             return [], [], None
-        given = [m for m in q.metrics if any(metric_stated(m, d.page_content, set(name.tokens)) for _, d in naming)]
+        given = [m for m in q.metrics
+                 if any(metric_stated(m, d.page_content, set() if about(d, name) else set(name.tokens))
+                        for _, d in naming)]
+        naming.sort(key=lambda x: not set(name.tokens) <= set(tokenize(x[1].page_content)))  # cite one naming it
         return given, [m for m in q.metrics if m not in given], naming[0]
 
     def near_miss(self, q: Question, evidence: Evidence) -> Decision | None:
@@ -141,7 +149,10 @@ class RefusalPolicy:
         if given or not missing or where is None or q.two_part:
             return None  # a two-part question gets the part the articles answer, and a note on the rest
         n, doc = where
-        name = next(x for x in q.subjects if x.text not in q.unknown and set(x.tokens) <= set(tokenize(doc.page_content)))
+        words = set(tokenize(f"{doc.page_content} {doc.metadata.get('title', '')}"))
+        name = next((x for x in q.subjects if x.text not in q.unknown and set(x.tokens) <= words), None)
+        if name is None:
+            return None
         publisher = doc.metadata.get("publisher")
         subject = f"The {publisher} article mentions" if publisher else "The articles mention"
         give = "gives" if publisher else "give"

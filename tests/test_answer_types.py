@@ -246,3 +246,23 @@ def test_who_fills_a_role_only_the_passages_mention_is_a_near_miss_too(assistant
     answer = assistant.ask("Who is going to be the next chairman of the Federal Reserve?")
     assert answer.refused and answer.refusal_reason == "partly_covered", answer.text
     assert "do not say who" in answer.text
+
+
+@pytest.fixture(scope="module")
+def earnings_story(tmp_path_factory, model_path, embedder):
+    """One company's earnings story (Larkspur, from the written corpus) alone."""
+    tmp = tmp_path_factory.mktemp("earnings")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    extra = CORPUS.parent / "tests" / "data" / "qa" / "corpus" / "extra"
+    shutil.copyfile(extra / "meridian-larkspur-logistics-q4-earnings-2026-02-05.md", corpus / "larkspur.md")
+    return indexed_assistant(corpus, tmp, model_path, embedder)
+
+
+def test_a_detail_of_the_story_s_own_subject_counts_without_its_name_in_the_sentence(earnings_story):
+    """'"…," Chief Executive Renata Oduya said' in the Larkspur story is Larkspur's chief executive: no near miss."""
+    answer = earnings_story.ask("who's the chief exec at Larkspur Logistics?")
+    assert not answer.refused, answer.text
+    assert "Renata Oduya" in answer.text
+    missing = earnings_story.ask("How many employees does Larkspur have?")  # a detail the story never gives
+    assert missing.refused and missing.refusal_reason == "partly_covered"
