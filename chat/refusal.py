@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 
 from chat.evidence import Evidence
 from chat.extractive import metric_stated, person_like
-from chat.glossary import ABBREVIATIONS
+from chat.glossary import ABBREVIATIONS, FIGURE_METRICS
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
@@ -136,8 +136,11 @@ class RefusalPolicy:
                 break
         else:
             return [], [], None
+        # A figure must be stated of its subject by name (a lost link can leave "closed at a record high … since
+        # 2019" without "Russell 2000"); a role or other detail of the story's own subject need not be.
         given = [m for m in q.metrics
-                 if any(metric_stated(m, d.page_content, set() if about(d, name) else set(name.tokens))
+                 if any(metric_stated(m, d.page_content,
+                                      set() if about(d, name) and m not in FIGURE_METRICS else set(name.tokens))
                         for _, d in naming)]
         naming.sort(key=lambda x: not set(name.tokens) <= set(tokenize(x[1].page_content)))  # cite one naming it
         return given, [m for m in q.metrics if m not in given], naming[0]

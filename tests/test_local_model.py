@@ -149,3 +149,16 @@ def test_openai_streaming_through_the_real_model(generative_server):
     extra = last.model_extra
     assert isinstance(extra.get("citations"), list) and isinstance(extra.get("refused"), bool)
     json.dumps(extra)  # what a client receives is plain JSON
+
+
+def test_the_transcript_benchmark_runs_against_the_real_model(llm_server, tmp_path):
+    out = tmp_path / "transcript.md"
+    done = subprocess.run([sys.executable, "benchmarks/generative.py", "--base-url", llm_server, "--limit", "3",
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["questions"] == 3
+    assert summary["kept_echoes"] == summary["kept_duplicates"] == summary["kept_fragments"] == 0
+    assert summary["kept_figures_not_in_passage"] == 0
+    text = out.read_text()
+    assert text.count("**Model wrote:**") == 3 and "## Audit of every kept sentence" in text
