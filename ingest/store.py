@@ -14,6 +14,7 @@ forever); a server that is down or hung raises `IndexUnavailable`.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -39,6 +40,10 @@ class IndexUnavailable(RuntimeError):
     def __init__(self, detail: str = "") -> None:
         super().__init__("the article index is unavailable; try again shortly")
         self.detail = detail
+
+
+# What a Chroma server says when a collection or its records were deleted while a call was reading them.
+_CHANGED_UNDER = re.compile(r"missing (?:metadata |vector |record )?segment|error finding id", re.I)
 
 
 def _unavailable(exc: BaseException) -> bool:
@@ -173,11 +178,16 @@ class LiveCollection:
             try:
                 return getattr(self.store.chunks, method)(*args, **kwargs)
             except Exception as e:  # noqa: BLE001 - classified below
+                if attempt == 1 and (type(e).__name__ == "NotFoundError" or _CHANGED_UNDER.search(str(e))):
+                    # A rebuild switched versions and dropped the old collection mid-call (a Chroma server says
+                    # "Missing metadata segment" or "Error finding id" as often as NotFoundError): resolve the
+                    # pointer again and retry once.
+                    log.info("the index changed under a read (%s: %s); reading again", type(e).__name__, e)
+                    self.store.forget()
+                    time.sleep(0.05)
+                    continue
                 if not _unavailable(e):
                     raise
-                if attempt == 1 and type(e).__name__ == "NotFoundError":
-                    self.store.forget()  # a rebuild switched versions: resolve the pointer again
-                    continue
                 log.warning("article index unavailable: %s: %s", type(e).__name__, e)
                 raise IndexUnavailable(f"{type(e).__name__}: {e}") from e
         raise AssertionError("unreachable")
