@@ -30,7 +30,8 @@ from chat.extractive import _FIGURE_QUESTION
 from chat.generative import INSTRUCTION_WORDS, NOT_FOUND_TOKEN, Stop, parse_generated
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
-from chat.questions import ADVICE, COMPARISON, LIST, SUMMARY, Question, analyze, dimension_of, rewrite_followup
+from chat.questions import (ADVICE, COMPARISON, EXPLANATION, LIST, POINTS, SUMMARY, Question, analyze, dimension_of,
+                            rewrite_followup)
 from chat.refusal import (ADVICE_NOTE, REFUSAL, TIMED_OUT, TIMED_OUT_TEXT, UNVERIFIED, UNVERIFIED_TEXT, Decision,
                           RefusalPolicy)
 from chat.retrieval import HybridRetriever
@@ -257,12 +258,15 @@ class Assistant:
             else:
                 dropped_at.append((i, SentenceInfo(result.text, result.cited, round(result.support, 3), False,
                                                    result.missing_numbers, reason=reason, unsupported_words=novel)))
-        kept = self._score(q, kept)
+        kept = self._score(q, kept, evidence.passages)
         floor = self.policy.min_claim_relevance if q.type not in (SUMMARY, LIST) else float("-inf")
         low = {k for k, c in enumerate(kept) if c.relevance < floor
                # a sentence that goes on from the one before it ('"Now both are buying at once …"', "It …") is
-               # about what that one is about
-               and not (k and kept[k - 1].relevance >= floor and _continues(kept[k - 1], c))}
+               # about what that one is about; so is an item of a list the article makes, or the sentence that
+               # makes a topic sentence's point, after a claim of the same passage that addresses the question
+               and not (k and kept[k - 1].relevance >= floor and _continues(kept[k - 1], c))
+               and not (c.follows and any(p.relevance >= floor and set(p.cited or [p.n]) & set(c.cited or [c.n])
+                                          for p in kept[:k]))}
         for k in sorted(low):
             c = kept[k]
             dropped_at.append((index[k], SentenceInfo(c.text, c.cited or [c.n], 0.0, False, reason=claims.OFF_QUESTION,
@@ -274,12 +278,26 @@ class Assistant:
                      [(d.reason, d.text[:80]) for d in dropped])
         return kept, dropped, verification
 
-    def _score(self, q: Question, claims: list[Claim]) -> list[Claim]:
+    def _score(self, q: Question, claims: list[Claim], passages: list[Document] | None = None) -> list[Claim]:
         """How well each kept claim addresses the question, the same way for both answerers: MiniLM cosine
-        and word coverage (chat.policy weights), plus the figure bonus when a figure is asked for."""
+        and word coverage (chat.policy weights), plus the figure bonus when a figure is asked for. A point of a
+        several-points, advice or explanation answer is also read under the heading it sits under in its passage
+        ("Risks: Cocoa prices have climbed about 40%…" answers "What could go wrong?"): the better of the two."""
         if not claims:
             return claims
         p = self.policy
+        if passages and q.type in (POINTS, ADVICE, EXPLANATION):
+            headed = []
+            for c in claims:
+                doc = passages[(c.n or 1) - 1] if c.n and c.n <= len(passages) else None
+                heading = section_at(doc.page_content, c.text, str(doc.metadata.get("section", "") or "")) if doc else ""
+                headed.append(f"{heading}: {c.text}" if heading else "")
+            if any(headed):
+                plain = self._score(q, claims)
+                under = self._score(q, [dataclasses.replace(c, text=h) for c, h in zip(claims, headed) if h])
+                it = iter(under)
+                return [dataclasses.replace(c, relevance=max(c.relevance, next(it).relevance) if h else c.relevance)
+                        for c, h in zip(plain, headed)]
         # Against the question, and for a comparison against what it compares ("AInvest vs CoinMela: which P/E
         # figures does each give?" is about P/E figures, not publishers): the better of the two.
         asked = [q.normalized]

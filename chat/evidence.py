@@ -60,8 +60,23 @@ def _resolve_by_topic(q: Question, retriever: HybridRetriever) -> list[Article]:
     return []
 
 
+def name_scope(q: Question, retriever: HybridRetriever) -> set[str] | None:
+    """The articles that name what the question names ("How big is Larkspur's buyback?" is answered from articles
+    that name Larkspur, so a bank story's buyback cannot crowd them out): those naming all its names, else any.
+    None when that is every article or none (nothing to restrict)."""
+    lexicon = retriever.lexicon
+    named = [lexicon.name_forms(n.text) for n in q.names if n.text not in q.unknown]
+    found = [lexicon.sources_naming(forms) for forms in named if forms]
+    found = [f for f in found if f]
+    if not found:
+        return None
+    scope = set.intersection(*found) or set.union(*found)
+    return scope if len(scope) < len(lexicon.refresh().articles) else None
+
+
 def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> Evidence:
     query = q.normalized.text
+    scope = q.sources or name_scope(q, retriever)
     if q.type == SUMMARY:
         articles = list(q.articles)
         catalogue = retriever.lexicon.articles()
@@ -116,12 +131,12 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
             passages, seen = [], set()
             for part in parts:
                 text = part if not subject or subject.lower() in part.lower() else f"{part} ({subject})"
-                for doc in retriever.search(text, k=policy.part_passages, sources=q.sources):
+                for doc in retriever.search(text, k=policy.part_passages, sources=scope):
                     if doc.metadata["chunk_id"] not in seen:
                         seen.add(doc.metadata["chunk_id"])
                         passages.append(doc)
             return Evidence(passages, [], [], query)
     k = policy.points_passages if q.type in (POINTS, SUMMARY) else None
     text = (q.topic or query) if q.type in (POINTS, SUMMARY) and len(tokenize(q.topic)) >= 1 else query
-    return Evidence(retriever.search(text, k=k, sources=q.sources, normalized=None if text != query else q.normalized),
+    return Evidence(retriever.search(text, k=k, sources=scope, normalized=None if text != query else q.normalized),
                     [], [], query)

@@ -31,8 +31,8 @@ from langchain_core.documents import Document
 
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, article_label
-from chat.glossary import (CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, FIGURE_METRICS, LIST_KINDS, METRICS, RISK_REMOVED_WORDS, RISK_WORDS,
-                           ROLES, SECTORS)
+from chat.glossary import (CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, FIGURE_METRICS, LIST_KINDS, METRICS,
+                           RISK_REMOVED_WORDS, RISK_WORDS, ROLES, SECTORS)
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import (ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, dimension_of,
@@ -93,6 +93,7 @@ class Unit:
     # The names a sentence that opens with a pronoun refers to ("Its backlog reached a record $3.4 billion." after
     # "Brightwater Industrial (BWTR) … trades at 13.2 times …"): the previous sentence's names, same paragraph.
     context: str = ""
+    item: int = -1  # a bullet: its line in the paragraph (the item of the list it belongs to)
 
 
 # Who a paragraph quotes: '"…," Okonkwo said.', 'said Elena Vasquez, senior REIT analyst', 'according to Rao'.
@@ -194,7 +195,7 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
                 if (len(sentence.split()) >= 5 and not sentence.endswith("?") and not is_injection(sentence)
                         and len(re.findall(r"\b[a-z]{3,}\b", sentence)) >= 3):
                     units.append(Unit(n, para_no, len(units), sentence, asked, bullet, heading, source,
-                                      (chunk, len(units)), context=context))
+                                      (chunk, len(units)), context=context, item=line_no if bullet else -1))
         asked = ""
     return units
 
@@ -261,6 +262,11 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
                 if not rest:
                     continue  # "Alternatively", "Another": capitalised only because a sentence starts there
                 name = dataclasses.replace(name, text=rest, tokens=tuple(tokenize(rest)), start=len(first) + 1)
+        after = text[name.start + len(name.text):name.start + len(name.text) + 2] if name.start >= 0 else ""
+        if after.startswith(":") and name.start <= 4:
+            continue  # a run-in label ("The Headwind: When rates rose…"), not a name
+        if re.search(rf"[\"“]{re.escape(name.text)}[\"”]", text) and " " not in name.text:
+            continue  # a term the sentence defines ('A "Small-Cap" stock generally refers to…')
         clean = re.sub(r"^(?:of|and|the|for|&)\s+", "", name.text)
         clean = re.sub(r"\s*\b[\w-]+-based$", "", clean).strip()
         if clean != name.text:
@@ -349,8 +355,10 @@ class ExtractiveAnswerer:
                 1.0 / float(meta.get("rank", u.n) or u.n),
                 1.0 if wants_figure and _NUMBER.search(u.text) else 0.0,
                 float(qsims.get(u.asked, 0.0)) if u.asked else 0.0,
-                cue_share(u.text, RISK_WORDS) - 2 * cue_share(u.text, RISK_REMOVED_WORDS) if q.risk else 0.0,
-                cue_share(u.text, DRIVER_WORDS) if q.type in (POINTS, ADVICE) and not q.risk else 0.0,
+                # (a sentence under a heading of risks or drivers — "Risks", "What drove the quarter" — is one)
+                (cue_share(f"{u.heading}. {u.text}", RISK_WORDS) - 2 * cue_share(u.text, RISK_REMOVED_WORDS)
+                 if q.risk else 0.0),
+                cue_share(f"{u.heading}. {u.text}", DRIVER_WORDS) if q.type in (POINTS, ADVICE) and not q.risk else 0.0,
                 1.0 if u.bullet or _ENUMERATED.match(u.text) or _NUMBERED.match(u.heading) else 0.0,
                 float(hsims.get(u.heading, 0.0)),
                 cue_share(u.text, CAUSAL_WORDS) if q.type == EXPLANATION else 0.0,
@@ -512,9 +520,12 @@ class ExtractiveAnswerer:
         items = [[u.table] if u.table and u.table[:1].isupper() and not re.search(r"\d", u.table)
                  else list_items(u.text, q.list_kind or "", exclude, names) for u in units]
         # People the question names: "Peter Roy", or "Pryce" when the articles call someone "Dana Pryce".
-        surnames = {span.text.split()[-1] for u in units for span in name_spans(u.text, title_case_ok=True)
-                    if person_like(span.text)}
-        people = [n for n in q.names if n.text not in q.unknown and (person_like(n.text) or n.text in surnames)]
+        persons = {span.text for u in units for span in name_spans(u.text, title_case_ok=True) if person_like(span.text)}
+        surnames = {name.split()[-1] for name in persons}
+        # (also when typed in lowercase: "which companies does peter roy like?")
+        people = [n for n in q.subjects if n.text not in q.unknown and (
+            (n in q.names and (person_like(n.text) or n.text in surnames))
+            or _title(n.text) in persons or _title(n.text) in surnames)]
         if people:
             # "Which firm does Samuel Rines work for?": only what is said with him, and any organisation named
             # beside him is an answer ("WisdomTree macro strategist Samuel Rines"); "Peter Roy, a portfolio
@@ -625,10 +636,12 @@ class ExtractiveAnswerer:
             if any(float(vecs[i] @ vecs[j]) > p.points_redundancy for j in chosen):
                 continue
             chosen.append(i)
-        chosen = complete_runs(units, scores, chosen, self.policy.points_max)
+        picked = set(chosen)
+        chosen = complete_runs(units, scores, chosen, self.policy.points_max, asked_count(q.text))
+        chosen = elaborate(units, chosen, p.points_max + p.elaborations)
         lead = "From the articles:" if len(chosen) > 1 else ""
-        return Draft([Claim(units[i].text, units[i].n, bullet=len(chosen) > 1, score=float(scores[i]))
-                      for i in chosen], lead=lead)
+        return Draft([Claim(units[i].text, units[i].n, bullet=len(chosen) > 1, score=float(scores[i]),
+                            follows=i not in picked) for i in chosen], lead=lead)
 
     def comparison(self, q: Question, evidence: Evidence) -> Draft:
         """The best sentences of each side, grouped under the side."""
@@ -647,8 +660,15 @@ class ExtractiveAnswerer:
                 hits = [sum(bool(t.forms & set(tokenize(f"{u.text} {u.context}"))) for t in side_terms) for u in units]
                 named = [u for u, h in zip(units, hits) if (1 if whole else 2) * h >= len(side_terms)]
                 # No sentence names the side at all: the passages say nothing on it (a gap, not another side's
-                # sentences under its label).
-                units = named or [u for u, h in zip(units, hits) if h]
+                # sentences under its label). A sentence that shares only its commonest word does not name it
+                # either ("oil prices" is not named by "prices"), nor can any when the articles never use one of
+                # its words in any form.
+                rarest = max(side_terms, key=lambda t: self.lexicon.idf(t.token))
+                if any(not any(self.lexicon.knows(f) for f in t.forms | t.synonyms) for t in side_terms):
+                    units = []
+                else:
+                    units = named or [u for u, h in zip(units, hits)
+                                      if h and rarest.forms & set(tokenize(f"{u.text} {u.context}"))]
             if not units:
                 gaps.append(label)
                 continue
@@ -775,11 +795,75 @@ class ExtractiveAnswerer:
         return [units[i] for i in sorted(chosen)]
 
 
-def complete_runs(units: list[Unit], scores: np.ndarray, chosen: list[int], limit: int) -> list[int]:
-    """An article that counts its points ("Three forces are behind the move. First, … Second, … Third, …")
-    has made the list itself: when a chosen point is one item of such a run, the whole run is the answer's
-    core, in the article's order, and the other points fill what room is left."""
+def elaborate(units: list[Unit], chosen: list[int], limit: int) -> list[int]:
+    """A point made in a short sentence with no figure ("Equal weighting is not free.", "Some strategists worry
+    that gold has risen too far, too fast.") is a topic sentence: the article makes the point in the sentence after
+    it, in the same paragraph. That sentence follows it in the answer (as long as there is room)."""
+    at = {(u.n, u.paragraph, u.position): j for j, u in enumerate(units)}
+    out = list(chosen)
+    texts = {units[j].text for j in out}
+    for i in chosen:
+        u = units[i]
+        if len(out) >= limit:
+            break
+        if _NUMBER.search(u.text) or len(u.text.split()) > TOPIC_SENTENCE_WORDS or u.item >= 0:
+            continue
+        nxt = at.get((u.n, u.paragraph, u.position + 1))
+        if nxt is not None and units[nxt].text not in texts:
+            out.insert(out.index(i) + 1, nxt)
+            texts.add(units[nxt].text)
+    return out
+
+
+# A sentence this short, with no figure, states a point that the next sentence makes.
+TOPIC_SENTENCE_WORDS = 14
+
+
+def bullet_runs(units: list[Unit], chosen: list[int], limit: int, count: int | None = None) -> list[list[int]]:
+    """The bulleted lists of the article that a points answer should give whole: each as the first sentence of
+    each item, in order. A list is given whole when its lead-in ("Management pointed to three factors:") was
+    chosen, when two of its items and more than half of them were (two picks from a long list of takeaways on
+    mixed matters do not make the list an answer), or when it has as many items as the question asks for
+    ("What three factors…") and one of them was chosen."""
+    lists: dict[tuple[int, int], dict[int, int]] = {}  # (passage, paragraph) → item line → first sentence
+    for j, u in enumerate(units):
+        if u.item >= 0:
+            items = lists.setdefault((u.n, u.paragraph), {})
+            if u.item not in items or units[items[u.item]].position > u.position:
+                items[u.item] = j
     runs: list[list[int]] = []
+    picked = set(chosen)
+    for (n, para), items in lists.items():
+        members = [items[k] for k in sorted(items)]
+        if not 2 <= len(members) <= limit:
+            continue
+        lead = [j for j, u in enumerate(units) if u.n == n and u.paragraph == para - 1 and u.item < 0]
+        lead_in = bool(lead) and max(lead, key=lambda j: units[j].position) in picked \
+            and units[max(lead, key=lambda j: units[j].position)].text.rstrip().endswith(":")
+        hits = sum(1 for j, u in enumerate(units) if j in picked and (u.n, u.paragraph) == (n, para) and u.item >= 0)
+        if lead_in or (hits >= 2 and 2 * hits > len(members)) or (hits and count == len(members)):
+            texts = {units[j].text for run in runs for j in run}
+            if not any(units[j].text in texts for j in members):  # overlapping chunks hold the same list twice
+                runs.append(members)
+    return runs
+
+
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6}
+
+
+def asked_count(text: str) -> int | None:
+    """How many things a question asks for ("What three factors…", "the 2 risks") or None."""
+    m = re.search(r"\b(two|three|four|five|six|[2-6])\s+(?:main\s+|key\s+|big\s+|biggest\s+)?[a-z]+s\b", text, re.I)
+    return _COUNTS[m.group(1).lower()] if m else None
+
+
+def complete_runs(units: list[Unit], scores: np.ndarray, chosen: list[int], limit: int,
+                  count: int | None = None) -> list[int]:
+    """An article that counts its points ("Three forces are behind the move. First, … Second, … Third, …") or
+    lists them as bullets has made the list itself: when a chosen point is one item of such a run (see
+    bullet_runs for lists), the whole run is the answer's core, in the article's order, and the other points fill
+    what room is left."""
+    runs: list[list[int]] = bullet_runs(units, chosen, limit, count)
     for i in chosen:
         if not _ORDINAL.match(units[i].text) or any(i in run for run in runs):
             continue
@@ -832,11 +916,16 @@ def split_parts(text: str) -> list[str]:
     return [p for p in parts if len(tokenize(p)) >= 1] if len(parts) >= 2 else [text]
 
 
+def _title(name: str) -> str:
+    """A name typed in lowercase written as a name ("peter roy" → "Peter Roy")."""
+    return " ".join(w[:1].upper() + w[1:] for w in name.split()) if name.islower() else name
+
+
 def person_like(name: str) -> bool:
     """Two to four capitalised words, none of them an organisation's: "Peter Roy", "Samuel Rines"."""
     parts = name.split()
     return (2 <= len(parts) <= 4 and all(p[:1].isupper() and p[1:].islower() for p in parts if p.isalpha())
-            and not (set(tokenize(name)) & _ORG_WORDS) and not re.search(r"\d", name))
+            and not (set(tokenize(name)) & _ORG_WORDS) and not re.search(r"[\d&]", name))
 
 
 def _asked_roles(text: str) -> set[str]:

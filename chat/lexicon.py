@@ -28,7 +28,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from scipy import sparse
 
 from chat.glossary import ABBREVIATIONS, synonym_map
-from chat.text import STOPWORDS, normalize, stem, surface_words, tokenize
+from chat.text import NUMBER_WORDS, STOPWORDS, normalize, stem, surface_words, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,20 @@ class Normalized:
                     tuple((s, synonym) for s in t.synonyms):
                 weights[tok] = max(weights.get(tok, 0.0), w)
         return weights
+
+
+# The clause of a question that says when or under what circumstances ("… after the hot Jan CPI", "… during the
+# 2022 rate hikes"), after at least two words of what is asked. Its words count at CONTEXT_WEIGHT in coverage.
+_CONTEXT = re.compile(r"\b(?:after|following|since|during|amid|amidst|before|ahead of|in the wake of|once)\s+[^?,;]*",
+                      re.I)
+CONTEXT_WEIGHT = 0.5
+
+
+def _context_span(text: str) -> tuple[int, int]:
+    for m in _CONTEXT.finditer(text):
+        if len(tokenize(text[:m.start()])) >= 2:
+            return m.start(), m.end()
+    return -1, -1
 
 
 class Lexicon:
@@ -311,6 +325,24 @@ class Lexicon:
         n, df = len(snap.ids), snap.bm25.doc_freq(token)
         return max(math.log((n - df + 0.5) / (df + 0.5) + 1.0), 0.05)
 
+    def sources_naming(self, forms: list[frozenset[str]]) -> set[str]:
+        """The articles with a chunk (or a title) that holds every word of one of a name's forms."""
+        snap = self.refresh()
+        out: set[str] = set()
+        if snap.bm25 is None:
+            return out
+        m = snap.bm25.matrix
+        for form in forms:
+            rows: set[int] | None = None
+            for t in form:
+                col = snap.bm25.vocab.get(t)
+                found = set(m.indices[m.indptr[col]:m.indptr[col + 1]].tolist()) if col is not None else set()
+                rows = found if rows is None else rows & found
+                if not rows:
+                    break
+            out.update(snap.sources[snap.row_source[r]] for r in rows or ())
+        return out
+
     def knows(self, token: str) -> bool:
         """Whether any chunk contains this (tokenized) word."""
         snap = self.refresh()
@@ -369,7 +401,7 @@ class Lexicon:
         return max((w for w, d, _ in best if d == top), key=lambda w: snap.words.get(w, 0))
 
     def _known(self, surface: str) -> bool:
-        return self.knows(stem(surface))
+        return self.knows(stem(NUMBER_WORDS.get(surface, surface)))  # the index holds "Seven" as "7"
 
     def name_forms(self, name: str) -> list[frozenset[str]]:
         """The token sets a passage may use for a name: its own words, or what its shorthand stands for
@@ -507,17 +539,21 @@ class Lexicon:
         corrected_from = {right.split()[0]: wrong for wrong, right in corrections}
         terms: list[Term] = []
         seen: set[str] = set()
+        context = _context_span(text)
         for m in re.finditer(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['&.][^\W\d_]+)*", text):
             toks = tokenize(m.group())
             if not toks or toks[0] in seen:
                 continue
             tok = toks[0]
             seen.add(tok)
+            # A word of the clause that sets the scene ("… after the hot Jan CPI") weighs half: the sentence that
+            # answers often leaves the scene to the sentences before it ("The two-year yield jumped 14 bp…").
+            scene = CONTEXT_WEIGHT if context[0] <= m.start() < context[1] else 1.0
             expansion = next((e for a, b, e in spans if a <= m.start() < b), "")
             exp = frozenset(t for t in tokenize(expansion) if t != tok and self.knows(t))
             syn = {t for word in _SYNONYMS.get(m.group().lower(), ()) for t in tokenize(word) if len(tokenize(word)) == 1}
             syn = frozenset(t for t in syn if t != tok and t not in exp and self.knows(t))
-            terms.append(Term(tok, m.group(), 2.0 if tok[0].isdigit() else 1.0, exp, syn,
+            terms.append(Term(tok, m.group(), (2.0 if tok[0].isdigit() else 1.0) * scene, exp, syn,
                               corrected_from.get(m.group().lower(), "")))
         for a, b, expansion in spans:  # shorthand with no word of its own ("P/E"): its expansion is the term
             if not tokenize(text[a:b]):

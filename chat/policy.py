@@ -46,6 +46,7 @@ class Policy:
     points_cross_ratio: float = 1.01  # a point from another article than the best one's, at this share of the best
     sibling_ratio: float = 0.0  # the other items of the bullet list or "First, … Second" run of the best point
     points_max: int = 5
+    elaborations: int = 2  # sentences that complete a short topic sentence may go past points_max by this many
     points_redundancy: float = 0.68  # a point this close (cosine) to a chosen one adds nothing
     side_sentences: int = 2  # per article or entity of a comparison
     side_ratio: float = 0.85

@@ -29,6 +29,8 @@ _SUMMARY = re.compile(
     r"|(?:key|main|major|central|core|big|top|important)\s+(?:points?|takeaways?|messages?|findings?|ideas?|themes?"
     r"|arguments?|claims?|thesis|conclusions?|insights?|highlights?)"
     r"|takeaways?|highlights|in (?:a|one|two|three|brief|short) (?:few )?(?:words?|sentences?|lines?)|cliff ?notes"
+    r"|(?:short|quick|brief|condensed|cliffs?) version|rundown|run-down|the upshot|(?:brief|catch) me up|bring me up to speed"
+    r"|walk me through (?:the|this|that)\s+(?:\w+\s+){0,3}(?:article|piece|story|report|post)"
     rf"|break (?:it |this |that )?down|(?:argument|thesis|case|storyline|narrative|message) (?:of|in|made (?:by|in)) (?:the|this|that|each) {_DOC}"
     rf"|what(?:'s| is| are| was)\s+(?:the|this|that|each|both|these|those)\s+(?:\w+\s+){{0,3}}{_DOC}\s+(?:about|saying|on)\s*[?.!]*$"
     rf"|what (?:does|do|did)\s+(?:the|this|that|each|both|these|those)\s+(?:\w+\s+){{0,3}}{_DOC}\s+"
@@ -61,7 +63,7 @@ _POINTS = re.compile(
     r"limit|slow)|warning signs?|red flags?|what (?:evidence|signs?|signals?|data)|evidence (?:that|suggests?|for)|"
     r"what (?:could|might|would|can) make .{1,40}\b(?:fizzle|fade|stall|end|collapse|reverse|falter|unravel|stop|"
     r"crash|fail|slow|last|continue|work)|credit(?:ed|s)? (?:for|with)|attribute[sd]? (?:to|the)|"
-    r"behind the|catalysts?|reasons|factors|pros\b|cons\b|benefits|advantages|disadvantages|challenges|concerns|"
+    r"behind the|what(?:'s| is| are) behind|catalysts?|reasons|factors|pros\b|cons\b|benefits|advantages|disadvantages|challenges|concerns|"
     r"worries|arguments?|bull case|bear case|what (?:could|might|can) (?:derail|hurt|stop|end|threaten|"
     r"undermine|go)|what(?:\s+is|\s+are|'s)\s+(?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
     r"weighing on)|why (?:\w+\s+){0,6}(?:several|multiple|various)|(?:several|multiple|various|main|key|biggest)"
@@ -90,7 +92,7 @@ _ORDINAL_RE = re.compile(
     r"\b(" + "|".join(sorted(map(re.escape, _ORDINALS), key=len, reverse=True)) + rf")\s+(?:\w+\s+)?{_DOC}\b", re.I)
 _SIDES = (
     re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|about|for)\b.*)?[?.!]*$", re.I),
-    re.compile(r"\bcompare\s+(?P<a>.+?)\s+(?:and|with|to|against|vs\.?|versus)\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|for)\b.*)?[?.!]*$", re.I),
+    re.compile(r"\bcompare\s+(?!(?:with|to|against)\b)(?P<a>.+?)\s+(?:and|with|to|against|vs\.?|versus)\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|for)\b.*)?[?.!]*$", re.I),
     re.compile(r"(?P<a>[\w&.' -]+?)\s+(?:vs\.?|versus)\s+(?P<b>[\w&.' -]+?)(?:[:,;]|\s+[-–—]\s|\s+(?:on|in|when|for)\b|[?.!]*$)", re.I),
     re.compile(r"\b(?:how (?:does|do|did|has|have)|do|does|did|are|is)\s+(?P<a>.+?)\s+(?:compare|stack up|differ|"
                r"measure up)\s+(?:with|to|against|from)\s+(?P<b>.+?)[?.!]*$", re.I),
@@ -279,11 +281,21 @@ def sides_of(text: str) -> list[str]:
             a, b = (re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,;:'\"?"), flags=re.I) for s in (m.group("a"), m.group("b")))
             a, b = (re.split(r"\s+[-–—]\s+|,|\s+(?:which|that|who|where|when)\b", x, maxsplit=1, flags=re.I)[0].strip()
                     for x in (a, b))
+            a, b = _possessor(a), _possessor(b)
             a, b = _last_phrase(a), _first_phrase(b)
             a, b = _mend_sides(a, b)
             if a and b and tokenize(a) and tokenize(b) and a.lower() != b.lower():
                 return [a, b]
     return []
+
+
+def _possessor(side: str) -> str:
+    """What a side is when it is written as something of it: "the yen's move after the BoJ hike" compares the yen
+    ("move after the hike" is what is compared), "the Korean won's slide in January" the Korean won."""
+    m = re.match(r"^(?:the\s+)?(?P<who>[\w&.-]+(?:\s+[\w&.-]+){0,3}?)['’]s?\s+\w", side, re.I)
+    if m and "'" in side[m.start("who"):m.end("who") + 2] and tokenize(m.group("who")):
+        return m.group("who")
+    return re.sub(r"['’]s?$", "", side)  # "… against Globex's" (its margin)
 
 
 def _mend_sides(a: str, b: str) -> tuple[str, str]:
@@ -501,16 +513,80 @@ def strip_instructions(text: str) -> tuple[str, bool]:
     return re.sub(r"\s+", " ", re.sub(r"^[\s,;:.]+|[\s,;:]+$", "", out)).strip(), True
 
 
+# How people type questions: apostrophes left out ("whats", "doesnt") and chat shorthand ("u", "pls"). The type
+# rules read standard spelling, so "whats the first article about" must read "what's …" to be a summary.
+_INFORMAL = {
+    "whats": "what's", "hows": "how's", "whos": "who's", "wheres": "where's", "whens": "when's", "whys": "why's",
+    "thats": "that's", "theres": "there's", "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't",
+    "arent": "aren't", "wasnt": "wasn't", "werent": "weren't", "cant": "can't", "wont": "won't", "shouldnt":
+    "shouldn't", "wouldnt": "wouldn't", "couldnt": "couldn't", "hasnt": "hasn't", "havent": "haven't", "im": "I'm",
+    "ive": "I've", "id": "I'd", "u": "you", "ur": "your", "pls": "please", "plz": "please", "gimme": "give me",
+    "wanna": "want to", "gonna": "going to", "abt": "about", "bc": "because", "cuz": "because",
+    "thru": "through", "tho": "though",
+}
+# The words the type rules key on. A misspelling of one ("sumarize", "wich", "compair", "expain") is mended when it
+# is no English word and no word of the articles: one edit away (Damerau), from four letters.
+FRAMING_WORDS = (
+    "which", "what", "where", "when", "why", "who", "whose", "how", "should", "would", "could", "compare",
+    "compared", "comparison", "versus", "between", "difference", "differences", "differ", "agree", "disagree",
+    "contrast", "summarize", "summarise", "summary", "overview", "takeaways", "highlights", "gist", "explain",
+    "explains", "reason", "reasons", "factors", "drivers", "driving", "risks", "risky", "threats", "headwinds",
+    "tailwinds", "catalysts", "drawbacks", "downsides", "advantages", "disadvantages", "benefits", "concerns",
+    "article", "articles", "piece", "pieces", "story", "stories", "report", "mention", "mentions", "mentioned",
+    "name", "names", "named", "list", "quote", "quoted", "cite", "cited", "recommend", "about", "first", "second",
+    "third", "latest", "newest", "oldest", "both", "each", "according", "invest", "buy", "sell",
+)
+
+
+def mend_question(text: str, lexicon: Lexicon | None = None) -> str:
+    """An English question in the spelling the type rules read: apostrophes put back, chat shorthand spelt out,
+    misspelt framing words mended ("whats the frist article about" → "what's the first article about")."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    english = lexicon.english if lexicon is not None else frozenset()
+    known = lexicon.refresh().words if lexicon is not None else frozenset()
+
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if low in _INFORMAL:
+            out = _INFORMAL[low]
+            return out[:1].upper() + out[1:] if word[:1].isupper() else out
+        if len(low) < 4 or not low.isalpha() or low in english or low in known or low in FRAMING_WORDS \
+                or word[:1].isupper() and m.start() > 0:
+            return word
+        close = [f for f in FRAMING_WORDS if abs(len(f) - len(low)) <= 1 and f[:1] == low[:1]
+                 and DamerauLevenshtein.distance(f, low) <= 1]
+        if len(close) == 1:
+            return close[0][:1].upper() + close[0][1:] if word[:1].isupper() else close[0]
+        return word
+
+    text = re.sub(r"(?<![\w/])w/(?=\s)", "with", text)
+    # Figures in trader shorthand: "$5k" is $5,000, "$1.5bn" $1.5 billion, "300mm" 300 million.
+    text = re.sub(r"(?<![\w.,])(\$?)(\d{1,3})k\b", lambda m: f"{m.group(1)}{m.group(2)},000", text, flags=re.I)
+    # (one letter only after a dollar figure: "3m T-bills" are three-month bills)
+    for short, letter, word in (("tn|trn", "t", "trillion"), ("bn|bil", "b", "billion"), ("mm|mn|mln", "m", "million")):
+        text = re.sub(rf"(?<![\w.,])(\$\d+(?:\.\d+)?\s?(?:{short}|{letter})|\d+(?:\.\d+)?\s?(?:{short}))\b(?!-)",
+                      lambda m: re.sub(r"\s?[a-z]+$", f" {word}", m.group(1), flags=re.I), text, flags=re.I)
+    # ("U.S." and "e.g." are abbreviations, not the words "u" and "e")
+    return re.sub(r"(?<![\w'’&/.-])[A-Za-z]+(?![\w'’&-]|\.\w)", fix, text)
+
+
 def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question:
     """Everything the answering core needs to know about a question, before retrieval."""
     asked = text
     text, instructed = strip_instructions(text)
     text = re.sub(r"^\s*(?:question|q|query|user|prompt)\s*[:.-]\s*", "", text, flags=re.I)  # "Question: why …"
     lang = language(text or asked)
+    if lang == "en":
+        text = mend_question(text, lexicon)
     normalized = lexicon.normalize(text)
     catalogue = lexicon.articles()
-    qtype = question_type(text)
     corrected = normalize(normalized.corrected or text)  # spelling fixed (without the expansions retrieval adds)
+    # Typed as corrected: "which three midcap stoks …" is a list of stocks.
+    qtype = question_type(text)
+    if corrected != text and qtype == FACT:
+        qtype = question_type(corrected)
     names = lexicon.refresh().names
     articles = named_articles(text, catalogue, by_title=qtype == SUMMARY, names=names) or (
         named_articles(corrected, catalogue, by_title=qtype == SUMMARY, names=names) if corrected != text else [])
@@ -530,10 +606,12 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     q = Question(text=text, language=lang, type=qtype, normalized=normalized, articles=articles,
                  all_articles=all_articles, instructed=instructed)
     q.topic = topic_of(corrected, articles)
-    q.names = [_without_periods(n) for n in name_spans(asking_part(corrected))
+    asking = asking_part(corrected)
+    # ("Jan CPI" is CPI, a common noun's shorthand, once its period is set aside)
+    spans = [_without_periods(n) for n in (_without_opener(n, asking, lexicon) for n in name_spans(asking)) if n]
+    q.names = [n for n in spans
                if not _is_article_ref(n, articles, catalogue) and not _is_period(n.text) and not _common_shorthand(n.text)]
-    q.unknown = sorted({n.text for n in q.names if not lexicon.known_name(n.text)
-                        or (not _has_shorthand(n.text) and not lexicon.known_phrase(n.text))})
+    q.unknown = sorted({n.text for n in q.names if not _name_known(n.text, lexicon)})
     # A lowercase word that owns something ("berkshire-hathaway's cash pile") is a name too.
     q.unknown = sorted(set(q.unknown) | {m.group(1) for m in re.finditer(r"\b([a-z][a-z-]{2,})['’]s\b", corrected)
                                          if m.group(1) not in STOPWORDS and not lexicon.known_name(m.group(1))})
@@ -541,7 +619,11 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     q.dated = dated_articles(corrected, catalogue)
     q.after = asks_after(corrected, catalogue)
     q.two_part = bool(_TWO_PART.search(text)) and qtype in (FACT, EXPLANATION, LIST)
-    q.metrics = metrics_of(corrected) if qtype in (FACT, EXPLANATION) else []  # a list asks for names
+    # A detail is asked for by a question about a fact ("what's its expense ratio?"), not by a why / how question
+    # that happens to use its words ("why did the breakdown rattle investors more than the topline number?");
+    # a list asks for names.
+    asks_detail = qtype == FACT or (qtype == EXPLANATION and not re.match(r"\W*(?:\w+\s+){0,2}?(?:why|how)\b", text, re.I))
+    q.metrics = metrics_of(corrected) if asks_detail else []
     q.metric = q.metrics[0] if q.metrics else None
     if qtype == LIST:
         q.list_kind = list_kind(corrected)
@@ -564,6 +646,39 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         r"fizzle|fade|stall|collapse|falter|unravel|warning|red flags?|fail|crash)\b",
         text, re.I))
     return q
+
+
+def _without_opener(name: Name, text: str, lexicon: Lexicon) -> Name | None:
+    """A name without the capital a sentence starts with, when that word is one the articles write in lowercase
+    ("Key points on why AInvest thinks …" names AInvest, not "Key"); None when nothing is left."""
+    before = text[:name.start].rstrip()
+    if before and before[-1] not in ".?!:;\"(¿¡\n":
+        return name
+    first, _, rest = name.text.partition(" ")
+    low = first.lower().removesuffix("'s")
+    snap = lexicon.refresh()
+    if not low.isalpha() or low not in snap.words or low in snap.names or any(c.isupper() for c in first[1:]):
+        return name
+    if not rest:
+        return None
+    return Name(rest, tuple(tokenize(rest)), name.start + len(first) + 1)
+
+
+def _name_known(name: str, lexicon: Lexicon) -> bool:
+    """Whether the articles know a name the question uses: every word (allowing for misspellings, joins, shorthand),
+    as one phrase when it has several words. Tickers and acronyms side by side ("QLMK NYSE") are names each; a
+    shorthand for a name ("ECB" → European Central Bank) is known when the articles use it or that name."""
+    words = name.split()
+    if len(words) > 1 and all(re.fullmatch(r"[A-Z][A-Z0-9&.+-]{1,6}", w) for w in words):
+        return all(_name_known(w, lexicon) for w in words)
+    if not lexicon.known_name(name):
+        return False
+    for w in re.findall(r"[\w&/+-]+", name):
+        expansion = ABBREVIATIONS.get(w.lower())
+        if expansion and expansion[:1].isupper() and len(expansion.split()) > 1 and not lexicon._known(w.lower()) \
+                and not lexicon.known_phrase(expansion):
+            return False  # "ECB" when no article names the European Central Bank
+    return _has_shorthand(name) or lexicon.known_phrase(name)
 
 
 def _names_an_article(pair: list[str], articles: list[Article]) -> bool:

@@ -136,6 +136,9 @@ class Claim:
     score: float = 0.0  # the answerer's confidence that it answers the question (0..1)
     relevance: float = 0.0  # how well it addresses the question, scored alike for both answerers (chat.policy)
     cited: list[int] = field(default_factory=list)  # every passage a generated sentence cited
+    # It carries on from a claim before it: another item of a list the article makes, or the sentence that makes
+    # the point of a short topic sentence. It is about what that claim is about.
+    follows: bool = False
 
 
 @dataclass

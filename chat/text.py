@@ -341,9 +341,16 @@ def normalize(text: str) -> str:
     return _SPACED_AMP.sub(r"\1&\2", text)
 
 
+# Number words are their figures: "two-year" and "2-year" (and a question's "2y") are the same note, "three
+# rate cuts" and "3 rate cuts" the same count. ("one" is left alone: "one of the…" counts nothing.)
+NUMBER_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+                 "nine": "9", "ten": "10", "eleven": "11", "twelve": "12"}
+
+
 def _raw_tokens(text: str) -> list[str]:
     out = []
     for tok in _TOKEN_RE.findall(normalize(text).lower()):
+        tok = NUMBER_WORDS.get(tok, tok)
         if tok[0].isdigit():
             out.append(tok.replace(",", "").rstrip("."))
             continue
@@ -386,6 +393,9 @@ _NOT_NAMES = STOPWORDS | {
     "please", "ignore", "forget", "disregard", "pretend", "act", "now", "then", "also", "and", "but", "or",
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "i", "im",
+    # adjectives a question's framing starts with ("Key points on …", "Main risks?", "Quick summary of …")
+    "key", "main", "major", "top", "big", "bigger", "biggest", "overall", "general", "current", "recent", "best",
+    "worst", "important", "primary", "basic", "central", "core", "short", "simple", "rough", "roughly", "exact",
     # imperatives a question starts with
     "recap", "outline", "walk", "break", "sum", "detail", "clarify", "define", "contrast", "identify", "highlight",
     "provide", "share", "rank", "quote", "cite", "find", "check", "help", "analyze", "analyse", "assess", "evaluate",

@@ -266,3 +266,128 @@ def test_a_detail_of_the_story_s_own_subject_counts_without_its_name_in_the_sent
     assert "Renata Oduya" in answer.text
     missing = earnings_story.ask("How many employees does Larkspur have?")  # a detail the story never gives
     assert missing.refused and missing.refusal_reason == "partly_covered"
+
+
+# --- how people type (new wordings of this round's classes) ---------------------------------------------------
+
+
+def test_a_framing_word_that_opens_the_question_is_not_a_name(assistant):
+    """"Main drivers…" asks for drivers; "Main" is not a company the articles fail to mention."""
+    answer = assistant.ask("Main drivers of the small-cap rally per AInvest?")
+    assert not answer.refused, answer.text
+    assert sources(answer) == {AINVEST}
+
+
+def test_a_question_without_apostrophes_is_read_like_one_with_them(assistant):
+    answer = assistant.ask("whats the 2nd article about")
+    assert answer.question_type == "summary" and not answer.refused
+    assert sources(answer) == {COINMELA}
+
+
+def test_shorthand_for_a_name_the_articles_never_use_is_not_covered(assistant):
+    """"BoE" stands for the Bank of England, which neither article names (one word of it, "bank", is not enough)."""
+    answer = assistant.ask("Where's the BoE's bank rate these days?")
+    assert answer.refused and answer.refusal_reason == "not_covered", answer.text
+
+
+def test_two_things_the_articles_never_mention_are_not_answered_as_a_comparison(assistant):
+    answer = assistant.ask("any view on copper prices or gold miners in these pieces?")
+    assert answer.refused, answer.text
+
+
+# --- lists an article makes, points it makes in two sentences, answers from the article that names the subject ---
+
+PINECREST = """---
+title: Pinecrest Foods tops forecasts as snack volumes recover
+publisher: Larchmont Ledger
+published: 2026-02-18
+---
+
+# Pinecrest Foods tops forecasts as snack volumes recover
+
+Pinecrest Foods (NYSE: PNCF) rose 6.2% on Wednesday after the snack maker reported fourth-quarter sales of $2.41 billion, ahead of the $2.33 billion analysts expected.
+
+## What drove the quarter
+
+Management pointed to three factors:
+
+- **Pricing.** List prices rose 4% on average in October, and shoppers mostly kept buying.
+- **Club stores.** Sales through warehouse clubs grew 11%, helped by larger multipacks.
+- **Lower freight.** Trucking costs fell 9% from a year earlier as the company consolidated routes.
+
+## Capital returns
+
+Pinecrest bought back 2.1 million shares in the quarter and raised its dividend by 5%.
+
+## Risks
+
+Margins are not safe, though. Cocoa prices have climbed about 40% since September, and the company has hedged only half of its needs for 2026.
+
+Chief Financial Officer Lena Marsh said the company would not raise prices again before the summer.
+"""
+
+HARLOW = """---
+title: Harlow Bank authorizes record buyback as loan growth slows
+publisher: Quayside Banking Journal
+published: 2026-02-20
+---
+
+# Harlow Bank authorizes record buyback as loan growth slows
+
+Harlow Bank said on Friday that its board had authorized a $500 million share buyback, the largest in its history, as loan growth slowed to 2% in the fourth quarter.
+
+The buyback is worth about 6% of the bank's market value, and executives said purchases would begin in March.
+
+Net interest margin narrowed to 3.05% from 3.21% a year earlier as deposit costs rose.
+"""
+
+
+@pytest.fixture(scope="module")
+def two_companies(tmp_path_factory, model_path, embedder):
+    tmp = tmp_path_factory.mktemp("companies")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    (corpus / "pinecrest.md").write_text(PINECREST, encoding="utf-8")
+    (corpus / "harlow.md").write_text(HARLOW, encoding="utf-8")
+    return indexed_assistant(corpus, tmp, model_path, embedder)
+
+
+def test_a_list_the_article_makes_is_given_whole(two_companies):
+    """The article lists the three factors under a lead-in: the answer gives all three, not one of them."""
+    answer = two_companies.ask("What three things did Pinecrest's management credit for the quarter?")
+    assert not answer.refused, answer.text
+    for factor in ("Pricing", "Club stores", "Lower freight"):
+        assert factor in answer.text, answer.text
+    assert sources(answer) == {"pinecrest.md"}
+
+
+def test_a_risk_under_a_risks_heading_answers_what_could_go_wrong(two_companies):
+    """"Cocoa prices have climbed about 40%…" names no risk word and is far from the question in MiniLM's eyes; it
+    sits under "## Risks", which is what makes it an answer (and keeps it from being dropped as off the question)."""
+    answer = two_companies.ask("What could go wrong for Pinecrest?")
+    assert not answer.refused, answer.text
+    assert "Cocoa prices have climbed about 40%" in answer.text, answer.text
+    assert not any("Cocoa" in d.text for d in answer.dropped)
+
+
+def test_a_question_about_a_named_company_is_answered_from_the_article_that_names_it(two_companies):
+    """Both articles speak of buybacks; only Pinecrest's says how many of its shares it bought."""
+    answer = two_companies.ask("How many shares did Pinecrest buy back?")
+    assert not answer.refused, answer.text
+    assert "2.1 million shares" in answer.text
+    assert sources(answer) == {"pinecrest.md"}
+
+
+def test_a_short_topic_sentence_comes_with_the_sentence_that_makes_its_point(two_companies):
+    """"Margins are not safe, though." says nothing by itself: the sentence after it is the point."""
+    from chat.extractive import Unit, elaborate
+
+    def unit(position: int, text: str) -> Unit:
+        return Unit(1, 3, position, text, "", False, "Risks", "pinecrest.md", (1, position))
+
+    units = [unit(0, "Margins are not safe, though."),
+             unit(1, "Cocoa prices have climbed about 40% since September."),
+             unit(2, "Shares rose 6.2% on Wednesday after the results.")]
+    assert elaborate(units, [0], limit=5) == [0, 1]
+    assert elaborate(units, [2], limit=5) == [2]  # a sentence with a figure makes its own point
+    assert elaborate(units, [0, 2], limit=2) == [0, 2]  # no room left

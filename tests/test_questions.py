@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from chat.extractive import split_parts
+from chat.extractive import asked_count, split_parts
 from chat.lexicon import Article
 from chat.questions import (ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, dated_articles, list_kind,
-                            metrics_of, named_articles, question_type, sides_of, strip_instructions)
+                            mend_question, metrics_of, named_articles, question_type, sides_of,
+                            strip_instructions)
 
 CATALOGUE = [
     Article("ainvest.txt", "Small-Cap Resurgence 2026: Why the Russell 2000 is Finally Outpacing the S&P 500", "AInvest",
@@ -139,3 +140,51 @@ def test_an_adjective_in_ed_does_not_end_the_listed_noun():
     assert list_kind("which cap weighted S&P 500 ETFs does the piece mention") == "fund"
     assert list_kind("which dividend-focused funds are named") == "fund"
     assert list_kind("which oil majors rallied") == "company"
+
+
+# --- how people type: apostrophes left out, shorthand, misspelt framing words ---------------------------------
+
+
+@pytest.mark.parametrize("typed,mended", [
+    ("whats the 2nd piece about", "what's the 2nd piece about"),
+    ("hows the fed doing, pls", "how's the fed doing, please"),
+    ("doesnt coinmela say u should wait", "doesn't coinmela say you should wait"),
+    ("wich funds does it name", "which funds does it name"),
+    ("sumarize the piece", "summarize the piece"),
+    ("gimme the gist w/ figures", "give me the gist with figures"),
+    ("did gold top $5k", "did gold top $5,000"),
+    ("a $1.5bn deal and 300mm shares", "a $1.5 billion deal and 300 million shares"),
+])
+def test_informal_typing_is_mended_before_the_question_is_read(typed, mended):
+    assert mend_question(typed) == mended
+
+
+@pytest.mark.parametrize("typed", ["U.S. small caps vs 3m T-bills", "the 10y at 4.3%", "e.g. Russell 2000 ETFs"])
+def test_abbreviations_and_maturities_are_not_mistaken_for_shorthand(typed):
+    assert mend_question(typed) == typed
+
+
+@pytest.mark.parametrize("question,qtype", [
+    ("whats the third story about", SUMMARY),
+    ("Give me the short version of the oil piece", SUMMARY),
+    ("quick rundown of the CoinMela article?", SUMMARY),
+    ("what's behind the bond selloff?", POINTS),
+])
+def test_mended_and_newer_wordings_get_their_type(question, qtype):
+    assert question_type(mend_question(question)) == qtype
+
+
+@pytest.mark.parametrize("question,sides", [
+    ("How did the euro's climb after the ECB meeting compare with the pound's drop last week?", ["euro", "pound"]),
+    ("How does Acme's margin stack up against Globex's?", ["Acme", "Globex"]),
+    ("How do banks compare with utilities on dividend cuts, and on leverage?", ["banks", "utilities"]),
+])
+def test_a_side_written_as_something_of_it_is_the_thing(question, sides):
+    assert sides_of(question) == sides
+
+
+@pytest.mark.parametrize("question,count", [
+    ("What three factors did management credit?", 3), ("the 2 main risks?", 2), ("What risks are there?", None),
+])
+def test_a_question_that_counts_what_it_asks_for(question, count):
+    assert asked_count(question) == count

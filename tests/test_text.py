@@ -100,3 +100,10 @@ def test_stemming_is_safe_from_many_threads():
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_number_words_are_their_figures():
+    """"two-year" and "2-year" are the same note; "three rate cuts" and "3 rate cuts" the same count."""
+    assert tokenize("the two-year note") == tokenize("the 2-year note")
+    assert tokenize("three rate cuts") == tokenize("3 rate cuts")
+    assert tokenize("one of the largest") != tokenize("1 of the largest")  # "one of…" counts nothing
