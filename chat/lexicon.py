@@ -178,6 +178,21 @@ def _context_span(text: str) -> tuple[int, int]:
     return -1, -1
 
 
+
+def _rows_with(snap: Snapshot, tokens) -> set[int]:
+    """The index rows (chunks) that hold every one of `tokens` (none when the index is empty)."""
+    if snap.bm25 is None:
+        return set()
+    m = snap.bm25.matrix
+    rows: set[int] | None = None
+    for t in tokens:
+        col = snap.bm25.vocab.get(t)
+        found = set(m.indices[m.indptr[col]:m.indptr[col + 1]].tolist()) if col is not None else set()
+        rows = found if rows is None else rows & found
+        if not rows:
+            break
+    return rows or set()
+
 class Lexicon:
     """BM25 mirror, corpus statistics and question normalisation over one Chroma collection."""
 
@@ -329,18 +344,8 @@ class Lexicon:
         """The articles with a chunk (or a title) that holds every word of one of a name's forms."""
         snap = self.refresh()
         out: set[str] = set()
-        if snap.bm25 is None:
-            return out
-        m = snap.bm25.matrix
         for form in forms:
-            rows: set[int] | None = None
-            for t in form:
-                col = snap.bm25.vocab.get(t)
-                found = set(m.indices[m.indptr[col]:m.indptr[col + 1]].tolist()) if col is not None else set()
-                rows = found if rows is None else rows & found
-                if not rows:
-                    break
-            out.update(snap.sources[snap.row_source[r]] for r in rows or ())
+            out.update(snap.sources[snap.row_source[r]] for r in _rows_with(snap, form))
         return out
 
     def knows(self, token: str) -> bool:
@@ -441,15 +446,7 @@ class Lexicon:
         cached = self._phrases.get(key)
         if cached is not None:
             return cached
-        rows: set[int] | None = None
-        if snap.bm25 is not None:
-            m = snap.bm25.matrix
-            for t in toks:
-                col = snap.bm25.vocab.get(t)
-                found = set(m.indices[m.indptr[col]:m.indptr[col + 1]].tolist()) if col is not None else set()
-                rows = found if rows is None else rows & found
-                if not rows:
-                    break
+        rows = _rows_with(snap, toks)
         wanted = "".join(toks)
         known = any(wanted in "".join(tokenize(f"{a.publisher} {a.title}")) for a in snap.articles.values())
         if rows and not known:

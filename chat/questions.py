@@ -127,8 +127,8 @@ class Question:
     names: list[Name] = field(default_factory=list)  # capitalised names in the asking sentences
     subjects: list[Name] = field(default_factory=list)  # those and names of the articles typed in lowercase
     unknown: list[str] = field(default_factory=list)  # of those, names no article uses
-    metric: str | None = None  # the first detail it asks for (a key of glossary.METRICS)
-    metrics: list[str] = field(default_factory=list)  # every detail it asks for, in order
+    metric: str | None = None  # the first figure it is about (a key of glossary.METRICS), also in a why / how question
+    metrics: list[str] = field(default_factory=list)  # every detail it asks for, in order (none for why / how)
     risk: bool = False  # a points question about what could go wrong
     two_part: bool = False
     instructed: bool = False  # it held instructions to the assistant (removed from `text`)
@@ -623,8 +623,11 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     # that happens to use its words ("why did the breakdown rattle investors more than the topline number?");
     # a list asks for names.
     asks_detail = qtype == FACT or (qtype == EXPLANATION and not re.match(r"\W*(?:\w+\s+){0,2}?(?:why|how)\b", text, re.I))
-    q.metrics = metrics_of(corrected) if asks_detail else []
-    q.metric = q.metrics[0] if q.metrics else None
+    # (The figure such a question is about still counts when its sentences are scored: "How did fewer empty miles
+    # help margins?" is answered by the margin figures.)
+    metrics = metrics_of(corrected) if qtype in (FACT, EXPLANATION) else []
+    q.metrics = metrics if asks_detail else []
+    q.metric = metrics[0] if metrics else None
     if qtype == LIST:
         q.list_kind = list_kind(corrected)
     if qtype == FACT and not q.two_part:

@@ -111,6 +111,8 @@ class HybridRetriever(BaseRetriever):
         by_id = {i: (d, m, np.asarray(e, dtype=np.float32))
                  for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
         candidates = [c for c in candidates if c in by_id]
+        if not candidates:  # every hit was deleted between the query and the read (an ingest running meanwhile)
+            return []
         for cid in candidates:  # lexical-only hits still get a true dense similarity
             if cid not in dense_sim:
                 dense_sim[cid] = float(by_id[cid][2] @ qvec)

@@ -391,3 +391,14 @@ def test_a_short_topic_sentence_comes_with_the_sentence_that_makes_its_point(two
     assert elaborate(units, [0], limit=5) == [0, 1]
     assert elaborate(units, [2], limit=5) == [2]  # a sentence with a figure makes its own point
     assert elaborate(units, [0, 2], limit=2) == [0, 2]  # no room left
+
+
+def test_a_why_or_how_question_keeps_its_figure_but_asks_no_detail(assistant):
+    """"How did lower rates help small caps' margins?" is about margins (their figures score higher), yet it does not
+    ask for a margin figure the articles must give, as "What margin…?" does (a near miss when none is given)."""
+    from chat.questions import analyze
+
+    how = analyze("How did lower rates help small caps' margins?", assistant.lexicon)
+    what = analyze("What margins do small caps earn?", assistant.lexicon)
+    assert how.metric is not None and how.metrics == []
+    assert what.metrics and what.metric == what.metrics[0] == how.metric

@@ -306,3 +306,37 @@ def test_a_get_that_meets_a_deletion_on_a_chroma_server_reads_the_chunks_by_meta
             live.get(ids=ids)
         finally:
             real.get = original
+
+
+def test_hits_deleted_between_the_query_and_the_read_give_no_passages_not_an_error(tmp_path, model_path, embedder):
+    """An ingest that deletes an article while a question is searched: the query found its chunks, the read that
+    follows finds none of them. The search returns nothing (the question is refused), never a 500."""
+    import app as app_module
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "oil.md").write_text("# Oil\n\nOPEC+ paused its output increases in March 2026 as inventories rose.\n",
+                                   encoding="utf-8")
+    settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=tmp_path / "chroma",
+                                   embedding_model=model_path, log_level="WARNING")
+    store = app_module.build_store(settings, embedder)
+    app_module.build_indexer(settings, store).run(corpus, progress=False)
+    assistant = app_module.build_assistant(settings, store)
+    retriever = assistant.retriever
+    assert retriever.search("Why did OPEC+ pause its output increases?")
+
+    class DeletedMeanwhile:  # the collection as the ingest left it: every id the query returned is gone
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def get(self, *args, **kwargs):
+            got = self.real.get(*args, **kwargs)
+            return {key: ([] if isinstance(value, list) else value) for key, value in got.items()}
+
+    retriever.collection = DeletedMeanwhile(retriever.collection)
+    assert retriever.search("Why did OPEC+ pause its output increases?") == []
+    answer = assistant.ask("Why did OPEC+ pause its output increases?")
+    assert answer.refused
