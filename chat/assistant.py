@@ -265,8 +265,8 @@ class Assistant:
                # about what that one is about; so is an item of a list the article makes, or the sentence that
                # makes a topic sentence's point, after a claim of the same passage that addresses the question
                and not (k and kept[k - 1].relevance >= floor and _continues(kept[k - 1], c))
-               and not (c.follows and any(p.relevance >= floor and set(p.cited or [p.n]) & set(c.cited or [c.n])
-                                          for p in kept[:k]))}
+               and not (c.follows and any(prev.relevance >= floor and set(prev.cited or [prev.n]) & set(c.cited or [c.n])
+                                          for prev in kept[:k]))}
         for k in sorted(low):
             c = kept[k]
             dropped_at.append((index[k], SentenceInfo(c.text, c.cited or [c.n], 0.0, False, reason=claims.OFF_QUESTION,
@@ -289,7 +289,7 @@ class Assistant:
         if passages and q.type in (POINTS, ADVICE, EXPLANATION):
             headed = []
             for c in claims:
-                doc = passages[(c.n or 1) - 1] if c.n and c.n <= len(passages) else None
+                doc = passages[c.n - 1] if c.n and c.n <= len(passages) else None
                 heading = section_at(doc.page_content, c.text, str(doc.metadata.get("section", "") or "")) if doc else ""
                 headed.append(f"{heading}: {c.text}" if heading else "")
             if any(headed):

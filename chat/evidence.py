@@ -76,7 +76,6 @@ def name_scope(q: Question, retriever: HybridRetriever) -> set[str] | None:
 
 def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> Evidence:
     query = q.normalized.text
-    scope = q.sources or name_scope(q, retriever)
     if q.type == SUMMARY:
         articles = list(q.articles)
         catalogue = retriever.lexicon.articles()
@@ -121,6 +120,7 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
                 numbers.append(seen[cid])
             sides.append((label, numbers))
         return Evidence(passages, sides, [], topic, [side_query for _, side_query, _ in targets])
+    scope = q.sources or name_scope(q, retriever)
     if q.two_part and q.type in (FACT, EXPLANATION):
         # "Why do REITs rally when yields fall, and how did they hold up in 2022?": each part searched on its own.
         from chat.extractive import split_parts

@@ -39,7 +39,7 @@ from chat.questions import (ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS,
                             metrics_of, topic_of)
 from chat.schema import Claim, Draft
 from chat.verify import extract_numbers
-from chat.text import STOPWORDS, is_injection, name_spans, normalize, split_sentences, stem, tokenize
+from chat.text import NUMBER_WORDS, STOPWORDS, is_injection, name_spans, normalize, split_sentences, stem, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -837,9 +837,10 @@ def bullet_runs(units: list[Unit], chosen: list[int], limit: int, count: int | N
         members = [items[k] for k in sorted(items)]
         if not 2 <= len(members) <= limit:
             continue
-        lead = [j for j, u in enumerate(units) if u.n == n and u.paragraph == para - 1 and u.item < 0]
-        lead_in = bool(lead) and max(lead, key=lambda j: units[j].position) in picked \
-            and units[max(lead, key=lambda j: units[j].position)].text.rstrip().endswith(":")
+        # (the lead-in is the last sentence of the paragraph before the list)
+        lead = max((j for j, u in enumerate(units) if u.n == n and u.paragraph == para - 1 and u.item < 0),
+                   key=lambda j: units[j].position, default=None)
+        lead_in = lead in picked and units[lead].text.rstrip().endswith(":")
         hits = sum(1 for j, u in enumerate(units) if j in picked and (u.n, u.paragraph) == (n, para) and u.item >= 0)
         if lead_in or (hits >= 2 and 2 * hits > len(members)) or (hits and count == len(members)):
             texts = {units[j].text for run in runs for j in run}
@@ -848,13 +849,10 @@ def bullet_runs(units: list[Unit], chosen: list[int], limit: int, count: int | N
     return runs
 
 
-_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6}
-
-
 def asked_count(text: str) -> int | None:
     """How many things a question asks for ("What three factors…", "the 2 risks") or None."""
     m = re.search(r"\b(two|three|four|five|six|[2-6])\s+(?:main\s+|key\s+|big\s+|biggest\s+)?[a-z]+s\b", text, re.I)
-    return _COUNTS[m.group(1).lower()] if m else None
+    return int(NUMBER_WORDS.get(m.group(1).lower(), m.group(1))) if m else None
 
 
 def complete_runs(units: list[Unit], scores: np.ndarray, chosen: list[int], limit: int,

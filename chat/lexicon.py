@@ -20,7 +20,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 from rapidfuzz import process
@@ -178,8 +178,7 @@ def _context_span(text: str) -> tuple[int, int]:
     return -1, -1
 
 
-
-def _rows_with(snap: Snapshot, tokens) -> set[int]:
+def _rows_with(snap: Snapshot, tokens: Iterable[str]) -> set[int]:
     """The index rows (chunks) that hold every one of `tokens` (none when the index is empty)."""
     if snap.bm25 is None:
         return set()
@@ -192,6 +191,7 @@ def _rows_with(snap: Snapshot, tokens) -> set[int]:
         if not rows:
             break
     return rows or set()
+
 
 class Lexicon:
     """BM25 mirror, corpus statistics and question normalisation over one Chroma collection."""

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import DamerauLevenshtein
+
 from chat.glossary import ABBREVIATIONS, LIST_KINDS, METRIC_QUESTIONS, METRICS
 from chat.lexicon import Article, Lexicon, Normalized
 from chat.text import STOPWORDS, Name, language, name_spans, normalize, tokenize
@@ -541,8 +543,6 @@ FRAMING_WORDS = (
 def mend_question(text: str, lexicon: Lexicon | None = None) -> str:
     """An English question in the spelling the type rules read: apostrophes put back, chat shorthand spelt out,
     misspelt framing words mended ("whats the frist article about" → "what's the first article about")."""
-    from rapidfuzz.distance import DamerauLevenshtein
-
     english = lexicon.english if lexicon is not None else frozenset()
     known = lexicon.refresh().words if lexicon is not None else frozenset()
 

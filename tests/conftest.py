@@ -107,6 +107,16 @@ def indexed_assistant(corpus: Path, workdir: Path, model_path: str, embedder):
     return app_module.build_assistant(settings, store)
 
 
+def assistant_over(articles: dict[str, str], workdir: Path, model_path: str, embedder):
+    """The extractive assistant over an embedded index of these articles alone (file name → text), written to
+    `workdir`/corpus."""
+    corpus = workdir / "corpus"
+    corpus.mkdir()
+    for name, text in articles.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return indexed_assistant(corpus, workdir, model_path, embedder)
+
+
 @pytest.fixture(params=["embedded", "server"])
 def settings(request, tmp_path, model_path):
     """Settings for a fresh, empty index: embedded in tmp_path, or a fresh collection on the Chroma server."""

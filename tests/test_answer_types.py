@@ -15,7 +15,7 @@ import shutil
 import pytest
 
 from chat.schema import Answer
-from conftest import CORPUS, indexed_assistant
+from conftest import CORPUS, assistant_over, indexed_assistant
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
 COINMELA = "coinmela-small-caps-strong-start-2026-01-27.txt"
@@ -344,12 +344,8 @@ Net interest margin narrowed to 3.05% from 3.21% a year earlier as deposit costs
 
 @pytest.fixture(scope="module")
 def two_companies(tmp_path_factory, model_path, embedder):
-    tmp = tmp_path_factory.mktemp("companies")
-    corpus = tmp / "corpus"
-    corpus.mkdir()
-    (corpus / "pinecrest.md").write_text(PINECREST, encoding="utf-8")
-    (corpus / "harlow.md").write_text(HARLOW, encoding="utf-8")
-    return indexed_assistant(corpus, tmp, model_path, embedder)
+    return assistant_over({"pinecrest.md": PINECREST, "harlow.md": HARLOW}, tmp_path_factory.mktemp("companies"),
+                          model_path, embedder)
 
 
 def test_a_list_the_article_makes_is_given_whole(two_companies):

@@ -20,7 +20,7 @@ import pytest
 from langchain_core.documents import Document
 
 from chat.extractive import complete_runs, passage_units
-from conftest import indexed_assistant
+from conftest import assistant_over
 
 PUMPS = """Harrow Tribune, 2026-04-02
 
@@ -99,13 +99,9 @@ def test_a_counted_run_of_points_is_completed_in_order():
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, model_path, embedder):
-    tmp = tmp_path_factory.mktemp("structure")
-    corpus = tmp / "corpus"
-    corpus.mkdir()
-    (corpus / "harrow-pumps-2026-04-02.txt").write_text(PUMPS, encoding="utf-8")
-    (corpus / "harrow-copper-2026-04-09.txt").write_text(COPPER, encoding="utf-8")
-    (corpus / "harrow-banks-2026-04-16.md").write_text(BANKS, encoding="utf-8")
-    return indexed_assistant(corpus, tmp, model_path, embedder)
+    return assistant_over({"harrow-pumps-2026-04-02.txt": PUMPS, "harrow-copper-2026-04-09.txt": COPPER,
+                           "harrow-banks-2026-04-16.md": BANKS}, tmp_path_factory.mktemp("structure"),
+                          model_path, embedder)
 
 
 def test_a_figure_given_in_a_pronoun_sentence_answers_a_question_about_its_antecedent(assistant):

@@ -24,7 +24,7 @@ import uuid
 import httpx
 import pytest
 
-from conftest import CORPUS, ROOT, ChatbotServer, free_port, start_chroma, stop_process
+from conftest import CORPUS, ROOT, ChatbotServer, assistant_over, free_port, start_chroma, stop_process
 
 EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
 OIL = "northfield-opec-pause-oil-energy-stocks-2026-03-02.txt"
@@ -311,17 +311,8 @@ def test_a_get_that_meets_a_deletion_on_a_chroma_server_reads_the_chunks_by_meta
 def test_hits_deleted_between_the_query_and_the_read_give_no_passages_not_an_error(tmp_path, model_path, embedder):
     """An ingest that deletes an article while a question is searched: the query found its chunks, the read that
     follows finds none of them. The search returns nothing (the question is refused), never a 500."""
-    import app as app_module
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "oil.md").write_text("# Oil\n\nOPEC+ paused its output increases in March 2026 as inventories rose.\n",
-                                   encoding="utf-8")
-    settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=tmp_path / "chroma",
-                                   embedding_model=model_path, log_level="WARNING")
-    store = app_module.build_store(settings, embedder)
-    app_module.build_indexer(settings, store).run(corpus, progress=False)
-    assistant = app_module.build_assistant(settings, store)
+    assistant = assistant_over({"oil.md": "# Oil\n\nOPEC+ paused its output increases in March 2026 as inventories "
+                                          "rose.\n"}, tmp_path, model_path, embedder)
     retriever = assistant.retriever
     assert retriever.search("Why did OPEC+ pause its output increases?")
 
