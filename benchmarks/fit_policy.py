@@ -1,8 +1,11 @@
-"""Fit the answering core's sentence weights and search its thresholds on the dev set (never on the test set).
+"""Fit the answering core's sentence weights and search its thresholds on the dev sets (never on the test set).
 
-    python benchmarks/fit_policy.py [--questions tests/data/qa/dev.jsonl] [--rounds 2] [--no-search]
+    python benchmarks/fit_policy.py [--questions tests/data/qa/dev.jsonl tests/data/qa/dev2.jsonl] [--rounds 2]
+                                    [--no-search] [--search-weights] [--only THRESHOLD ...]
 
-1. Sentence weights. For every answerable dev question with key facts, the candidate sentences of its evidence
+1. Sentence weights. With --search-weights: a coordinate search over the intercept and each weight (±0.5, ±1 from
+   the current value) on the objective below, which is what the logistic fit only stands in for. Otherwise,
+   for every answerable dev question with key facts, the candidate sentences of its evidence
    (what the extractive answerer would score) with their chat.extractive.FEATURES, labelled 1 when the sentence
    holds one of the question's `must_include` facts. A logistic regression (scikit-learn, L2) is fitted; its
    strength C is chosen by cross-validation grouped by question (5 folds), on the mean reciprocal rank of the
@@ -64,13 +67,27 @@ GRID: dict[str, list] = {
 }
 
 
-def assistants_for(rows: list[dict], questions: Path) -> dict:
+def load_sets(files: list[Path]) -> list[dict]:
+    """The rows of every file, each `corpus` made a path (it is relative to its own file's folder)."""
+    rows = []
+    for path in files:
+        loaded, problems = load_questions(path)
+        if problems:
+            sys.exit(f"{path}: {problems}")
+        for row in loaded:
+            if row.get("corpus") is not None:
+                row["corpus"] = str((path.parent / row["corpus"]).resolve())
+            rows.append(row)
+    return rows
+
+
+def assistants_for(rows: list[dict]) -> dict:
     settings = app.Settings()
     app.set_threads(settings, serving=True)
     embedder = app.build_embedder(settings)
     out = {}
     for corpus in sorted({r.get("corpus") for r in rows}, key=str):
-        store = (app.eval_store(settings, questions.parent / corpus, embedder) if corpus is not None
+        store = (app.eval_store(settings, Path(corpus), embedder) if corpus is not None
                  else app.build_store(settings, embedder))
         out[corpus] = app.build_assistant(settings, store)
     return out
@@ -134,6 +151,31 @@ def fit_weights(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float
     return float(model.intercept_[0]), tuple(round(float(w), 3) for w in model.coef_[0]), best_c, results
 
 
+def search_weights(rows: list[dict], assistants: dict, policy: Policy, current: dict,
+                   rounds: int) -> tuple[Policy, dict]:
+    """Coordinate search over the intercept and each weight on the objective itself (what the logistic fit's
+    first-hit MRR only stands in for): each step tries the value ±0.5 and ±1 and keeps the best."""
+    for r in range(rounds):
+        for k in range(len(FEATURES) + 1):
+            name = "intercept" if k == len(FEATURES) else FEATURES[k]
+            value = policy.intercept if name == "intercept" else policy.weights[k]
+            best_value, best = value, current
+            for step in (-1.0, -0.5, 0.5, 1.0):
+                v = round(value + step, 3)
+                candidate = (dataclasses.replace(policy, intercept=v) if name == "intercept" else
+                             dataclasses.replace(policy, weights=policy.weights[:k] + (v,) + policy.weights[k + 1:]))
+                use(assistants, candidate)
+                m = evaluate(rows, assistants)
+                if m["objective"] > best["objective"] + 1e-4:
+                    best_value, best = v, m
+            policy = (dataclasses.replace(policy, intercept=best_value) if name == "intercept" else
+                      dataclasses.replace(policy, weights=policy.weights[:k] + (best_value,) + policy.weights[k + 1:]))
+            current = best
+            print(f"round {r + 1}: {name} = {best_value:+.3f}  (objective {current['objective']:.4f})", flush=True)
+    use(assistants, policy)
+    return policy, current
+
+
 def evaluate(rows: list[dict], assistants: dict) -> dict:
     recalls, words, refusals, false = [], [], [], []
     by_type: dict[str, list[float]] = {}
@@ -165,30 +207,38 @@ def show(label: str, m: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "qa" / "dev.jsonl")
+    parser.add_argument("--questions", type=Path, nargs="+",
+                        default=[ROOT / "tests" / "data" / "qa" / "dev.jsonl", ROOT / "tests" / "data" / "qa" / "dev2.jsonl"])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-search", action="store_true", help="Fit the sentence weights only.")
     parser.add_argument("--only", nargs="*", default=None, help="Search only these thresholds.")
+    parser.add_argument("--search-weights", action="store_true",
+                        help="Instead of the logistic fit, a coordinate search over the current weights and intercept "
+                             "on the objective itself (steps of ±0.5 and ±1 per weight).")
     args = parser.parse_args()
-    if "test" in args.questions.name:
-        sys.exit("refusing to fit on a test split: choose weights and thresholds on dev only")
-    rows, problems = load_questions(args.questions)
-    assistants = assistants_for(rows, args.questions)
+    if any("test" in path.name or "holdout" in str(path) for path in args.questions):
+        sys.exit("refusing to fit on a test or holdout split: choose weights and thresholds on dev sets only")
+    rows = load_sets(args.questions)
+    assistants = assistants_for(rows)
     started = time.perf_counter()
     before = evaluate(rows, assistants)
     show("dev with the current policy", before)
 
-    X, y, groups = sentence_data(rows, assistants)
-    intercept, weights, c, cv = fit_weights(X, y, groups)
-    print(f"\n{len(y)} candidate sentences of {len(np.unique(groups))} questions, {int(y.sum())} holding a key fact")
-    print("cross-validated first-hit MRR by C: " + ", ".join(f"{k:g}: {v:.3f}" for k, v in cv.items()))
-    print(f"fitted (C={c:g}): intercept {intercept:.3f}")
-    for name, w in zip(FEATURES, weights):
-        print(f"    {name:15} {w:+.3f}")
-    policy = dataclasses.replace(POLICY, intercept=round(intercept, 3), weights=weights)
-    use(assistants, policy)
-    current = evaluate(rows, assistants)
-    show("dev with the fitted weights", current)
+    if args.search_weights:
+        policy, current = search_weights(rows, assistants, POLICY, before, args.rounds)
+        show("dev with the searched weights", current)
+    else:
+        X, y, groups = sentence_data(rows, assistants)
+        intercept, weights, c, cv = fit_weights(X, y, groups)
+        print(f"\n{len(y)} candidate sentences of {len(np.unique(groups))} questions, {int(y.sum())} holding a key fact")
+        print("cross-validated first-hit MRR by C: " + ", ".join(f"{k:g}: {v:.3f}" for k, v in cv.items()))
+        print(f"fitted (C={c:g}): intercept {intercept:.3f}")
+        for name, w in zip(FEATURES, weights):
+            print(f"    {name:15} {w:+.3f}")
+        policy = dataclasses.replace(POLICY, intercept=round(intercept, 3), weights=weights)
+        use(assistants, policy)
+        current = evaluate(rows, assistants)
+        show("dev with the fitted weights", current)
 
     if not args.no_search:
         names = args.only or list(GRID)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
+from chat.glossary import RISK_QUERY
 from chat.lexicon import Article
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, dimension_of
@@ -138,5 +139,21 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
             return Evidence(passages, [], [], query)
     k = policy.points_passages if q.type in (POINTS, SUMMARY) else None
     text = (q.topic or query) if q.type in (POINTS, SUMMARY) and len(tokenize(q.topic)) >= 1 else query
-    return Evidence(retriever.search(text, k=k, sources=scope, normalized=None if text != query else q.normalized),
-                    [], [], query)
+    passages = retriever.search(text, k=k, sources=scope, normalized=None if text != query else q.normalized)
+    if q.risk and q.type == POINTS:
+        # The topic alone finds what the articles say about it, mostly the bullish case; a second search with
+        # the words risks are written in finds the caveats, taken in turn with the first search's passages.
+        cued = retriever.search(f"{q.topic or query} {RISK_QUERY}", k=k, sources=scope)
+        passages = _interleave(passages, cued, len(passages))
+    return Evidence(passages, [], [], query)
+
+
+def _interleave(first: list[Document], second: list[Document], k: int) -> list[Document]:
+    """The passages of two searches taken in turn (first, second, first, …), each once, at most k."""
+    out, seen = [], set()
+    for pair in zip(first + [None] * len(second), second + [None] * len(first)):
+        for doc in pair:
+            if doc is not None and doc.metadata["chunk_id"] not in seen and len(out) < k:
+                seen.add(doc.metadata["chunk_id"])
+                out.append(doc)
+    return out

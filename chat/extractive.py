@@ -73,6 +73,7 @@ FEATURES = (
     "causal",         # because / as a result / which means…, for why and how questions
     "names",          # share of the question's names the sentence uses
     "named_article",  # the sentence is from an article the question names
+    "figure_near",    # the question asks for a figure: the share of its words next to a figure of the sentence
 )
 
 
@@ -208,6 +209,35 @@ def cue_share(text: str, words: tuple[str, ...]) -> float:
     """How many of the cue words or phrases a sentence uses (0, then 1, 2, 3+ → up to 1)."""
     low = " " + normalize(text).lower() + " "
     return min(1.0, sum(1 for w in words if _phrase_in(w, low)) / 2)
+
+
+def figure_near(terms: list, text: str, idf, window: int = 4) -> float:
+    """The IDF-weighted share of the question's words found within `window` content words of one figure of the
+    sentence (the best figure): the figure a question asks for sits next to its words ("How much did the 2y yield
+    jump…" — "The two-year Treasury yield jumped 14 basis points"), not next to other words of its story ("The
+    headline index rose 0.5%")."""
+    tokens = tokenize(text)
+    spots = [i for i, t in enumerate(tokens) if t[0].isdigit()]
+    asked = [t for t in terms if not t.token[0].isdigit()]
+    total = sum(idf(t.token) * t.weight for t in asked)
+    if not spots or total <= 0:
+        return 0.0
+    best = 0.0
+    for i in spots:
+        near = set(tokens[max(0, i - window): i + window + 1])
+        got = sum(idf(t.token) * t.weight * (1.0 if t.token in near or t.expansions & near else
+                                             0.5 if t.synonyms & near else 0.0) for t in asked)
+        best = max(best, got / total)
+    return best
+
+
+def term_named(t, words: set[str]) -> bool:
+    """Whether a text's words name a question word: itself, a synonym, or most of what its shorthand stands for
+    ("SPX" is named by "S&P 500", not by the "S&P" of "S&P SmallCap 600")."""
+    if t.token in words or t.synonyms & words:
+        return True
+    return bool(t.expansions) and 2 * len(t.expansions & words) > len(t.expansions) if len(t.expansions) > 1 \
+        else bool(t.expansions & words)
 
 
 # --- list items ------------------------------------------------------------------------------------
@@ -364,6 +394,7 @@ class ExtractiveAnswerer:
                 cue_share(u.text, CAUSAL_WORDS) if q.type == EXPLANATION else 0.0,
                 sum(any(f <= words for f in forms) for forms in named) / len(named) if named else 0.0,
                 1.0 if (sources and u.source in sources) or u.source in dated else 0.0,
+                figure_near(terms, u.text, self.lexicon.idf) if wants_figure else 0.0,
             )
         return X, unit_vecs
 
@@ -408,8 +439,10 @@ class ExtractiveAnswerer:
             draft = self.listing(q, evidence)
             if draft.claims or draft.unlisted:
                 return draft
-        if q.type in (POINTS, ADVICE, SUMMARY):
+        if q.type in (POINTS, ADVICE, SUMMARY) and not (q.type != SUMMARY and self._faq_answers(q, evidence)):
             return self.points(q, evidence)
+        # (An article that asks this very question in its FAQ answers it there, in one paragraph: the facts path
+        # takes that paragraph whole.)
         return self.facts(q, evidence)
 
     def stream(self, q: Question, evidence: Evidence) -> Iterator[str]:
@@ -429,8 +462,8 @@ class ExtractiveAnswerer:
         name the question asks about, and the best sentence of another article that also answers. A question
         that asks two things ("What are its net assets, and what's its expense ratio?") is answered part by part."""
         parts = split_parts(q.text) if q.two_part else []
-        if len(parts) < 2:
-            return self._facts(q, evidence)
+        if len(parts) < 2 or self._faq_answers(q, evidence):
+            return self._facts(q, evidence)  # (an article that asks the whole question answers both parts)
         subject = " ".join(n.text for n in q.names)
         claims: list[Claim] = []
         for part in parts:
@@ -455,11 +488,18 @@ class ExtractiveAnswerer:
             return Draft([])
         qvec = self.embed_query(q.normalized.text)
         max_sentences = p.max_sentences
-        if units[top].asked and float(self.embed([units[top].asked])[0] @ qvec) >= p.faq_match:
-            # The article asks this very question in its FAQ: its answer paragraph is the answer, whole.
-            same = [i for i, u in enumerate(units) if (u.n, u.paragraph) == (units[top].n, units[top].paragraph)]
-            scores[same] = np.maximum(scores[same], best)
-            max_sentences = max(max_sentences, len(same))
+        asked = sorted({u.asked for u in units if u.asked})
+        if asked:
+            sims = dict(zip(asked, self.embed(asked) @ qvec))
+            match = max(asked, key=lambda a: sims[a])
+            if sims[match] >= p.faq_match:
+                # The article asks this very question in its FAQ: its answer paragraph is the answer, whole,
+                # whether or not its sentences score best on their own.
+                answering = [i for i, u in enumerate(units) if u.asked == match]
+                top = max(answering, key=lambda i: scores[i])
+                same = [i for i, u in enumerate(units) if (u.n, u.paragraph) == (units[top].n, units[top].paragraph)]
+                scores[same] = np.maximum(scores[same], best)
+                max_sentences = max(max_sentences, len(same))
         chosen: list[int] = []
         words = 0
 
@@ -648,7 +688,8 @@ class ExtractiveAnswerer:
         p = self.policy
         claims: list[Claim] = []
         used: set[str] = set()
-        gaps = []
+        gaps: list[str] = []
+        covered: list[str] = []
         for k, (label, numbers) in enumerate(evidence.sides):
             units = self.units(q, evidence.passages, numbers)
             query = evidence.side_queries[k] if k < len(evidence.side_queries) else (evidence.query or None)
@@ -657,7 +698,7 @@ class ExtractiveAnswerer:
             side_terms = self.lexicon.terms(label) if q.sides else []
             whole = bool(name_spans(label, title_case_ok=True)) and label[:1].isupper()
             if side_terms:
-                hits = [sum(bool(t.forms & set(tokenize(f"{u.text} {u.context}"))) for t in side_terms) for u in units]
+                hits = [sum(term_named(t, set(tokenize(f"{u.text} {u.context}"))) for t in side_terms) for u in units]
                 named = [u for u, h in zip(units, hits) if (1 if whole else 2) * h >= len(side_terms)]
                 # No sentence names the side at all: the passages say nothing on it (a gap, not another side's
                 # sentences under its label). A sentence that shares only its commonest word does not name it
@@ -689,8 +730,16 @@ class ExtractiveAnswerer:
             best = max((float(scores[i]) for i in fresh), default=0.0)
             if best < p.min_probability:
                 if not fresh:
-                    gaps.append(label)
+                    covered.append(label)  # what this side says is in a sentence another side gave
                 continue
+            # A sentence nearly as likely that names the other side too compares them itself ("trades at a 31%
+            # discount to the S&P 500 (15.6x vs. 22.6x)" for "the S&P SmallCap 600 vs the SPX"): it comes first.
+            others = [self.lexicon.terms(o) for o, _ in evidence.sides if o != label] if q.sides else []
+            both = [i for i in fresh if scores[i] >= p.side_ratio * best
+                    and any(t and all(term_named(t_, set(tokenize(units[i].text))) for t_ in t) for t in others)]
+            if both:
+                scores[both] = best + 1e-3
+                best += 1e-3
             taken: list[int] = []
             for i in sorted(fresh, key=lambda i: -scores[i]):
                 if len(taken) >= p.side_sentences or scores[i] < p.side_ratio * best:
@@ -702,7 +751,11 @@ class ExtractiveAnswerer:
             for i in taken:
                 used.add(units[i].text)
                 claims.append(Claim(units[i].text, units[i].n, bullet=True, group=label, score=float(scores[i])))
-        draft = Draft(claims)
+        if covered and len({c.group for c in claims}) == 1:
+            # One side's sentences speak for both ("trades at a 31% discount to the S&P 500 (15.6x vs. 22.6x)"):
+            # a plain answer, not one side's heading over the other's figures.
+            claims = [dataclasses.replace(c, group="", bullet=len(claims) > 1) for c in claims]
+        draft = Draft(claims, lead="From the articles:" if covered and len(claims) > 1 else "")
         draft.gaps = [f"{g}: nothing on this in the passages found." for g in gaps] if claims else []
         return draft
 

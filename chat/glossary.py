@@ -254,6 +254,10 @@ RISK_REMOVED_WORDS: tuple[str, ...] = (
     "removing", "removed", "remove", "insulated", "eased", "easing", "no longer", "relief", "advantage",
     "tailwind", "benefit", "benefits", "boosting", "protects", "protected", "shielded", "immune", "margin of safety",
 )
+# What a risk question's second search adds to its topic: the words articles write their risks with ("Skeptics
+# might attribute…", "zombie companies", "may not be repeated"), so that those passages are found even when the
+# topic alone ("small caps") retrieves the bullish ones.
+RISK_QUERY = "risks skeptics concerns downside volatility zombie unprofitable may not be repeated headwinds warn"
 CAUSAL_WORDS: tuple[str, ...] = (
     "pointed to", "cited", "citing", "arguing", "argued", "reflecting",
     "because", "since", "as a result", "due to", "thanks to", "driven by", "which means", "meaning", "so that",

@@ -352,6 +352,8 @@ def _last_phrase(text: str) -> str:
     """The noun phrase a side ends with: at most three content words back ("How does X affect small caps" →
     "small caps")."""
     words = text.split()
+    while len(words) > 1 and not tokenize(words[-1]):
+        words.pop()  # "what P/E is the S&P SmallCap 600 on vs the SPX": the side ends before "on"
     out: list[str] = []
     for w in reversed(words):
         if not tokenize(w) or len(out) == 3 or w.lower() in _VERBS:

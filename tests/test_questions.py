@@ -70,6 +70,8 @@ def test_list_kind_is_the_head_noun(question, kind):
     ("How does a strong dollar affect small caps versus large caps?", ["small caps", "large caps"]),
     ("Compare the S&P 500 and the Russell 2000 on valuation", ["S&P 500", "Russell 2000"]),
     ("Realty Income vs Digital Realty - which yields more?", ["Realty Income", "Digital Realty"]),
+    # a side that ends in a preposition ends before it
+    ("What multiple is the Russell 2000 on versus the Nasdaq 100?", ["Russell 2000", "Nasdaq 100"]),
 ])
 def test_comparison_sides(question, sides):
     assert sides_of(question) == sides
