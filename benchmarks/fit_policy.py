@@ -155,21 +155,23 @@ def search_weights(rows: list[dict], assistants: dict, policy: Policy, current: 
                    rounds: int) -> tuple[Policy, dict]:
     """Coordinate search over the intercept and each weight on the objective itself (what the logistic fit's
     first-hit MRR only stands in for): each step tries the value ±0.5 and ±1 and keeps the best."""
+    def with_value(policy: Policy, k: int, v: float) -> Policy:  # k == len(FEATURES): the intercept
+        if k == len(FEATURES):
+            return dataclasses.replace(policy, intercept=v)
+        return dataclasses.replace(policy, weights=policy.weights[:k] + (v,) + policy.weights[k + 1:])
+
     for r in range(rounds):
         for k in range(len(FEATURES) + 1):
             name = "intercept" if k == len(FEATURES) else FEATURES[k]
-            value = policy.intercept if name == "intercept" else policy.weights[k]
+            value = policy.intercept if k == len(FEATURES) else policy.weights[k]
             best_value, best = value, current
             for step in (-1.0, -0.5, 0.5, 1.0):
                 v = round(value + step, 3)
-                candidate = (dataclasses.replace(policy, intercept=v) if name == "intercept" else
-                             dataclasses.replace(policy, weights=policy.weights[:k] + (v,) + policy.weights[k + 1:]))
-                use(assistants, candidate)
+                use(assistants, with_value(policy, k, v))
                 m = evaluate(rows, assistants)
                 if m["objective"] > best["objective"] + 1e-4:
                     best_value, best = v, m
-            policy = (dataclasses.replace(policy, intercept=best_value) if name == "intercept" else
-                      dataclasses.replace(policy, weights=policy.weights[:k] + (best_value,) + policy.weights[k + 1:]))
+            policy = with_value(policy, k, best_value)
             current = best
             print(f"round {r + 1}: {name} = {best_value:+.3f}  (objective {current['objective']:.4f})", flush=True)
     use(assistants, policy)

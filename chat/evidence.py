@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from itertools import zip_longest
 
 import numpy as np
 from langchain_core.documents import Document
@@ -151,7 +152,7 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
 def _interleave(first: list[Document], second: list[Document], k: int) -> list[Document]:
     """The passages of two searches taken in turn (first, second, first, …), each once, at most k."""
     out, seen = [], set()
-    for pair in zip(first + [None] * len(second), second + [None] * len(first)):
+    for pair in zip_longest(first, second):
         for doc in pair:
             if doc is not None and doc.metadata["chunk_id"] not in seen and len(out) < k:
                 seen.add(doc.metadata["chunk_id"])

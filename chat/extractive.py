@@ -218,16 +218,14 @@ def figure_near(terms: list, text: str, idf, window: int = 4) -> float:
     headline index rose 0.5%")."""
     tokens = tokenize(text)
     spots = [i for i, t in enumerate(tokens) if t[0].isdigit()]
-    asked = [t for t in terms if not t.token[0].isdigit()]
-    total = sum(idf(t.token) * t.weight for t in asked)
+    asked = [(t, idf(t.token) * t.weight) for t in terms if not t.token[0].isdigit()]
+    total = sum(w for _, w in asked)
     if not spots or total <= 0:
         return 0.0
     best = 0.0
     for i in spots:
         near = set(tokens[max(0, i - window): i + window + 1])
-        got = sum(idf(t.token) * t.weight * (1.0 if t.token in near or t.expansions & near else
-                                             0.5 if t.synonyms & near else 0.0) for t in asked)
-        best = max(best, got / total)
+        best = max(best, sum(w * t.credit(near) for t, w in asked) / total)
     return best
 
 
@@ -236,8 +234,9 @@ def term_named(t, words: set[str]) -> bool:
     ("SPX" is named by "S&P 500", not by the "S&P" of "S&P SmallCap 600")."""
     if t.token in words or t.synonyms & words:
         return True
-    return bool(t.expansions) and 2 * len(t.expansions & words) > len(t.expansions) if len(t.expansions) > 1 \
-        else bool(t.expansions & words)
+    if len(t.expansions) > 1:
+        return 2 * len(t.expansions & words) > len(t.expansions)
+    return bool(t.expansions & words)
 
 
 # --- list items ------------------------------------------------------------------------------------
@@ -452,10 +451,16 @@ class ExtractiveAnswerer:
 
     def _faq_answers(self, q: Question, evidence: Evidence) -> bool:
         """Whether an article asks this very question in its FAQ (its answer paragraph is then the answer)."""
-        asked = sorted({u.asked for u in self.units(q, evidence.passages) if u.asked})
+        return self._faq_match(q, self.units(q, evidence.passages)) is not None
+
+    def _faq_match(self, q: Question, units: list[Unit]) -> str | None:
+        """The FAQ question of these units closest to `q`, when it is this very question (cosine ≥ faq_match)."""
+        asked = sorted({u.asked for u in units if u.asked})
         if not asked:
-            return False
-        return bool((self.embed(asked) @ self.embed_query(q.normalized.text) >= self.policy.faq_match).any())
+            return None
+        sims = self.embed(asked) @ self.embed_query(q.normalized.text)
+        best = int(np.argmax(sims))
+        return asked[best] if float(sims[best]) >= self.policy.faq_match else None
 
     def facts(self, q: Question, evidence: Evidence) -> Draft:
         """The best sentence and those nearly as likely to answer, the next sentence when it completes a figure or
@@ -486,20 +491,15 @@ class ExtractiveAnswerer:
         best = float(scores[top])
         if best < p.min_probability:
             return Draft([])
-        qvec = self.embed_query(q.normalized.text)
         max_sentences = p.max_sentences
-        asked = sorted({u.asked for u in units if u.asked})
-        if asked:
-            sims = dict(zip(asked, self.embed(asked) @ qvec))
-            match = max(asked, key=lambda a: sims[a])
-            if sims[match] >= p.faq_match:
-                # The article asks this very question in its FAQ: its answer paragraph is the answer, whole,
-                # whether or not its sentences score best on their own.
-                answering = [i for i, u in enumerate(units) if u.asked == match]
-                top = max(answering, key=lambda i: scores[i])
-                same = [i for i, u in enumerate(units) if (u.n, u.paragraph) == (units[top].n, units[top].paragraph)]
-                scores[same] = np.maximum(scores[same], best)
-                max_sentences = max(max_sentences, len(same))
+        match = self._faq_match(q, units)
+        if match is not None:
+            # The article asks this very question in its FAQ: its answer paragraph is the answer, whole, whether
+            # or not its sentences score best on their own.
+            top = max((i for i, u in enumerate(units) if u.asked == match), key=lambda i: scores[i])
+            same = [i for i, u in enumerate(units) if (u.n, u.paragraph) == (units[top].n, units[top].paragraph)]
+            scores[same] = np.maximum(scores[same], best)
+            max_sentences = max(max_sentences, len(same))
         chosen: list[int] = []
         words = 0
 
@@ -690,12 +690,13 @@ class ExtractiveAnswerer:
         used: set[str] = set()
         gaps: list[str] = []
         covered: list[str] = []
+        terms_of = {label: self.lexicon.terms(label) for label, _ in evidence.sides} if q.sides else {}
         for k, (label, numbers) in enumerate(evidence.sides):
             units = self.units(q, evidence.passages, numbers)
             query = evidence.side_queries[k] if k < len(evidence.side_queries) else (evidence.query or None)
             # A side is named by its words or their synonyms ("lenders" by "banks").
             # A side that is a name ("Realty Income") must be named whole; "income investors" is not it.
-            side_terms = self.lexicon.terms(label) if q.sides else []
+            side_terms = terms_of.get(label, [])
             whole = bool(name_spans(label, title_case_ok=True)) and label[:1].isupper()
             if side_terms:
                 hits = [sum(term_named(t, set(tokenize(f"{u.text} {u.context}"))) for t in side_terms) for u in units]
@@ -734,9 +735,13 @@ class ExtractiveAnswerer:
                 continue
             # A sentence nearly as likely that names the other side too compares them itself ("trades at a 31%
             # discount to the S&P 500 (15.6x vs. 22.6x)" for "the S&P SmallCap 600 vs the SPX"): it comes first.
-            others = [self.lexicon.terms(o) for o, _ in evidence.sides if o != label] if q.sides else []
-            both = [i for i in fresh if scores[i] >= p.side_ratio * best
-                    and any(t and all(term_named(t_, set(tokenize(units[i].text))) for t_ in t) for t in others)]
+            others = [terms for other, terms in terms_of.items() if other != label and terms]
+
+            def names_another(i: int) -> bool:
+                words = set(tokenize(units[i].text))
+                return any(all(term_named(t, words) for t in terms) for terms in others)
+
+            both = [i for i in fresh if scores[i] >= p.side_ratio * best and names_another(i)]
             if both:
                 scores[both] = best + 1e-3
                 best += 1e-3

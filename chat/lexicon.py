@@ -145,6 +145,13 @@ class Term:
     def forms(self) -> frozenset[str]:
         return frozenset({self.token}) | self.expansions | self.synonyms
 
+    def credit(self, words: set[str] | frozenset[str]) -> float:
+        """How much these words count as this one: 1 for the word or what its shorthand stands for, ½ for a
+        synonym, else 0."""
+        if self.token in words or self.expansions & words:
+            return 1.0
+        return 0.5 if self.synonyms & words else 0.0
+
 
 @dataclass
 class Normalized:
@@ -375,10 +382,7 @@ class Lexicon:
         for t in terms:
             w = self.idf(t.token) * t.weight
             total += w
-            if t.token in words or t.expansions & words:
-                got += w
-            elif t.synonyms & words:
-                got += 0.5 * w
+            got += w * t.credit(words)
         return got / total if total else 0.0
 
     # --- question normalisation ----------------------------------------------------------------------
