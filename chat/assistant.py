@@ -27,6 +27,7 @@ from chat import verify as check
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, gather
 from chat.extractive import _FIGURE_QUESTION
+from chat.glossary import RISK_QUERY
 from chat.generative import INSTRUCTION_WORDS, NOT_FOUND_TOKEN, Stop, parse_generated
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
@@ -303,6 +304,11 @@ class Assistant:
         asked = [q.normalized]
         if q.type == COMPARISON and tokenize(dimension_of(q)):
             asked.append(self.lexicon.normalize(dimension_of(q)))
+        if q.risk and q.type == POINTS:
+            # and for "what could go wrong…" against its topic in the words risks are written in (what the evidence
+            # was searched with): "they also include zombie companies" is a risk of small caps, though it shares no
+            # word with "what could go wrong piling into small caps right now?"
+            asked.append(self.lexicon.normalize(f"{q.topic or q.normalized.text} {RISK_QUERY}"))
         vecs = self.embed([c.text for c in claims])
         wants_figure = bool(_FIGURE_QUESTION.search(q.text)) or q.metric is not None
         best = np.full(len(claims), -1.0)

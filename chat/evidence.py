@@ -114,7 +114,7 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
             targets = [(side, f"{side} {dimension}".strip(), q.sources) for side in q.sides]
         for label, side_query, sources in targets:
             numbers = []
-            for doc in retriever.search(side_query, k=3, sources=sources):
+            for doc in retriever.search(side_query, k=policy.side_passages, sources=sources):
                 cid = doc.metadata["chunk_id"]
                 if cid not in seen:
                     passages.append(doc)
@@ -138,7 +138,7 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
                         seen.add(doc.metadata["chunk_id"])
                         passages.append(doc)
             return Evidence(passages, [], [], query)
-    k = policy.points_passages if q.type in (POINTS, SUMMARY) else None
+    k = policy.points_passages if q.type in (POINTS, SUMMARY, ADVICE) else None
     text = (q.topic or query) if q.type in (POINTS, SUMMARY) and len(tokenize(q.topic)) >= 1 else query
     passages = retriever.search(text, k=k, sources=scope, normalized=None if text != query else q.normalized)
     if q.risk and q.type == POINTS:

@@ -14,7 +14,9 @@ abbreviations and synonyms, a figure bonus, the article's own FAQ, retrieval ran
 - comparison: the best sentences of each side, grouped under the side;
 - points: distinct sentences across passages (MMR), with risk or driver words counted for "what could go
   wrong" / "what is driving" questions and sentences about a risk going away held back;
-- advice: the facts the articles give, plus a note that this is not investment advice.
+- advice: what the articles tell investors to do or weigh (words of guidance count) and the facts around it,
+  plus a note that this is not investment advice;
+- a comparison of articles: each article's own answer to the question, grouped under the article.
 Nothing is written that is not in an article, apart from the framing line and notes (no figures in them).
 """
 
@@ -31,7 +33,7 @@ from langchain_core.documents import Document
 
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, article_label
-from chat.glossary import (CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, FIGURE_METRICS, LIST_KINDS, METRICS,
+from chat.glossary import (ADVICE_WORDS, CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, FIGURE_METRICS, LIST_KINDS, METRICS,
                            RISK_REMOVED_WORDS, RISK_WORDS, ROLES, SECTORS)
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
@@ -74,6 +76,7 @@ FEATURES = (
     "names",          # share of the question's names the sentence uses
     "named_article",  # the sentence is from an article the question names
     "figure_near",    # the question asks for a figure: the share of its words next to a figure of the sentence
+    "advice",         # words of guidance (consider, cautioned against, look for, rather than…), for "should I…"
 )
 
 
@@ -387,13 +390,18 @@ class ExtractiveAnswerer:
                 # (a sentence under a heading of risks or drivers — "Risks", "What drove the quarter" — is one)
                 (cue_share(f"{u.heading}. {u.text}", RISK_WORDS) - 2 * cue_share(u.text, RISK_REMOVED_WORDS)
                  if q.risk else 0.0),
-                cue_share(f"{u.heading}. {u.text}", DRIVER_WORDS) if q.type in (POINTS, ADVICE) and not q.risk else 0.0,
+                # (a sentence under a heading of risks — "What could derail the rally" — is not a driver, though
+                # it is worth weighing for a "should I…" question)
+                (cue_share(f"{u.heading}. {u.text}", DRIVER_WORDS)
+                 - (2 * cue_share(u.heading, RISK_WORDS) if q.type == POINTS else 0.0)
+                 if q.type in (POINTS, ADVICE) and not q.risk else 0.0),
                 1.0 if u.bullet or _ENUMERATED.match(u.text) or _NUMBERED.match(u.heading) else 0.0,
                 float(hsims.get(u.heading, 0.0)),
                 cue_share(u.text, CAUSAL_WORDS) if q.type == EXPLANATION else 0.0,
                 sum(any(f <= words for f in forms) for forms in named) / len(named) if named else 0.0,
                 1.0 if (sources and u.source in sources) or u.source in dated else 0.0,
                 figure_near(terms, u.text, self.lexicon.idf) if wants_figure else 0.0,
+                cue_share(f"{u.heading}. {u.text}", ADVICE_WORDS) if q.type == ADVICE else 0.0,
             )
         return X, unit_vecs
 
@@ -481,9 +489,9 @@ class ExtractiveAnswerer:
         claims.sort(key=lambda c: (c.n or 0))
         return Draft(claims[: self.policy.max_sentences + 2])
 
-    def _facts(self, q: Question, evidence: Evidence) -> Draft:
+    def _facts(self, q: Question, evidence: Evidence, numbers: list[int] | None = None) -> Draft:
         p = self.policy
-        units = self.units(q, evidence.passages)
+        units = self.units(q, evidence.passages, numbers)
         if not units:
             return Draft([])
         scores, vecs = self.score(q, units, evidence.passages)
@@ -691,6 +699,23 @@ class ExtractiveAnswerer:
         gaps: list[str] = []
         covered: list[str] = []
         terms_of = {label: self.lexicon.terms(label) for label, _ in evidence.sides} if q.sides else {}
+        if not q.sides:
+            # Article against article ("Do the two articles agree on how cheap small caps are?"): each article's
+            # answer to the question itself, chosen as a fact or why/how question is (its best sentences and the
+            # next one that completes them), under the article.
+            inner = dataclasses.replace(q, type=EXPLANATION if _ASKS_HOW.search(q.text) else FACT, sides=[],
+                                        two_part=False)
+            for label, numbers in evidence.sides:
+                side = self._facts(inner, evidence, numbers).claims
+                if not side:
+                    gaps.append(label)
+                for c in side:
+                    if c.text not in used:
+                        used.add(c.text)
+                        claims.append(dataclasses.replace(c, bullet=True, group=label))
+            draft = Draft(claims)
+            draft.gaps = [f"{g}: nothing on this in the passages found." for g in gaps] if claims else []
+            return draft
         for k, (label, numbers) in enumerate(evidence.sides):
             units = self.units(q, evidence.passages, numbers)
             query = evidence.side_queries[k] if k < len(evidence.side_queries) else (evidence.query or None)
@@ -956,6 +981,8 @@ def complete_runs(units: list[Unit], scores: np.ndarray, chosen: list[int], limi
 
 _PART_SPLIT = re.compile(r"\?\s+|,?\s+(?:and|also|plus|but)\s+(?=(?:what|how|which|who|whom|when|where|why|is|are|"
                          r"was|were|does|do|did|has|have|can|could|will|would|should)\b)", re.I)
+_ASKS_HOW = re.compile(r"\b(?:why|explain\w*|how (?:does|do|did|come|can|could|would|will|is|are|was|were)|"
+                       r"(?:see|view) .{1,40} the same way)\b", re.I)
 _EXPLAIN_PART = re.compile(r"^\s*(?:why|how (?:does|do|did|come|is|are|was|were|can|could|would|will))\b", re.I)
 
 

@@ -249,6 +249,7 @@ RISK_WORDS: tuple[str, ...] = (
     "disappoint", "disappointing", "challenge", "challenges", "strain", "costly", "higher volatility", "burden",
     "cost more", "costs more", "more expensive", "higher fees", "drag", "lag", "lags", "lagged", "trail", "trailed",
     "underperformed", "worse", "penalty", "taxable", "tax bill", "concentration", "exposed to", "slide", "slowdown",
+    "derail", "pullback", "pullbacks", "correction",
 )
 RISK_REMOVED_WORDS: tuple[str, ...] = (
     "removing", "removed", "remove", "insulated", "eased", "easing", "no longer", "relief", "advantage",
@@ -272,6 +273,21 @@ DRIVER_WORDS: tuple[str, ...] = (
     "fueled", "catalyst", "support", "supported", "benefit", "benefits", "spur", "lift", "lifted", "because",
     "due to", "thanks to", "as a result", "led", "leading", "incentivize", "compelling", "argument", "favorable",
     "resilient", "attractive", "rotation", "cuts", "lower", "inflows", "demand", "growth", "advantage",
+)
+
+# Words of guidance: what an article (or the advisers it quotes) tells an investor to do or to weigh ("cautioned
+# against chasing the highest yields", "look for payout ratios below 80%", "use equal weight as a complement rather
+# than a replacement", "many strategists prefer factor-based ETFs"). A "should I…" question wants these sentences.
+ADVICE_WORDS: tuple[str, ...] = (
+    "should", "consider", "considering", "recommend", "recommends", "recommended", "recommendation", "advise",
+    "advises", "advised", "adviser", "advisers", "advisor", "advisors", "suggest", "suggests", "suggested", "caution",
+    "cautioned", "cautions", "cautioned against", "against chasing", "chasing", "chase", "avoid", "avoiding",
+    "look for", "instead", "rather than", "alternatively", "approach", "strategy", "strategists", "prefer",
+    "preferred", "allocation", "allocate", "portfolio", "complement", "diversify", "diversified", "diversification",
+    "selective", "filter out", "quality", "for investors", "investors who", "those who", "might want", "may want",
+    "worth", "better suited", "suited", "default", "option", "options", "opportunity", "opportunities",
+    "stock pickers", "active management", "hedge", "hedged", "unhedged", "lag", "outperform", "underperform",
+    "payout", "balance sheet", "balance sheets", "wait", "patient", "long term", "long-term", "entry point",
 )
 
 

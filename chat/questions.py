@@ -60,15 +60,15 @@ _ADVICE = re.compile(
     r"|overweight or underweight|bullish or bearish|load up on|go all in|good idea|bad idea|smart move|wise move"
     r"|thinking (?:of|about) (?:buying|selling|investing|getting)|(?:investor|retiree|saver|trader) here\b)", re.I)
 _POINTS = re.compile(
-    r"\b(?:risks?|risky|go wrong|downsides?|dangers?|threats?|headwinds?|tailwinds?|drivers?|driving|drove|"
+    r"\b(?:risks?|risky|go (?:wrong|sideways|south|awry)|downsides?|dangers?|threats?|headwinds?|tailwinds?|drivers?|driving|drove|"
     r"drawbacks?|weaknesses|negatives|pitfalls|problems|what (?:could|might|can|would) (?:kill|sink|reverse|cap|"
     r"limit|slow)|warning signs?|red flags?|what (?:evidence|signs?|signals?|data)|evidence (?:that|suggests?|for)|"
     r"what (?:could|might|would|can) make .{1,40}\b(?:fizzle|fade|stall|end|collapse|reverse|falter|unravel|stop|"
     r"crash|fail|slow|last|continue|work)|credit(?:ed|s)? (?:for|with)|attribute[sd]? (?:to|the)|"
     r"behind the|what(?:'s| is| are) behind|catalysts?|reasons|factors|pros\b|cons\b|benefits|advantages|disadvantages|challenges|concerns|"
-    r"worries|arguments?|bull case|bear case|what (?:could|might|can) (?:derail|hurt|stop|end|threaten|"
-    r"undermine|go)|what(?:\s+is|\s+are|'s)\s+(?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
-    r"weighing on)|why (?:\w+\s+){0,6}(?:several|multiple|various)|(?:several|multiple|various|main|key|biggest)"
+    r"worries|arguments?|bull case|bear case|what (?:could|might|can|would) (?:derail|hurt|stop|end|threaten|"
+    r"undermine|go|trip up|upend|undo|spoil|break|knock|hit|sour|cut short|cool|dent|rattle)|what(?:\s+is|\s+are|'s)\s+(?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
+    r"weighing on|lifting|boosting|buoying|underpinning|sustaining)|why (?:\w+\s+){0,6}(?:several|multiple|various)|(?:several|multiple|various|main|key|biggest)"
     r" (?:reasons|factors|drivers|risks|points|ways)|ways (?:to|that|in which)|what (?:can|could|might) "
     r"(?:cause|trigger|spark))\b", re.I)
 _EXPLANATION = re.compile(
@@ -376,7 +376,8 @@ def _first_phrase(text: str) -> str:
 _VERBS = {"hit", "hits", "affect", "affects", "hurt", "hurts", "help", "helps", "compare", "compares", "differ", "differs", "impact",
           "impacts", "perform", "performed", "trade", "trades", "traded", "do", "does", "did", "fare", "fared",
           "stack", "look", "looks", "react", "reacted", "move", "moved", "beat", "beats", "lag", "lags", "yield",
-          "yields", "rally", "rallied", "rise", "rose", "fall", "fell", "get", "gets", "has", "have", "had"}
+          "yields", "rally", "rallied", "rise", "rose", "fall", "fell", "get", "gets", "has", "have", "had", "last",
+          "lasted"}
 
 
 def _without_periods(name: Name) -> Name:
@@ -414,17 +415,20 @@ _SET_WORDS = {"excluding", "including", "ex", "except", "without", "besides", "m
               "strip", "outside"}
 
 
-def coordinated(topic: str) -> list[str]:
+_JOINERS = ("and", "or", "vs", "vs.", "versus", "against")
+
+
+def coordinated(topic: str, joiners: tuple[str, ...] = _JOINERS) -> list[str]:
     """The two things joined by "and" / "or" in a comparison's topic ("how lenders and carmakers traded" →
     lenders, carmakers): up to three content words on each side, up to a verb."""
-    found = _coordinated(topic)
+    found = _coordinated(topic, joiners)
     return list(_mend_sides(*found)) if found else []
 
 
-def _coordinated(topic: str) -> list[str]:
+def _coordinated(topic: str, joiners: tuple[str, ...]) -> list[str]:
     words = topic.split()
     for i, w in enumerate(words):
-        if w.lower() in ("and", "or", "vs", "vs.", "versus", "against") and 0 < i < len(words) - 1:
+        if w.lower() in joiners and 0 < i < len(words) - 1:
             before, after = [], []
             for x in reversed(words[:i]):
                 if x.lower() in _SET_WORDS:
@@ -635,7 +639,9 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     if qtype == FACT and not q.two_part:
         # "What P/E ratios do small caps and the S&P 500 have?" asks the same of two things: answered side by side
         # (but "the net assets and expense ratio of X" asks two things of one).
-        pair = coordinated(corrected)
+        # ("against" in a fact question relates one thing to another: "the Russell 2000's streak against the
+        # S&P 500", "the yen against the dollar")
+        pair = coordinated(corrected, ("and", "or", "vs", "vs.", "versus"))
         if (len(pair) == 2 and all(1 <= len(tokenize(x)) <= 3 for x in pair) and not _BENCHMARK.match(pair[1])
                 and not all(metrics_of(x) for x in pair) and not _names_an_article(pair, articles)):
             qtype = q.type = COMPARISON
@@ -645,9 +651,10 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
             # "LKSP Q4 EPS vs consensus", "the yield now vs its February peak": one figure and its yardstick.
             q.type, q.sides = FACT, []
     q.risk = qtype in (POINTS, ADVICE) and bool(re.search(
-        r"\b(?:risks?|risky|wrong|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
+        r"\b(?:risks?|risky|wrong|sideways|south|awry|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
         r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?|"
         r"drawbacks?|weaknesses|negatives|pitfalls|problems|kill|sink|reverse|end|vulnerable|careful|watch out|"
+        r"trip up|upend|undo|spoil|break|knock|sour|cut short|dent|rattle|"
         r"fizzle|fade|stall|collapse|falter|unravel|warning|red flags?|fail|crash)\b",
         text, re.I))
     return q

@@ -398,3 +398,85 @@ def test_a_why_or_how_question_keeps_its_figure_but_asks_no_detail(assistant):
     what = analyze("What margins do small caps earn?", assistant.lexicon)
     assert how.metric is not None and how.metrics == []
     assert what.metrics and what.metric == what.metrics[0] == how.metric
+
+
+# --- advice, drivers and risks in other words ------------------------------------------------------------
+
+UTILITIES = """---
+title: Utilities extend their rally as bond yields ease
+publisher: Harbourline Markets
+published: 2026-04-09
+---
+
+# Utilities extend their rally as bond yields ease
+
+Utility stocks rose for a sixth straight week on Thursday, and the Utilities Select Sector SPDR Fund (XLU) is now up 14% this year, ahead of every other sector of the S&P 500.
+
+## Why the sector is rallying
+
+Falling bond yields have made the sector's dividends more attractive: the 10-year Treasury yield has dropped to 3.9% from 4.6% in January. Power demand from data centers is the second support, with U.S. electricity use expected to grow 3% a year through 2030. Regulators in Texas and Virginia have also approved rate increases that lift earnings.
+
+## What could end the run
+
+Much of the rally has been driven by hopes of further rate cuts that may never come. The sector now trades at 19 times forward earnings, above its ten-year average of 16 times. A rebound in yields would hurt the group, and several of its members carry heavy debt that must be refinanced at higher rates by 2028.
+
+## How to own them
+
+Marisol Ortega, a portfolio manager at Brightwater Advisors, cautioned against buying on dividend size alone. "The fattest payouts are often the ones about to be cut," she said. "Look for payout ratios under 70% and a regulator that lets the company raise rates." Investors who want broad exposure can consider a fund such as XLU instead of a single name.
+"""
+
+
+@pytest.fixture(scope="module")
+def utilities(tmp_path_factory, model_path, embedder):
+    return assistant_over({"utilities.md": UTILITIES}, tmp_path_factory.mktemp("utilities"), model_path, embedder)
+
+
+def test_should_i_is_answered_with_what_the_article_tells_investors_to_weigh(utilities):
+    """The guidance ("cautioned against…", "Look for payout ratios…") shares few words with the question; the
+    sector's bullish facts share more. Advice words are what make it the answer."""
+    answer = utilities.ask("Is it smart to just grab the utility with the fattest dividend?")
+    assert answer.question_type == "advice" and not answer.refused, answer.text
+    assert "cautioned against buying on dividend size alone" in answer.text, answer.text
+    assert "payout ratios under 70%" in answer.text, answer.text
+    assert "not investment advice" in answer.text
+    every_claim_is_cited(answer)
+
+
+def test_a_driver_question_is_not_answered_from_the_risks_section(utilities):
+    """"Much of the rally has been driven by…" uses driver words but sits under "What could end the run"."""
+    answer = utilities.ask("What's behind the utility rally?")
+    assert answer.question_type == "points" and len(bullets(answer)) >= 3, answer.text
+    assert "data centers" in answer.text and "Falling bond yields" in answer.text, answer.text
+    assert "may never come" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["What could trip up utility stocks?", "what might upend the utilities trade?"])
+def test_other_wordings_of_what_could_go_wrong_get_the_risks(utilities, question):
+    answer = utilities.ask(question)
+    assert answer.question_type == "points", answer.text
+    assert "A rebound in yields would hurt the group" in answer.text, answer.text
+
+
+def test_what_is_lifting_asks_for_several_drivers(utilities):
+    answer = utilities.ask("What is lifting utilities?")
+    assert answer.question_type == "points" and len(bullets(answer)) >= 2, answer.text
+
+
+@pytest.mark.parametrize("question", ["what are the dangers for someone piling into small caps today?",
+                                      "What could go sideways for small-cap buyers right now?"])
+def test_a_risk_in_words_the_question_never_uses_is_kept(assistant, question):
+    """"they also include zombie companies" shares no word with the question; it is a risk of small caps all the
+    same, read against the topic in the words risks are written in, and is not dropped as off the question."""
+    answer = assistant.ask(question)
+    assert answer.question_type == "points" and not answer.refused, answer.text
+    assert "zombie companies" in answer.text, (answer.text, [d.text for d in answer.dropped])
+
+
+def test_each_article_of_a_comparison_answers_the_question_itself(assistant):
+    """Article against article: each side is that article's own answer (its best sentences and the ones that
+    complete them), so the mechanism one gives and the figures the other gives both appear."""
+    answer = assistant.ask("Do AInvest and CoinMela tell the same story about rate cuts and small caps?")
+    assert answer.question_type == "comparison" and sources(answer) == {AINVEST, COINMELA}, answer.text
+    ainvest, coinmela = answer.text.split("CoinMela, ")
+    assert "floating-rate debt" in ainvest or "cost of capital" in ainvest, answer.text
+    assert "75 basis points" in coinmela or "one more cut" in coinmela, answer.text

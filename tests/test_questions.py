@@ -190,3 +190,11 @@ def test_a_side_written_as_something_of_it_is_the_thing(question, sides):
 ])
 def test_a_question_that_counts_what_it_asks_for(question, count):
     assert asked_count(question) == count
+
+
+def test_against_in_a_fact_question_relates_one_thing_to_another():
+    """"the Russell 2000's run against the S&P 500" is one thing (a streak), not two sides; "X and Y" still are."""
+    from chat.questions import coordinated
+
+    assert coordinated("how long the Russell 2000's run against the S&P 500 lasted", ("and", "or", "vs", "versus")) == []
+    assert coordinated("how lenders and carmakers traded", ("and", "or", "vs", "versus")) == ["lenders", "carmakers"]
