@@ -2,6 +2,7 @@
 
     python benchmarks/fit_policy.py [--questions tests/data/qa/dev.jsonl tests/data/qa/dev2.jsonl] [--rounds 2]
                                     [--no-search] [--search-weights] [--only THRESHOLD ...]
+    python benchmarks/fit_policy.py --weight-grid FEATURE VALUE [VALUE ...]
 
 1. Sentence weights. With --search-weights: a coordinate search over the intercept and each weight (±0.5, ±1 from
    the current value) on the objective below, which is what the logistic fit only stands in for. Otherwise,
@@ -15,6 +16,8 @@
        key-fact recall (answerable rows) + 1.0 × correct refusals − 1.0 × false-refusal rate − 0.0015 × words,
    where words is the mean length of the answers (a longer answer finds more facts, and reads worse).
 Prints the dev metrics before and after and the chosen values as a `Policy(...)` to copy into chat/policy.py.
+With --weight-grid, only prints the dev metrics with one feature's weight at each value given (the others as they
+are), for choosing a new feature's weight on its own.
 Rows with a `corpus` column are asked of an index of that folder (as `python app.py eval` does).
 """
 
@@ -151,15 +154,17 @@ def fit_weights(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float
     return float(model.intercept_[0]), tuple(round(float(w), 3) for w in model.coef_[0]), best_c, results
 
 
+def with_value(policy: Policy, k: int, v: float) -> Policy:
+    """The policy with weight k (of FEATURES; k == len(FEATURES): the intercept) set to v."""
+    if k == len(FEATURES):
+        return dataclasses.replace(policy, intercept=v)
+    return dataclasses.replace(policy, weights=policy.weights[:k] + (v,) + policy.weights[k + 1:])
+
+
 def search_weights(rows: list[dict], assistants: dict, policy: Policy, current: dict,
                    rounds: int) -> tuple[Policy, dict]:
     """Coordinate search over the intercept and each weight on the objective itself (what the logistic fit's
     first-hit MRR only stands in for): each step tries the value ±0.5 and ±1 and keeps the best."""
-    def with_value(policy: Policy, k: int, v: float) -> Policy:  # k == len(FEATURES): the intercept
-        if k == len(FEATURES):
-            return dataclasses.replace(policy, intercept=v)
-        return dataclasses.replace(policy, weights=policy.weights[:k] + (v,) + policy.weights[k + 1:])
-
     for r in range(rounds):
         for k in range(len(FEATURES) + 1):
             name = "intercept" if k == len(FEATURES) else FEATURES[k]
@@ -217,11 +222,21 @@ def main() -> None:
     parser.add_argument("--search-weights", action="store_true",
                         help="Instead of the logistic fit, a coordinate search over the current weights and intercept "
                              "on the objective itself (steps of ±0.5 and ±1 per weight).")
+    parser.add_argument("--weight-grid", nargs="+", metavar=("FEATURE", "VALUE"), default=None,
+                        help="Only print the dev metrics with this feature's weight at each value given.")
     args = parser.parse_args()
+    if args.weight_grid and (args.weight_grid[0] not in FEATURES or len(args.weight_grid) < 2):
+        parser.error(f"--weight-grid takes a feature ({', '.join(FEATURES)}) and at least one value")
     if any("test" in path.name or "holdout" in str(path) for path in args.questions):
         sys.exit("refusing to fit on a test or holdout split: choose weights and thresholds on dev sets only")
     rows = load_sets(args.questions)
     assistants = assistants_for(rows)
+    if args.weight_grid:
+        k = FEATURES.index(args.weight_grid[0])
+        for v in map(float, args.weight_grid[1:]):
+            use(assistants, with_value(POLICY, k, v))
+            show(f"{args.weight_grid[0]} = {v:g}", evaluate(rows, assistants))
+        return
     started = time.perf_counter()
     before = evaluate(rows, assistants)
     show("dev with the current policy", before)

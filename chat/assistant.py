@@ -25,9 +25,8 @@ from langchain_core.documents import Document
 from chat import claims
 from chat import verify as check
 from chat.embeddings import EmbeddingCache
-from chat.evidence import Evidence, gather
+from chat.evidence import Evidence, gather, risk_text
 from chat.extractive import _FIGURE_QUESTION
-from chat.glossary import RISK_QUERY
 from chat.generative import INSTRUCTION_WORDS, NOT_FOUND_TOKEN, Stop, parse_generated
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
@@ -308,7 +307,7 @@ class Assistant:
             # and for "what could go wrong…" against its topic in the words risks are written in (what the evidence
             # was searched with): "they also include zombie companies" is a risk of small caps, though it shares no
             # word with "what could go wrong piling into small caps right now?"
-            asked.append(self.lexicon.normalize(f"{q.topic or q.normalized.text} {RISK_QUERY}"))
+            asked.append(self.lexicon.normalize(risk_text(q)))
         vecs = self.embed([c.text for c in claims])
         wants_figure = bool(_FIGURE_QUESTION.search(q.text)) or q.metric is not None
         best = np.full(len(claims), -1.0)

@@ -40,6 +40,12 @@ class Evidence:
     side_queries: list[str] = field(default_factory=list)  # what each side's sentences are scored against
 
 
+def risk_text(q: Question) -> str:
+    """A risk question's topic in the words risks are written in: its second search, and what its points are also
+    read against when their relevance is checked."""
+    return f"{q.topic or q.normalized.text} {RISK_QUERY}"
+
+
 def article_label(article: Article) -> str:
     date = f", {article.published}" if article.published else ""
     return f"{article.label}{date}" if article.publisher else f"“{article.title}”{date}"
@@ -144,7 +150,7 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
     if q.risk and q.type == POINTS:
         # The topic alone finds what the articles say about it, mostly the bullish case; a second search with
         # the words risks are written in finds the caveats, taken in turn with the first search's passages.
-        cued = retriever.search(f"{q.topic or query} {RISK_QUERY}", k=k, sources=scope)
+        cued = retriever.search(risk_text(q), k=k, sources=scope)
         passages = _interleave(passages, cued, len(passages))
     return Evidence(passages, [], [], query)
 

@@ -380,6 +380,7 @@ class ExtractiveAnswerer:
         for i, (u, sim) in enumerate(zip(units, sims)):
             meta = passages[u.n - 1].metadata
             words = set(tokenize(f"{u.text} {u.context}"))
+            headed = f"{u.heading}. {u.text}"  # cue words count in the section heading too
             X[i] = (
                 float(sim),
                 self.lexicon.coverage(terms, f"{u.text} {u.context}" if u.context else u.text),
@@ -388,11 +389,11 @@ class ExtractiveAnswerer:
                 1.0 if wants_figure and _NUMBER.search(u.text) else 0.0,
                 float(qsims.get(u.asked, 0.0)) if u.asked else 0.0,
                 # (a sentence under a heading of risks or drivers — "Risks", "What drove the quarter" — is one)
-                (cue_share(f"{u.heading}. {u.text}", RISK_WORDS) - 2 * cue_share(u.text, RISK_REMOVED_WORDS)
+                (cue_share(headed, RISK_WORDS) - 2 * cue_share(u.text, RISK_REMOVED_WORDS)
                  if q.risk else 0.0),
                 # (a sentence under a heading of risks — "What could derail the rally" — is not a driver, though
                 # it is worth weighing for a "should I…" question)
-                (cue_share(f"{u.heading}. {u.text}", DRIVER_WORDS)
+                (cue_share(headed, DRIVER_WORDS)
                  - (2 * cue_share(u.heading, RISK_WORDS) if q.type == POINTS else 0.0)
                  if q.type in (POINTS, ADVICE) and not q.risk else 0.0),
                 1.0 if u.bullet or _ENUMERATED.match(u.text) or _NUMBERED.match(u.heading) else 0.0,
@@ -401,7 +402,7 @@ class ExtractiveAnswerer:
                 sum(any(f <= words for f in forms) for forms in named) / len(named) if named else 0.0,
                 1.0 if (sources and u.source in sources) or u.source in dated else 0.0,
                 figure_near(terms, u.text, self.lexicon.idf) if wants_figure else 0.0,
-                cue_share(f"{u.heading}. {u.text}", ADVICE_WORDS) if q.type == ADVICE else 0.0,
+                cue_share(headed, ADVICE_WORDS) if q.type == ADVICE else 0.0,
             )
         return X, unit_vecs
 
@@ -692,30 +693,16 @@ class ExtractiveAnswerer:
                             follows=i not in picked) for i in chosen], lead=lead)
 
     def comparison(self, q: Question, evidence: Evidence) -> Draft:
-        """The best sentences of each side, grouped under the side."""
+        """Each side's answer, grouped under the side: an article's own answer to the question when articles are
+        compared, otherwise the best sentences that name the side."""
+        if not q.sides:
+            return self._article_comparison(q, evidence)
         p = self.policy
         claims: list[Claim] = []
         used: set[str] = set()
         gaps: list[str] = []
         covered: list[str] = []
-        terms_of = {label: self.lexicon.terms(label) for label, _ in evidence.sides} if q.sides else {}
-        if not q.sides:
-            # Article against article ("Do the two articles agree on how cheap small caps are?"): each article's
-            # answer to the question itself, chosen as a fact or why/how question is (its best sentences and the
-            # next one that completes them), under the article.
-            inner = dataclasses.replace(q, type=EXPLANATION if _ASKS_HOW.search(q.text) else FACT, sides=[],
-                                        two_part=False)
-            for label, numbers in evidence.sides:
-                side = self._facts(inner, evidence, numbers).claims
-                if not side:
-                    gaps.append(label)
-                for c in side:
-                    if c.text not in used:
-                        used.add(c.text)
-                        claims.append(dataclasses.replace(c, bullet=True, group=label))
-            draft = Draft(claims)
-            draft.gaps = [f"{g}: nothing on this in the passages found." for g in gaps] if claims else []
-            return draft
+        terms_of = {label: self.lexicon.terms(label) for label, _ in evidence.sides}
         for k, (label, numbers) in enumerate(evidence.sides):
             units = self.units(q, evidence.passages, numbers)
             query = evidence.side_queries[k] if k < len(evidence.side_queries) else (evidence.query or None)
@@ -785,9 +772,26 @@ class ExtractiveAnswerer:
             # One side's sentences speak for both ("trades at a 31% discount to the S&P 500 (15.6x vs. 22.6x)"):
             # a plain answer, not one side's heading over the other's figures.
             claims = [dataclasses.replace(c, group="", bullet=len(claims) > 1) for c in claims]
-        draft = Draft(claims, lead="From the articles:" if covered and len(claims) > 1 else "")
-        draft.gaps = [f"{g}: nothing on this in the passages found." for g in gaps] if claims else []
-        return draft
+        return _with_gaps(Draft(claims, lead="From the articles:" if covered and len(claims) > 1 else ""), gaps)
+
+    def _article_comparison(self, q: Question, evidence: Evidence) -> Draft:
+        """Article against article ("Do the two articles agree on how cheap small caps are?"): each article's answer
+        to the question itself, chosen as a fact or why / how question is (its best sentences and the next one that
+        completes them), under the article."""
+        inner = dataclasses.replace(q, type=EXPLANATION if _ASKS_HOW.search(q.text) else FACT, sides=[],
+                                    two_part=False)
+        claims: list[Claim] = []
+        used: set[str] = set()
+        gaps: list[str] = []
+        for label, numbers in evidence.sides:
+            side = self._facts(inner, evidence, numbers).claims
+            if not side:
+                gaps.append(label)
+            for c in side:
+                if c.text not in used:
+                    used.add(c.text)
+                    claims.append(dataclasses.replace(c, bullet=True, group=label))
+        return _with_gaps(Draft(claims), gaps)
 
     def summary(self, q: Question, evidence: Evidence) -> Draft:
         """Each article's key points: its own takeaway bullets, or its most central sentences, in reading order."""
@@ -876,6 +880,13 @@ class ExtractiveAnswerer:
             chosen.append(int(i))
             per_section[units[i].heading] = per_section.get(units[i].heading, 0) + 1
         return [units[i] for i in sorted(chosen)]
+
+
+def _with_gaps(draft: Draft, gaps: list[str]) -> Draft:
+    """A comparison's draft with a note for each side the passages say nothing on (none when nothing was found at
+    all: that is a refusal, not a comparison)."""
+    draft.gaps = [f"{g}: nothing on this in the passages found." for g in gaps] if draft.claims else []
+    return draft
 
 
 def elaborate(units: list[Unit], chosen: list[int], limit: int) -> list[int]:
@@ -981,9 +992,10 @@ def complete_runs(units: list[Unit], scores: np.ndarray, chosen: list[int], limi
 
 _PART_SPLIT = re.compile(r"\?\s+|,?\s+(?:and|also|plus|but)\s+(?=(?:what|how|which|who|whom|when|where|why|is|are|"
                          r"was|were|does|do|did|has|have|can|could|will|would|should)\b)", re.I)
-_ASKS_HOW = re.compile(r"\b(?:why|explain\w*|how (?:does|do|did|come|can|could|would|will|is|are|was|were)|"
-                       r"(?:see|view) .{1,40} the same way)\b", re.I)
-_EXPLAIN_PART = re.compile(r"^\s*(?:why|how (?:does|do|did|come|is|are|was|were|can|could|would|will))\b", re.I)
+_WHY_HOW = r"(?:why|how (?:does|do|did|come|is|are|was|were|can|could|would|will))"
+_EXPLAIN_PART = re.compile(rf"^\s*{_WHY_HOW}\b", re.I)  # a part of a two-part question that asks why / how
+# A comparison of articles that asks why / how ("Do the two articles see rate cuts helping the same way?")
+_ASKS_HOW = re.compile(rf"\b(?:{_WHY_HOW}|explain\w*|(?:see|view) .{{1,40}} the same way)\b", re.I)
 
 
 def _continues_quote(first: str, second: str) -> bool:

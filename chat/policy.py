@@ -27,8 +27,10 @@ class Policy:
     # `driver`: the search took it to −0.386, which answers "What is powering the small-cap comeback?" (a class
     # test of ours, not a dev question) with the article's topical lead sentences; it is held at +1.114 instead,
     # at a cost of 0.007 dev + dev2 key-fact recall. `advice` (added later, words of guidance for "should I…"
-    # questions) by a search of its weight alone over 0–5 on dev + dev2: 0 → 3 lifts advice key facts 0.567 → 0.700
-    # and all of dev + dev2 0.813 → 0.823; 4 and 5 add nothing, so the smallest value of the plateau.
+    # questions) by `python benchmarks/fit_policy.py --weight-grid advice 0 1 2 3 4 5` on dev + dev2 (measured when
+    # it was added, before the driver, comparison and risk-relevance changes of the same commit): 0 → 3 lifts
+    # advice key facts 0.567 → 0.700 and all of dev + dev2 0.813 → 0.823; 4 and 5 find no more key facts (their
+    # objective is 0.0004–0.0009 higher only from answers a word shorter), so the smallest value of the plateau.
     intercept: float = -4.117
     weights: tuple[float, ...] = (1.998, 3.395, -0.65, 1.426, -0.477, -0.289, 2.751, 1.114, 0.348, 1.17, 1.315, -0.081, 0.313, 1.0, 3.0)
     # The answer paragraph of an FAQ question of the article that matches the question (cosine ≥ faq_match) is

@@ -59,6 +59,8 @@ _ADVICE = re.compile(
     r"|get (?:in|on board)|pile (?:in|into)|buy the dip|(?:add|allocate|rotate|switch) (?:to|into|some)\b.*\bmy\b"
     r"|overweight or underweight|bullish or bearish|load up on|go all in|good idea|bad idea|smart move|wise move"
     r"|thinking (?:of|about) (?:buying|selling|investing|getting)|(?:investor|retiree|saver|trader) here\b)", re.I)
+# Verbs of a setback ("what could trip up / upend / dent the rally"): a several-points question, about risks.
+_SETBACK_VERBS = r"trip up|upend|undo|spoil|break|knock|sour|cut short|dent|rattle"
 _POINTS = re.compile(
     r"\b(?:risks?|risky|go (?:wrong|sideways|south|awry)|downsides?|dangers?|threats?|headwinds?|tailwinds?|drivers?|driving|drove|"
     r"drawbacks?|weaknesses|negatives|pitfalls|problems|what (?:could|might|can|would) (?:kill|sink|reverse|cap|"
@@ -67,7 +69,7 @@ _POINTS = re.compile(
     r"crash|fail|slow|last|continue|work)|credit(?:ed|s)? (?:for|with)|attribute[sd]? (?:to|the)|"
     r"behind the|what(?:'s| is| are) behind|catalysts?|reasons|factors|pros\b|cons\b|benefits|advantages|disadvantages|challenges|concerns|"
     r"worries|arguments?|bull case|bear case|what (?:could|might|can|would) (?:derail|hurt|stop|end|threaten|"
-    r"undermine|go|trip up|upend|undo|spoil|break|knock|hit|sour|cut short|cool|dent|rattle)|what(?:\s+is|\s+are|'s)\s+(?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
+    rf"undermine|go|hit|cool|{_SETBACK_VERBS})|what(?:\s+is|\s+are|'s)\s+(?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
     r"weighing on|lifting|boosting|buoying|underpinning|sustaining)|why (?:\w+\s+){0,6}(?:several|multiple|various)|(?:several|multiple|various|main|key|biggest)"
     r" (?:reasons|factors|drivers|risks|points|ways)|ways (?:to|that|in which)|what (?:can|could|might) "
     r"(?:cause|trigger|spark))\b", re.I)
@@ -415,7 +417,8 @@ _SET_WORDS = {"excluding", "including", "ex", "except", "without", "besides", "m
               "strip", "outside"}
 
 
-_JOINERS = ("and", "or", "vs", "vs.", "versus", "against")
+_PAIR_JOINERS = ("and", "or", "vs", "vs.", "versus")
+_JOINERS = _PAIR_JOINERS + ("against",)
 
 
 def coordinated(topic: str, joiners: tuple[str, ...] = _JOINERS) -> list[str]:
@@ -641,7 +644,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         # (but "the net assets and expense ratio of X" asks two things of one).
         # ("against" in a fact question relates one thing to another: "the Russell 2000's streak against the
         # S&P 500", "the yen against the dollar")
-        pair = coordinated(corrected, ("and", "or", "vs", "vs.", "versus"))
+        pair = coordinated(corrected, _PAIR_JOINERS)
         if (len(pair) == 2 and all(1 <= len(tokenize(x)) <= 3 for x in pair) and not _BENCHMARK.match(pair[1])
                 and not all(metrics_of(x) for x in pair) and not _names_an_article(pair, articles)):
             qtype = q.type = COMPARISON
@@ -654,7 +657,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         r"\b(?:risks?|risky|wrong|sideways|south|awry|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
         r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?|"
         r"drawbacks?|weaknesses|negatives|pitfalls|problems|kill|sink|reverse|end|vulnerable|careful|watch out|"
-        r"trip up|upend|undo|spoil|break|knock|sour|cut short|dent|rattle|"
+        rf"{_SETBACK_VERBS}|"
         r"fizzle|fade|stall|collapse|falter|unravel|warning|red flags?|fail|crash)\b",
         text, re.I))
     return q
