@@ -61,12 +61,16 @@ _ADVICE = re.compile(
     r"|thinking (?:of|about) (?:buying|selling|investing|getting)|(?:investor|retiree|saver|trader) here\b)", re.I)
 # Verbs of a setback ("what could trip up / upend / dent the rally"): a several-points question, about risks.
 _SETBACK_VERBS = r"trip up|upend|undo|spoil|break|knock|sour|cut short|dent|rattle"
+# Verbs of a move running out ("what could make the rally fizzle", "why might the crude rally peter out"): a question
+# about why something might end asks for the risks to it, not for an explanation of a fact.
+_FADE_VERBS = (r"fizzle|fade|stall|end|collapse|reverse|falter|unravel|stop|crash|fail|slow|peter out|"
+               r"run out of (?:steam|gas)|lose (?:steam|momentum)|roll over|come undone|cool off|wane")
 _POINTS = re.compile(
     r"\b(?:risks?|risky|go (?:wrong|sideways|south|awry)|downsides?|dangers?|threats?|headwinds?|tailwinds?|drivers?|driving|drove|"
     r"drawbacks?|weaknesses|negatives|pitfalls|problems|what (?:could|might|can|would) (?:kill|sink|reverse|cap|"
     r"limit|slow)|warning signs?|red flags?|what (?:evidence|signs?|signals?|data)|evidence (?:that|suggests?|for)|"
-    r"what (?:could|might|would|can) make .{1,40}\b(?:fizzle|fade|stall|end|collapse|reverse|falter|unravel|stop|"
-    r"crash|fail|slow|last|continue|work)|credit(?:ed|s)? (?:for|with)|attribute[sd]? (?:to|the)|"
+    rf"what (?:could|might|would|can) make .{{1,40}}\b(?:{_FADE_VERBS}|last|continue|work)|"
+    rf"why (?:might|could|would|may) .{{1,60}}\b(?:{_FADE_VERBS})|credit(?:ed|s)? (?:for|with)|attribute[sd]? (?:to|the)|"
     r"behind the|what(?:'s| is| are) behind|catalysts?|reasons|factors|pros\b|cons\b|benefits|advantages|disadvantages|challenges|concerns|"
     r"worries|arguments?|bull case|bear case|what (?:could|might|can|would) (?:derail|hurt|stop|end|threaten|"
     rf"undermine|go|hit|cool|{_SETBACK_VERBS})|what(?:\s+is|\s+are|'s)\s+(?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
@@ -657,8 +661,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         r"\b(?:risks?|risky|wrong|sideways|south|awry|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
         r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?|"
         r"drawbacks?|weaknesses|negatives|pitfalls|problems|kill|sink|reverse|end|vulnerable|careful|watch out|"
-        rf"{_SETBACK_VERBS}|"
-        r"fizzle|fade|stall|collapse|falter|unravel|warning|red flags?|fail|crash)\b",
+        rf"{_SETBACK_VERBS}|{_FADE_VERBS}|warning|red flags?)\b",
         text, re.I))
     return q
 

@@ -457,6 +457,14 @@ def test_other_wordings_of_what_could_go_wrong_get_the_risks(utilities, question
     assert "A rebound in yields would hurt the group" in answer.text, answer.text
 
 
+@pytest.mark.parametrize("question", ["Why might the utility rally fizzle out?", "why could the utility rally run out of steam?"])
+def test_why_something_might_end_is_answered_with_its_risks(utilities, question):
+    """"Why might X fizzle out" asks what could end it (risks, as points), not why a fact is so."""
+    answer = utilities.ask(question)
+    assert answer.question_type == "points" and len(bullets(answer)) >= 2, answer.text
+    assert "A rebound in yields would hurt the group" in answer.text, answer.text
+
+
 def test_what_is_lifting_asks_for_several_drivers(utilities):
     answer = utilities.ask("What is lifting utilities?")
     assert answer.question_type == "points" and len(bullets(answer)) >= 2, answer.text

@@ -171,6 +171,10 @@ def test_abbreviations_and_maturities_are_not_mistaken_for_shorthand(typed):
     ("Give me the short version of the oil piece", SUMMARY),
     ("quick rundown of the CoinMela article?", SUMMARY),
     ("what's behind the bond selloff?", POINTS),
+    ("Why might the copper rally fizzle out?", POINTS),
+    ("why could the dollar's run lose steam from here", POINTS),
+    ("Why did the rally stall in March?", EXPLANATION),  # why a fact happened, not what might end it
+    ("Why might the Fed cut rates?", EXPLANATION),
 ])
 def test_mended_and_newer_wordings_get_their_type(question, qtype):
     assert question_type(mend_question(question)) == qtype
