@@ -221,10 +221,9 @@ def create_app(settings: Settings, store, assistant=None, admin_token: str | Non
     when an admin token is given)."""
     import gradio as gr
 
-    from chat.api import RateLimiter, create_api
-    from chat.ui import CSS, HEAD, build_ui
-
-    from chat.api import AdminIngest
+    from chat.web.api import AdminIngest, create_api
+    from chat.web.limits import RateLimiter
+    from chat.web.ui import CSS, HEAD, build_ui
     from ingest.store import IndexUnavailable, guarded
 
     assistant = assistant or build_assistant(settings, store)
@@ -469,7 +468,7 @@ def evaluate(settings: Settings, questions: Path | None, out: Path | None, judge
     """
     import numpy as np
 
-    from chat import evaluate as ev
+    from chat import evaluation as ev
 
     set_threads(settings, serving=True)
     path = questions or settings.corpus_dir / "faq.jsonl"

@@ -34,7 +34,7 @@ import app  # noqa: E402,F401  (quiets network-probing defaults before the libra
 import numpy as np  # noqa: E402
 
 from benchmarks.fit_policy import assistants_for, evaluate, load_sets, show, use  # noqa: E402
-from chat.evaluate import fact_found, strip_markers  # noqa: E402
+from chat.evaluation import fact_found, strip_markers  # noqa: E402
 from chat.evidence import gather  # noqa: E402
 from chat.policy import POLICY  # noqa: E402
 from chat.questions import SUMMARY, analyze  # noqa: E402

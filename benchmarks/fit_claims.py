@@ -30,7 +30,7 @@ import app  # noqa: E402  (quiets network-probing defaults before the libraries 
 import numpy as np  # noqa: E402
 
 from chat import claims  # noqa: E402
-from chat.evaluate import fact_found, load_questions  # noqa: E402
+from chat.evaluation import fact_found, load_questions  # noqa: E402
 from chat.policy import POLICY  # noqa: E402
 from chat.questions import LIST, SUMMARY, analyze  # noqa: E402
 from chat.schema import Claim  # noqa: E402

@@ -37,7 +37,7 @@ import app  # noqa: E402  (quiets network-probing defaults before the libraries 
 
 import numpy as np  # noqa: E402
 
-from chat.evaluate import fact_found, fact_recall, load_questions, strip_markers  # noqa: E402
+from chat.evaluation import fact_found, fact_recall, load_questions, strip_markers  # noqa: E402
 from chat.evidence import gather  # noqa: E402
 from chat.extractive import FEATURES  # noqa: E402
 from chat.policy import POLICY, Policy  # noqa: E402

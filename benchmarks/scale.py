@@ -81,7 +81,7 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from chat import evaluate as ev
+    from chat import evaluation as ev
 
     work = args.work or Path(tempfile.mkdtemp(prefix="scale-"))
     corpus = work / "corpus"

@@ -26,7 +26,7 @@ from ingest.clean import clean_capture
 log = logging.getLogger(__name__)
 
 SIDECAR = "metadata.json"
-EVAL_FILE = "faq.jsonl"  # the evaluation set shipped beside the articles (chat/evaluate.py), not an article
+EVAL_FILE = "faq.jsonl"  # the evaluation set shipped beside the articles (chat/evaluation/), not an article
 LOADER_VERSION = "2"  # bump when loading or cleaning changes: every file is then re-read and re-chunked
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | {".pdf"}

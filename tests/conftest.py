@@ -197,6 +197,34 @@ class ChatbotServer:
             self._log.close()
 
 
+# Test speeds, as markers (README, "Tests"): a test is `model` when it needs the embedding model, `server` when it
+# needs a separately started process (a `chroma run` server, the chatbot server, the OpenAI-compatible stub, a
+# model server), `browser` for headless Chromium, `bench` for the benchmark scripts; `unit` when it is none of
+# these. Read from the fixtures a test uses (transitively) and its module, so a new test is marked as it is written.
+_MODEL_FIXTURES = {"model_path", "embedder", "minilm_embed"}
+_SERVER_FIXTURES = {"chroma_server", "chatbot_server", "limited_server", "xss_server", "openai_stub", "llm_server"}
+_MODULE_MARKS = {"test_browser": "browser", "test_benchmarks": "bench"}
+SPEED_MARKS = ("model", "server", "browser", "bench")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        marks = {m.name for m in item.iter_markers()}
+        if names & _MODEL_FIXTURES:
+            item.add_marker(pytest.mark.model)
+            marks.add("model")
+        if names & _SERVER_FIXTURES:
+            item.add_marker(pytest.mark.server)
+            marks.add("server")
+        if module in _MODULE_MARKS:
+            item.add_marker(getattr(pytest.mark, _MODULE_MARKS[module]))
+            marks.add(_MODULE_MARKS[module])
+        if not marks & set(SPEED_MARKS) and "llm" not in marks:
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """A failing test gets the tail of every running chatbot server's log in its report."""

@@ -1,4 +1,4 @@
-"""chat/evaluate.py: metrics on hand-made cases, input formats, gates, compare, the HTML report, the judge against
+"""chat/evaluation/: metrics on hand-made cases, input formats, gates, compare, the HTML report, the judge against
 the local OpenAI stub, and one end-to-end evaluation of corpus/faq.jsonl over the real corpus.
 
     python -m pytest tests/test_evaluate.py
@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import app as app_module
-from chat import evaluate as ev
+from chat import evaluation as ev
+from chat.evaluation.runner import similarities
 
 try:
     from tests.openai_stub import OpenAIStub
@@ -152,9 +153,9 @@ def test_fact_recall_with_alternatives_case_and_boundaries():
 
 
 def test_similarity_uses_the_embedding_cosine():
-    assert ev._similarities(toy_embed, [("abc", "abc"), ("abc", "xyz")]) == [pytest.approx(1.0), pytest.approx(0.0)]
+    assert similarities(toy_embed, [("abc", "abc"), ("abc", "xyz")]) == [pytest.approx(1.0), pytest.approx(0.0)]
     unnormalised = lambda texts: toy_embed(texts) * 7  # noqa: E731 - rows are normalised anyway
-    assert ev._similarities(unnormalised, [("abc", "cab")]) == [pytest.approx(1.0)]
+    assert similarities(unnormalised, [("abc", "cab")]) == [pytest.approx(1.0)]
 
 
 # --- citations -----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chat.ui import FeedbackLog, inert
+from chat.web.ui import FeedbackLog, inert
 from conftest import CORPUS, ROOT, ChatbotServer
 
 TIMEOUT = httpx.Timeout(120.0, connect=10.0)

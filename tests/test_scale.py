@@ -23,7 +23,7 @@ import pytest
 
 import app as app_module
 from benchmarks.synth_corpus import write_corpus
-from chat import evaluate as ev
+from chat import evaluation as ev
 from chat.questions import analyze
 from chat.text import name_spans, tokenize
 from conftest import CORPUS, ROOT

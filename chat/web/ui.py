@@ -24,7 +24,7 @@ import gradio as gr
 
 from chat.assistant import Assistant, QuestionError
 from chat.schema import Answer
-from chat.api import MAX_HISTORY_TURNS, ApiError, RateLimiter
+from chat.web.limits import MAX_HISTORY_TURNS, ApiError, RateLimiter
 
 log = logging.getLogger(__name__)
 MAX_WINDOW_MESSAGES = 200  # a conversation in the window holds at most this many messages (then: a new chat)
