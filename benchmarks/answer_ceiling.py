@@ -31,6 +31,8 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 import app  # noqa: E402,F401  (quiets network-probing defaults before the libraries load)
 
+# isort: split
+
 import numpy as np  # noqa: E402
 
 from benchmarks.fit_policy import assistants_for, evaluate, load_sets, show, use  # noqa: E402

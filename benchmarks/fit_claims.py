@@ -27,6 +27,8 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 import app  # noqa: E402  (quiets network-probing defaults before the libraries load)
 
+# isort: split
+
 import numpy as np  # noqa: E402
 
 from chat import claims  # noqa: E402

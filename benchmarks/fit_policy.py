@@ -35,6 +35,8 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 import app  # noqa: E402  (quiets network-probing defaults before the libraries load)
 
+# isort: split
+
 import numpy as np  # noqa: E402
 
 from chat.evaluation import fact_found, fact_recall, load_questions, strip_markers  # noqa: E402

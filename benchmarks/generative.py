@@ -79,7 +79,6 @@ def main() -> None:
     os.environ["OPENAI_BASE_URL"] = args.base_url
     os.environ["OPENAI_MODEL"] = args.model
     import app
-
     from chat.claims import audit
     from chat.schema import Answer
 

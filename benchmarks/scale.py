@@ -165,7 +165,7 @@ def main() -> None:
         index = work / ("chroma-server" if args.server else "chroma")
         server, settings, store = open_index(index)
         indexer = app.build_indexer(settings, store)
-        store.embedder.model  # load it now: the first step's ingest time should not include loading the model
+        _ = store.embedder.model  # load it now: the first step's ingest time should not include loading the model
         added = 0
         try:
             for n in sorted(args.sizes):

@@ -17,7 +17,8 @@ import logging
 import re
 import time
 import unicodedata
-from typing import Any, Callable, Iterator, Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import numpy as np
 from langchain_core.documents import Document
@@ -30,12 +31,28 @@ from chat.extractive import _FIGURE_QUESTION
 from chat.generative import INSTRUCTION_WORDS, NOT_FOUND_TOKEN, Stop, parse_generated
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
-from chat.questions import (ADVICE, COMPARISON, EXPLANATION, LIST, POINTS, SUMMARY, Question, analyze, dimension_of,
-                            rewrite_followup)
-from chat.refusal import (ADVICE_NOTE, REFUSAL, TIMED_OUT, TIMED_OUT_TEXT, UNVERIFIED, UNVERIFIED_TEXT, Decision,
-                          RefusalPolicy)
+from chat.questions import (
+    ADVICE,
+    COMPARISON,
+    EXPLANATION,
+    LIST,
+    POINTS,
+    SUMMARY,
+    Question,
+    analyze,
+    dimension_of,
+    rewrite_followup,
+)
+from chat.refusal import (
+    ADVICE_NOTE,
+    REFUSAL,
+    TIMED_OUT_TEXT,
+    UNVERIFIED_TEXT,
+    Decision,
+    RefusalPolicy,
+)
 from chat.retrieval import HybridRetriever
-from chat.schema import NOT_COVERED, Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
+from chat.schema import NOT_COVERED, TIMED_OUT, UNVERIFIED, Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
 from chat.text import is_injection, split_sentences, tokenize
 
 log = logging.getLogger(__name__)

@@ -25,23 +25,45 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import numpy as np
 from langchain_core.documents import Document
 
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, article_label
-from chat.glossary import (ADVICE_WORDS, CAUSAL_WORDS, COUNTRIES, DRIVER_WORDS, FIGURE_METRICS, LIST_KINDS, METRICS,
-                           RISK_REMOVED_WORDS, RISK_WORDS, ROLES, SECTORS)
+from chat.glossary import (
+    ADVICE_WORDS,
+    CAUSAL_WORDS,
+    COUNTRIES,
+    DRIVER_WORDS,
+    FIGURE_METRICS,
+    LIST_KINDS,
+    METRICS,
+    RISK_REMOVED_WORDS,
+    RISK_WORDS,
+    ROLES,
+    SECTORS,
+)
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
-from chat.questions import (ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, dimension_of,
-                            metrics_of, topic_of)
+from chat.questions import (
+    ADVICE,
+    COMPARISON,
+    EXPLANATION,
+    FACT,
+    LIST,
+    POINTS,
+    SUMMARY,
+    Question,
+    dimension_of,
+    metrics_of,
+    topic_of,
+)
 from chat.schema import Claim, Draft
-from chat.verify import extract_numbers
 from chat.text import NUMBER_WORDS, STOPWORDS, is_injection, name_spans, normalize, split_sentences, stem, tokenize
+from chat.verify import extract_numbers
 
 log = logging.getLogger(__name__)
 
@@ -749,9 +771,9 @@ class ExtractiveAnswerer:
             # discount to the S&P 500 (15.6x vs. 22.6x)" for "the S&P SmallCap 600 vs the SPX"): it comes first.
             others = [terms for other, terms in terms_of.items() if other != label and terms]
 
-            def names_another(i: int) -> bool:
-                words = set(tokenize(units[i].text))
-                return any(all(term_named(t, words) for t in terms) for terms in others)
+            def names_another(i: int) -> bool:  # (called only in this iteration of the loop)
+                words = set(tokenize(units[i].text))  # noqa: B023
+                return any(all(term_named(t, words) for t in terms) for terms in others)  # noqa: B023
 
             both = [i for i in fresh if scores[i] >= p.side_ratio * best and names_another(i)]
             if both:

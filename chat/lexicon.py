@@ -19,8 +19,9 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 from rapidfuzz import process
@@ -125,7 +126,7 @@ class Snapshot:
     seconds: float  # how long it took to build
 
     @staticmethod
-    def empty() -> "Snapshot":
+    def empty() -> Snapshot:
         return Snapshot(None, [], {}, np.zeros(0, dtype=np.int32), [], {}, {}, frozenset(), {}, None, 0.0)
 
 
@@ -533,7 +534,7 @@ class Lexicon:
                   if m.group().lower() in snap.aliases and not any(a <= m.start() < b for a, b, _ in spans)]
         spans.sort()
         dense, last = "", 0
-        for a, b, expansion in spans:
+        for _a, b, expansion in spans:
             dense += text[last:b] + (f" ({expansion})" if expansion else "")
             last = b
         dense += text[last:]

@@ -454,7 +454,7 @@ def _coordinated(topic: str, joiners: tuple[str, ...]) -> list[str]:
     return []
 
 
-def dimension_of(q: "Question") -> str:
+def dimension_of(q: Question) -> str:
     """What a comparison compares its sides on: the topic without the sides and the articles ("R2K vs SPX: what
     P/E multiples does each article cite?" → "P/E multiples")."""
     t = q.topic
@@ -580,7 +580,8 @@ def mend_question(text: str, lexicon: Lexicon | None = None) -> str:
     # (one letter only after a dollar figure: "3m T-bills" are three-month bills)
     for short, letter, word in (("tn|trn", "t", "trillion"), ("bn|bil", "b", "billion"), ("mm|mn|mln", "m", "million")):
         text = re.sub(rf"(?<![\w.,])(\$\d+(?:\.\d+)?\s?(?:{short}|{letter})|\d+(?:\.\d+)?\s?(?:{short}))\b(?!-)",
-                      lambda m: re.sub(r"\s?[a-z]+$", f" {word}", m.group(1), flags=re.I), text, flags=re.I)
+                      lambda m, word=word: re.sub(r"\s?[a-z]+$", f" {word}", m.group(1), flags=re.I), text,
+                      flags=re.I)
     # ("U.S." and "e.g." are abbreviations, not the words "u" and "e")
     return re.sub(r"(?<![\w'’&/.-])[A-Za-z]+(?![\w'’&-]|\.\w)", fix, text)
 

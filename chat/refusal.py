@@ -23,7 +23,7 @@ from chat.glossary import ABBREVIATIONS, FIGURE_METRICS
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
-from chat.schema import NOT_COVERED, NOT_ENGLISH, PARTLY_COVERED, TIMED_OUT, UNVERIFIED, Claim, Draft
+from chat.schema import NOT_COVERED, NOT_ENGLISH, PARTLY_COVERED, Claim, Draft
 from chat.text import name_spans, split_sentences, stem, tokenize
 
 log = logging.getLogger(__name__)

@@ -89,7 +89,7 @@ class Answer:
         return POLICY.relevance_label(self.relevance)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Answer":
+    def from_dict(cls, d: dict[str, Any]) -> Answer:
         """Inverse of `to_dict` (the UI keeps answers as JSON in its session state)."""
         return cls(question=d["question"], text=d["answer"], refused=d["refused"],
                    citations=[Citation(**c) for c in d["citations"]], retrieved=[Retrieved(**r) for r in d["retrieved"]],

@@ -400,8 +400,8 @@ _NOT_NAMES = STOPWORDS | {
     "recap", "outline", "walk", "break", "sum", "detail", "clarify", "define", "contrast", "identify", "highlight",
     "provide", "share", "rank", "quote", "cite", "find", "check", "help", "analyze", "analyse", "assess", "evaluate",
     "review", "discuss", "elaborate", "expand", "simplify", "remind", "note", "pick", "make", "imagine", "suppose",
-    "assume", "consider", "let", "say", "use", "lay", "spell", "run", "point", "quick", "brief", "short", "any",
-    "thinking", "wait", "hey", "hi", "hello", "thanks", "ok", "okay", "sure", "yes", "no", "well", "just", "really",
+    "assume", "consider", "let", "say", "use", "lay", "spell", "run", "point", "quick", "brief", "any",
+    "thinking", "wait", "hey", "hi", "hello", "thanks", "okay", "sure", "well", "just", "really",
     "according", "per", "based", "given", "if", "in", "on", "for", "from", "with", "after", "before", "since",
 }
 

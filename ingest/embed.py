@@ -14,11 +14,13 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings as ChromaEmbeddings
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.api.types import Embeddings as ChromaEmbeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings
 
@@ -168,7 +170,7 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
         return {"model_path": self.embedder.model_path}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> "ChromaEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
         return ChromaEmbeddingFunction(Embedder(config["model_path"]))
 
     def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:

@@ -27,12 +27,12 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from tqdm.auto import tqdm
-
 
 from ingest.embed import Embedder
 from ingest.load import LOADER_VERSION, Document, LoadError, discover, parse_document, read_sidecar, sidecar_entry
@@ -81,7 +81,7 @@ class IngestReport:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "IngestReport":
+    def from_dict(cls, data: dict[str, Any]) -> IngestReport:
         known = {k: data[k] for k in ("added", "unchanged", "updated", "deleted", "skipped", "failed", "renamed",
                                       "chunks_total", "chunks_embedded", "chunks_reused", "seconds") if k in data}
         return cls(**known, problems=list(data.get("problems", [])),

@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 

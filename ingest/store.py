@@ -18,9 +18,10 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
@@ -93,7 +94,7 @@ class Store:
                 self._checked = now
             return self._version
 
-    def for_version(self, version: str) -> "Store":
+    def for_version(self, version: str) -> Store:
         """A view of this store pinned to one version (what a rebuild writes into)."""
         return Store(client=self.client, name=self.name, embedder=self.embedder, location=self.location,
                      pinned=version, _open=self._open)
@@ -160,7 +161,7 @@ class Store:
     def count(self) -> int:
         return int(self.chunks.count())
 
-    def live(self) -> "LiveCollection":
+    def live(self) -> LiveCollection:
         """The chunk collection as readers should hold it: always the current version."""
         return LiveCollection(self)
 

@@ -66,7 +66,7 @@ def embedder(model_path):
     return Embedder(model_path)
 
 
-def start_chroma(path: Path) -> tuple[subprocess.Popen, int, "object"]:
+def start_chroma(path: Path) -> tuple[subprocess.Popen, int, object]:
     """`chroma run` on a free loopback port with its data and log under `path`, once it answers: (process, port,
     open log file)."""
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
@@ -147,7 +147,7 @@ import urllib.parse  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
 WEB_PAGES = Path(__file__).resolve().parent / "data" / "web"
-_LIVE_SERVERS: list["ChatbotServer"] = []
+_LIVE_SERVERS: list[ChatbotServer] = []
 
 
 class ChatbotServer:
@@ -165,7 +165,7 @@ class ChatbotServer:
                     "LOG_LEVEL": "WARNING", "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1", **env}
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 240.0) -> "ChatbotServer":
+    def start(self, timeout: float = 240.0) -> ChatbotServer:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(self.port)], cwd=ROOT,
                                      env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
@@ -238,7 +238,7 @@ def pytest_runtest_makereport(item, call):
 class _PageHandler(http.server.BaseHTTPRequestHandler):
     """Serves tests/data/web/*.html with __CHATBOT__ replaced by the chatbot origin (or ?server=http://127.0.0.1:N)."""
 
-    pages: "ThirdPartySite"
+    pages: ThirdPartySite
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         url = urllib.parse.urlsplit(self.path)

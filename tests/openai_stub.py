@@ -51,9 +51,10 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 FILLER = "lorem"
 
@@ -108,14 +109,14 @@ class OpenAIStub:
         self._port = 0
 
     # -- scripting --------------------------------------------------------
-    def reply(self, *replies: "str | Callable[[dict], str]") -> "OpenAIStub":
+    def reply(self, *replies: str | Callable[[dict], str]) -> OpenAIStub:
         """Queue replies (text or ``callable(request_json) -> str``), FIFO."""
         with self._lock:
             self._queue.extend(replies)
         return self
 
     def fail(self, status: int = 500, body: Any = None, times: int = 1,
-             headers: dict[str, str] | None = None) -> "OpenAIStub":
+             headers: dict[str, str] | None = None) -> OpenAIStub:
         """Queue ``times`` HTTP errors; ``body`` is a dict/str (default: OpenAI error JSON)."""
         if body is None:
             kind = "server_error" if status >= 500 else "invalid_request_error"
@@ -157,7 +158,7 @@ class OpenAIStub:
     def base_url(self) -> str:
         return self.url + "/v1"
 
-    def start(self) -> "OpenAIStub":
+    def start(self) -> OpenAIStub:
         handler = type("Handler", (_Handler,), {"stub": self})
         self._server = _Server(("127.0.0.1", 0), handler)
         self._port = self._server.server_address[1]
@@ -178,14 +179,14 @@ class OpenAIStub:
         assert self._thread is not None
         self._thread.join(timeout=2)
 
-    def __enter__(self) -> "OpenAIStub":
+    def __enter__(self) -> OpenAIStub:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- reply generation (called from handler threads) --------------------
-    def _next(self, req: dict) -> "str | _Failure":
+    def _next(self, req: dict) -> str | _Failure:
         with self._lock:
             item = self._queue.popleft() if self._queue else self.default
         if isinstance(item, _Failure):

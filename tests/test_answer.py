@@ -19,6 +19,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from conftest import CORPUS, ROOT
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda
@@ -26,12 +27,11 @@ from langchain_core.runnables import RunnableLambda
 import app as app_module
 from chat.assistant import REFUSAL, QuestionError
 from chat.lexicon import Lexicon
-from chat.refusal import INSTRUCTIONS
 from chat.questions import rewrite_followup
+from chat.refusal import INSTRUCTIONS
 from chat.retrieval import HybridRetriever
 from chat.schema import REFUSAL_REASONS, Answer
 from chat.text import tokenize
-from conftest import CORPUS, ROOT
 from ingest.store import generation
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"

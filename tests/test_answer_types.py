@@ -13,9 +13,9 @@ import re
 import shutil
 
 import pytest
+from conftest import CORPUS, assistant_over, indexed_assistant
 
 from chat.schema import Answer
-from conftest import CORPUS, assistant_over, indexed_assistant
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
 COINMELA = "coinmela-small-caps-strong-start-2026-01-27.txt"

@@ -9,13 +9,25 @@ a question said back, an invented definition, a repeated sentence, a fragment cu
 from __future__ import annotations
 
 import pytest
+from conftest import CORPUS, indexed_assistant
 
-from chat.claims import (DUPLICATE, ECHO, FRAGMENT, UNSUPPORTED_WORDS, _duplicates, headings_of, is_echo, is_fragment,
-                         novel_words, prompt_words, screen, unsupported)
+from chat.claims import (
+    DUPLICATE,
+    ECHO,
+    FRAGMENT,
+    UNSUPPORTED_WORDS,
+    _duplicates,
+    headings_of,
+    is_echo,
+    is_fragment,
+    novel_words,
+    prompt_words,
+    screen,
+    unsupported,
+)
 from chat.generative import INSTRUCTION_WORDS, SYSTEM_PROMPT, Guard, parse_generated
 from chat.policy import POLICY
 from chat.schema import Claim
-from conftest import CORPUS, indexed_assistant
 
 VALUATION = (
     "1. The Valuation Gap\n\nThe most compelling argument for small caps is price. Large-cap stocks have been bid up "

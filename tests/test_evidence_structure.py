@@ -14,13 +14,12 @@ real MiniLM model and an embedded Chroma index.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
+from conftest import assistant_over
 from langchain_core.documents import Document
 
 from chat.extractive import complete_runs, passage_units
-from conftest import assistant_over
 
 PUMPS = """Harrow Tribune, 2026-04-02
 

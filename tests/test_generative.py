@@ -23,7 +23,9 @@ from types import SimpleNamespace
 
 import openai
 import pytest
+from conftest import CORPUS
 from langchain_core.exceptions import ModelError
+from openai_stub import FILLER, OpenAIStub
 
 import app as app_module
 from chat.assistant import CUT_NOTES
@@ -31,8 +33,6 @@ from chat.generative import CONDENSE_PROMPT, DEFAULT_SHAPE, NOT_FOUND_TOKEN, SYS
 from chat.questions import rewrite_followup
 from chat.refusal import REFUSAL, TIMED_OUT_TEXT, UNVERIFIED_TEXT
 from chat.schema import Answer
-from conftest import CORPUS
-from openai_stub import FILLER, OpenAIStub
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
 COINMELA = "coinmela-small-caps-strong-start-2026-01-27.txt"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import CORPUS, ROOT, ChatbotServer
 
 from chat.web.ui import FeedbackLog, inert
-from conftest import CORPUS, ROOT, ChatbotServer
 
 TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 

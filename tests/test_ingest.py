@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, ROOT
+
 import app as app_module
 from ingest.index import IngestLocked
 from ingest.load import parse_document, read_sidecar, sidecar_entry

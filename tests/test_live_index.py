@@ -23,7 +23,6 @@ import uuid
 
 import httpx
 import pytest
-
 from conftest import CORPUS, ROOT, ChatbotServer, assistant_over, free_port, start_chroma, stop_process
 
 EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
@@ -55,7 +54,7 @@ class Asker:
                     self.statuses.append(0)
                     self.failures.append((question, 0, repr(e)))
 
-    def __enter__(self) -> "Asker":
+    def __enter__(self) -> Asker:
         self.thread.start()
         return self
 

@@ -18,12 +18,12 @@ from types import SimpleNamespace
 import httpx
 import openai
 import pytest
+from conftest import CORPUS, ROOT, ChatbotServer, free_port, stop_process, wait_http
+from test_api import parse_sse
 
 import app as app_module
 from chat.claims import audit
 from chat.schema import Answer
-from conftest import CORPUS, ROOT, ChatbotServer, free_port, stop_process, wait_http
-from test_api import parse_sse
 
 pytestmark = pytest.mark.llm
 

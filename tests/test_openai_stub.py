@@ -233,5 +233,5 @@ def test_shutdown_during_stream():
     start = time.monotonic()
     stub.stop()
     assert time.monotonic() - start < 2
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - the transport error the client raises depends on where the cut lands
         list(stream)

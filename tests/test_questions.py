@@ -11,9 +11,23 @@ import pytest
 
 from chat.extractive import asked_count, split_parts
 from chat.lexicon import Article
-from chat.questions import (ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, dated_articles, list_kind,
-                            mend_question, metrics_of, named_articles, question_type, sides_of,
-                            strip_instructions)
+from chat.questions import (
+    ADVICE,
+    COMPARISON,
+    EXPLANATION,
+    FACT,
+    LIST,
+    POINTS,
+    SUMMARY,
+    dated_articles,
+    list_kind,
+    mend_question,
+    metrics_of,
+    named_articles,
+    question_type,
+    sides_of,
+    strip_instructions,
+)
 
 CATALOGUE = [
     Article("ainvest.txt", "Small-Cap Resurgence 2026: Why the Russell 2000 is Finally Outpacing the S&P 500", "AInvest",

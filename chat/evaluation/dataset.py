@@ -5,9 +5,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
-
+from typing import Any
 
 KNOWN_FIELDS = ("question", "reference", "expected_sources", "must_include", "expect_refusal")
 # Fields run_eval writes; an input field with one of these names is kept as `input_<name>`.

@@ -17,7 +17,7 @@ def check_gates(summary: dict, *, min_hit: float | None = None, min_facts: float
     hit_key = f"hit@{k}" if f"hit@{k}" in m else next((key for key in m if key.startswith("hit@") and key != "hit@1"),
                                                        "hit@k")
     failed: list[str] = []
-    for name, key, threshold, lower in (
+    for _name, key, threshold, lower in (
         ("hit", hit_key, min_hit, True),
         ("facts", "fact_recall", min_facts, True),
         ("similarity", "similarity", min_similarity, True),

@@ -5,11 +5,9 @@ import html
 import re
 from typing import Any
 
-
 from chat.evaluation.dataset import KNOWN_FIELDS, OUTPUT_FIELDS
 from chat.evaluation.gates import metric_rows
 from chat.evaluation.metrics import source_matches, verification_line
-
 
 CHART_METRICS = (("hit@k", "hit@k", "#2563eb"), ("fact_recall", "key-fact recall", "#16a34a"),
                  ("similarity", "similarity", "#9333ea"), ("token_f1", "token F1", "#ea580c"))
@@ -44,7 +42,7 @@ def _chart_svg(results: list[dict], k: int) -> str:
     for i in range(len(results)):
         if i % 2 == 0:
             parts.append(f'<rect x="0" y="{top + i * row_h}" width="{width}" height="{row_h}" class="band"/>')
-    for c, (key, label, color) in enumerate(CHART_METRICS):
+    for c, (_key, label, color) in enumerate(CHART_METRICS):
         x = label_w + c * (col_w + col_gap)
         label = label.replace("hit@k", f"hit@{k}")
         parts.append(f'<rect x="{x}" y="14" width="10" height="10" rx="2" fill="{color}"/>'

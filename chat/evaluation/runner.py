@@ -6,18 +6,27 @@ import json
 import logging
 import sys
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-
 
 from chat.evaluation.dataset import EvalInputError
 from chat.evaluation.gates import check_gates
 from chat.evaluation.judge import Judge, JudgeError
-from chat.evaluation.metrics import (mean_or_none, citation_metrics, fact_recall, percentile, refusal_metrics, retrieval_metrics,
-                                     strip_markers, token_f1, verification_counts)
+from chat.evaluation.metrics import (
+    citation_metrics,
+    fact_recall,
+    mean_or_none,
+    percentile,
+    refusal_metrics,
+    retrieval_metrics,
+    strip_markers,
+    token_f1,
+    verification_counts,
+)
 from chat.evaluation.report import render_report
 
 log = logging.getLogger(__name__)
@@ -235,7 +244,7 @@ def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: lis
         raise EvalInputError("no questions to evaluate")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
     warmup_ms = None
     if warmup:
@@ -275,7 +284,7 @@ def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: lis
     pairs = [(i, strip_markers(r["answer"]), r["reference"]) for i, r in enumerate(results)
              if r.get("reference") and not r.get("expect_refusal")]
     scored = [(i, a, b) for i, a, b in pairs if a and not results[i].get("refused")]
-    for i, a, b in pairs:
+    for i, a, _b in pairs:
         if not a or results[i].get("refused"):
             results[i]["similarity"] = 0.0  # a refusal (or an error) says nothing the reference says
     if scored:

@@ -20,8 +20,9 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -75,9 +76,9 @@ UNAVAILABLE = "the article index is unavailable; try again shortly"
 
 
 def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], allowed_origins: list[str],
-               limiter: "RateLimiter", max_body_bytes: int, title: str = "Research chatbot",
+               limiter: RateLimiter, max_body_bytes: int, title: str = "Research chatbot",
                unavailable: tuple[type[BaseException], ...] = (),
-               admin: "AdminIngest | None" = None) -> FastAPI:
+               admin: AdminIngest | None = None) -> FastAPI:
     """`unavailable`: the exceptions that mean the article index cannot be reached now (503 with Retry-After);
     `admin`: runs an ingest in this process for `POST /admin/ingest` (token-protected), or None for no route."""
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -122,7 +123,7 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
     def healthz() -> Any:
         try:
             return {"status": "ok", "mode": assistant.mode, **health()}
-        except unavailable or ():  # type: ignore[misc]
+        except unavailable:
             return JSONResponse({"status": "unavailable", "mode": assistant.mode, "index": "unavailable"},
                                 status_code=503, headers={"Retry-After": "5"})
 
@@ -140,7 +141,7 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
             first = next(stream)  # a bad question fails here, before any bytes: a proper 400 (or 503)
         except QuestionError as e:
             raise ApiError(400, str(e)) from e
-        except unavailable or ():  # type: ignore[misc]
+        except unavailable:
             raise ApiError(503, UNAVAILABLE, {"Retry-After": "5"}) from None
 
         def events() -> Iterator[str]:
@@ -290,7 +291,7 @@ class AdminIngest:
     def run(self, corpus: str | None, rebuild: bool, allow_empty: bool = False) -> Iterator[str]:
         if not self._running.acquire(blocking=False):
             raise ApiError(409, "an ingest is already running in the server; wait for it to finish")
-        events: "queue.Queue[dict[str, Any] | None]" = queue.Queue()
+        events: queue.Queue[dict[str, Any] | None] = queue.Queue()
 
         def work() -> None:
             try:

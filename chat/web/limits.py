@@ -11,7 +11,8 @@ import re
 import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MAX_HISTORY_TURNS = 40  # earlier turns a question may carry (API, OpenAI route and chat window alike)
 UI_BODY_FACTOR = 4  # the chat window's events may be this many times MAX_BODY_KB (see WebGuard)

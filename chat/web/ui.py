@@ -17,8 +17,9 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 
@@ -63,7 +64,7 @@ footer { display: none !important; }
 """
 
 # Clicking a [n] marker highlights and scrolls to its source card (Gradio renders messages in the page DOM).
-HEAD = """
+HEAD = r"""
 <script>
 (function () {
   var wanted = null;  // the [n] last clicked: re-applied when Gradio re-renders the sources panel
@@ -216,7 +217,7 @@ class FeedbackLog:
 
     def write(self, record: dict[str, Any]) -> None:
         record = {k: (v[:4000] if isinstance(v, str) else v) for k, v in record.items()}
-        line = json.dumps({"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **record},
+        line = json.dumps({"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **record},
                           ensure_ascii=False)
         data = line.encode("utf-8")
         if len(data) > self.MAX_RECORD:  # never cut JSON: keep the verdict, drop the texts
