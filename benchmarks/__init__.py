@@ -1,1 +1,1 @@
-"""Benchmarks: `python benchmarks/ingest.py`, `python benchmarks/query.py` (see each module's docstring)."""
+"""Benchmarks: `python benchmarks/ingestion.py`, `python benchmarks/query.py` (see each module's docstring)."""

@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
+from benchmarks.harness import percentile  # noqa: E402
+
 DEV_TYPES = ("list", "summary", "comparison", "near_miss", "out_of_scope")
 
 
@@ -128,7 +130,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
     seconds.sort()
-    p95 = seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))]
+    p95 = percentile(seconds, 95)
     summary = {
         "questions": len(asked), "model_sentences": written, "kept": kept_total,
         "dropped_by_reason": dict(reasons.most_common()),

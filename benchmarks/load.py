@@ -36,7 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.serving import free_port, wait_until_up  # noqa: E402
+from benchmarks.harness import free_port, percentile, wait_until_up  # noqa: E402
 
 QUESTIONS = [
     "How does the maturity wall affect small caps differently than large caps?",
@@ -196,7 +196,7 @@ def main() -> None:
     lat = sorted(latencies)
 
     def pct(q: float) -> float:
-        return lat[min(len(lat) - 1, round(q / 100 * (len(lat) - 1)))] if lat else float("nan")
+        return percentile(lat, q) if lat else float("nan")
 
     result = {"clients": args.clients, "requests": total, "ok": statuses.get(200, 0), "errors": errors,
               "seconds": round(wall, 2), "answers_per_s": round(statuses.get(200, 0) / wall, 2),

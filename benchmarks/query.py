@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -38,6 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import app  # noqa: E402  (sets HF_HUB_OFFLINE & co. before torch/transformers are imported)
+
+# isort: split
+
+from benchmarks.harness import percentile  # noqa: E402
 
 QUESTIONS: list[tuple[str, str]] = [
     # FAQ topics of the articles (the app's example questions among them)
@@ -91,10 +94,7 @@ class Clock:
 def summary(ms: list[float]) -> dict[str, float]:
     xs = sorted(ms)
 
-    def q(p: float) -> float:  # nearest-rank percentile
-        return xs[max(0, math.ceil(p * len(xs)) - 1)]
-
-    return {"n": len(xs), "p50": round(statistics.median(xs), 2), "p95": round(q(0.95), 2),
+    return {"n": len(xs), "p50": round(statistics.median(xs), 2), "p95": round(percentile(xs, 95), 2),
             "mean": round(statistics.fmean(xs), 2), "min": round(xs[0], 2), "max": round(xs[-1], 2)}
 
 

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import app  # noqa: E402  (sets the offline environment first)
-from benchmarks.serving import free_port, wait_until_up  # noqa: E402
+from benchmarks.harness import free_port, percentile, wait_until_up  # noqa: E402
 from benchmarks.synth_corpus import write_corpus  # noqa: E402
 
 
@@ -46,11 +46,6 @@ def rss_mb(pid: int | str = "self") -> float:
 
 def du_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))]
 
 
 def start_server(path: Path) -> tuple[subprocess.Popen, int]:
@@ -122,8 +117,8 @@ def main() -> None:
             "disk_mb": round(du_mb(path), 1), "rss_mb": round(rss_mb(), 0),
             "server_rss_mb": round(rss_mb(server.pid), 0) if server else None,
             "lexical_build_s": round(lexical_build, 2),
-            "retrieval_p50_ms": round(statistics.median(retrieval), 1), "retrieval_p95_ms": round(pct(retrieval, 95), 1),
-            "answer_p50_ms": round(statistics.median(answering), 1), "answer_p95_ms": round(pct(answering, 95), 1),
+            "retrieval_p50_ms": round(statistics.median(retrieval), 1), "retrieval_p95_ms": round(percentile(retrieval, 95), 1),
+            "answer_p50_ms": round(statistics.median(answering), 1), "answer_p95_ms": round(percentile(answering, 95), 1),
             "hit@5": m["hit@5"], "fact_recall": m["fact_recall"], "refusal_accuracy": m["refusal_accuracy"],
             "failed_questions": m["failed_questions"],
             "failed_ids": [r["id"] for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())

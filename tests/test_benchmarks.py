@@ -27,7 +27,7 @@ def run(script: str, *args: str, timeout: int = 900) -> tuple[str, dict]:
 
 def test_ingest_benchmark_smoke(tmp_path):
     keep = tmp_path / "bench"
-    out, result = run("ingest.py", "--docs", "20", "--seed", "3", "--batch-size", "16", "--no-cli", "--quiet",
+    out, result = run("ingestion.py", "--docs", "20", "--seed", "3", "--batch-size", "16", "--no-cli", "--quiet",
                       "--keep", str(keep))
     for figure in ("bare SentenceTransformer", "pipeline (Indexer.run)", "chunks/s", "ratio pipeline/bare",
                    "no-op re-ingest", "breakdown", "order: warm-up"):

@@ -1,6 +1,6 @@
 """Ingest throughput: the real pipeline against bare `SentenceTransformer.encode` on the same chunk texts.
 
-    python benchmarks/ingest.py [--docs 1000] [--seed 0] [--batch-size N] [--threads N] [--keep DIR] [--quiet]
+    python benchmarks/ingestion.py [--docs 1000] [--seed 0] [--batch-size N] [--threads N] [--keep DIR] [--quiet]
 
 In one process:
 1. writes `--docs` synthetic financial-news articles (benchmarks/synth_corpus.py: .md with front matter and .txt

@@ -1,4 +1,6 @@
-"""Starting servers for benchmarks: a free loopback port, and a process waited on until its URL answers."""
+"""What the benchmark scripts share: a free loopback port, a process waited on until its URL answers, and the one
+percentile definition of every figure they print (the eval's: linear interpolation between the closest ranks, as
+numpy's default), so p95s of different scripts compare."""
 
 from __future__ import annotations
 
@@ -7,6 +9,10 @@ import subprocess
 import time
 
 import httpx
+
+from chat.evaluation import percentile
+
+__all__ = ["free_port", "percentile", "wait_until_up"]
 
 
 def free_port() -> int:
