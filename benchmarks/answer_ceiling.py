@@ -7,7 +7,7 @@
    read (`chat.evidence.gather`: the passages it chose sentences from) but not chosen, or not in the evidence at all
    (retrieval missed it). Printed per question type. This part only measures, so it may be run on any set.
 2. Ranking under cross-validation (dev sets only: it fits models). For each row, the candidate sentences with their
-   `chat.extractive.FEATURES`; the share of the row's key facts held by its top-k sentences (k = 3 for facts and
+   `chat.sentences.FEATURES`; the share of the row's key facts held by its top-k sentences (k = 3 for facts and
    why / how, 4 for comparisons, 5 for several points and advice, 6 for lists; summaries are ranked by
    centrality, not by these features, and left out). Scored by the current weights (in-sample: they were searched
    on these very rows) and by models fitted in 5-fold cross-validation grouped by question (three shuffles):

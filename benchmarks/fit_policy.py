@@ -7,7 +7,7 @@
 1. Sentence weights. With --search-weights: a coordinate search over the intercept and each weight (±0.5, ±1 from
    the current value) on the objective below, which is what the logistic fit only stands in for. Otherwise,
    for every answerable dev question with key facts, the candidate sentences of its evidence
-   (what the extractive answerer would score) with their chat.extractive.FEATURES, labelled 1 when the sentence
+   (what the extractive answerer would score) with their chat.sentences.FEATURES, labelled 1 when the sentence
    holds one of the question's `must_include` facts. A logistic regression (scikit-learn, L2) is fitted; its
    strength C is chosen by cross-validation grouped by question (5 folds), on the mean reciprocal rank of the
    first labelled sentence. The fitted intercept and weights are printed.
@@ -41,9 +41,9 @@ import numpy as np  # noqa: E402
 
 from chat.evaluation import fact_found, fact_recall, load_questions, strip_markers  # noqa: E402
 from chat.evidence import gather  # noqa: E402
-from chat.extractive import FEATURES  # noqa: E402
 from chat.policy import POLICY, Policy  # noqa: E402
 from chat.questions import SUMMARY, analyze  # noqa: E402
+from chat.sentences import FEATURES  # noqa: E402
 
 # The grid of each threshold the search visits.
 GRID: dict[str, list] = {

@@ -27,7 +27,6 @@ from chat import claims
 from chat import verify as check
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, gather, risk_text
-from chat.extractive import _FIGURE_QUESTION
 from chat.generative import INSTRUCTION_WORDS, NOT_FOUND_TOKEN, Stop, parse_generated
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
@@ -53,6 +52,7 @@ from chat.refusal import (
 )
 from chat.retrieval import HybridRetriever
 from chat.schema import NOT_COVERED, TIMED_OUT, UNVERIFIED, Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
+from chat.sentences import FIGURE_QUESTION
 from chat.text import is_injection, split_sentences, tokenize
 
 log = logging.getLogger(__name__)
@@ -326,7 +326,7 @@ class Assistant:
             # word with "what could go wrong piling into small caps right now?"
             asked.append(self.lexicon.normalize(risk_text(q)))
         vecs = self.embed([c.text for c in claims])
-        wants_figure = bool(_FIGURE_QUESTION.search(q.text)) or q.metric is not None
+        wants_figure = bool(FIGURE_QUESTION.search(q.text)) or q.metric is not None
         best = np.full(len(claims), -1.0)
         for norm in asked:
             sims = vecs @ self.retriever.embed_query(norm.text)

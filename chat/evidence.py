@@ -131,7 +131,7 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
     scope = q.sources or name_scope(q, retriever)
     if q.two_part and q.type in (FACT, EXPLANATION):
         # "Why do REITs rally when yields fall, and how did they hold up in 2022?": each part searched on its own.
-        from chat.extractive import split_parts
+        from chat.selection import split_parts
 
         parts = split_parts(q.text)
         if len(parts) >= 2:

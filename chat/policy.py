@@ -19,7 +19,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Policy:
     # --- sentence scoring: P(sentence answers) = logistic(intercept + Σ weight·feature) -----------------------
-    # One weight per chat.extractive.FEATURES entry, in that order: cosine, coverage, passage_cosine,
+    # One weight per chat.sentences.FEATURES entry, in that order: cosine, coverage, passage_cosine,
     # passage_rank, figure, faq, risk, driver, enumerated, heading, causal, names, named_article, figure_near,
     # advice.
     # Chosen by `python benchmarks/fit_policy.py --search-weights --rounds 2 --no-search` then `--search-weights

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from chat.evidence import Evidence
-from chat.extractive import metric_stated, person_like
 from chat.glossary import ABBREVIATIONS, FIGURE_METRICS
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
 from chat.schema import NOT_COVERED, NOT_ENGLISH, PARTLY_COVERED, Claim, Draft
+from chat.selection import metric_stated, person_like
 from chat.text import name_spans, split_sentences, stem, tokenize
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class RefusalPolicy:
             return True
         parts = [q.normalized.terms]
         if q.two_part:
-            from chat.extractive import split_parts
+            from chat.selection import split_parts
 
             parts += [self.lexicon.terms(p) for p in split_parts(q.text)]
         return any(self.lexicon.coverage(terms, doc.page_content) >= self.policy.coverage_relevant

@@ -376,7 +376,8 @@ def test_a_question_about_a_named_company_is_answered_from_the_article_that_name
 
 def test_a_short_topic_sentence_comes_with_the_sentence_that_makes_its_point(two_companies):
     """"Margins are not safe, though." says nothing by itself: the sentence after it is the point."""
-    from chat.extractive import Unit, elaborate
+    from chat.selection import elaborate
+    from chat.sentences import Unit
 
     def unit(position: int, text: str) -> Unit:
         return Unit(1, 3, position, text, "", False, "Risks", "pinecrest.md", (1, position))

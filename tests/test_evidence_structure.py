@@ -19,7 +19,8 @@ import pytest
 from conftest import assistant_over
 from langchain_core.documents import Document
 
-from chat.extractive import complete_runs, passage_units
+from chat.selection import complete_runs
+from chat.sentences import passage_units
 
 PUMPS = """Harrow Tribune, 2026-04-02
 

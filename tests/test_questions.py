@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from chat.extractive import asked_count, split_parts
 from chat.lexicon import Article
 from chat.questions import (
     ADVICE,
@@ -28,6 +27,7 @@ from chat.questions import (
     sides_of,
     strip_instructions,
 )
+from chat.selection import asked_count, split_parts
 
 CATALOGUE = [
     Article("ainvest.txt", "Small-Cap Resurgence 2026: Why the Russell 2000 is Finally Outpacing the S&P 500", "AInvest",

@@ -8,8 +8,8 @@ from __future__ import annotations
 from langchain_core.documents import Document
 
 from chat.evidence import _interleave
-from chat.extractive import figure_near, term_named
 from chat.lexicon import Term
+from chat.sentences import figure_near, term_named
 from chat.text import tokenize
 
 
