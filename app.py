@@ -10,32 +10,29 @@ everything else receives the objects it needs from the factories below.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
 
-# Quiet every network-probing default before the libraries that read these are imported: no model hub,
-# no telemetry, no analytics (none of them is reachable, and each would add seconds of timeouts).
-for _key, _value in {
+import click
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+log = logging.getLogger("app")
+# Every network-probing default of the libraries, quieted: no model hub, no telemetry, no analytics (none of them
+# is reachable, and each would add seconds of timeouts).
+OFFLINE_ENVIRONMENT = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "GRADIO_ANALYTICS_ENABLED": "False",
     "ANONYMIZED_TELEMETRY": "False",
     "TOKENIZERS_PARALLELISM": "false",
-}.items():
-    os.environ.setdefault(_key, _value)
-
-import json  # noqa: E402
-import logging  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Annotated, Any  # noqa: E402
-
-import click  # noqa: E402
-from pydantic import Field, field_validator  # noqa: E402
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict  # noqa: E402
-
-log = logging.getLogger("app")
+}
 ROOT = Path(__file__).resolve().parent
 EXAMPLE_QUESTIONS = (
     "How does the maturity wall affect small caps differently than large caps?",
@@ -45,6 +42,14 @@ EXAMPLE_QUESTIONS = (
     "How cheap are small caps compared with the S&P 500?",
     "How long did the Russell 2000 outperform the S&P 500 in January 2026?",
 )
+
+
+def offline_environment() -> None:
+    """Set OFFLINE_ENVIRONMENT (where not set already) before the model, Chroma or Gradio libraries are imported:
+    they read it at import time. The CLI and every factory below call it; so do tests and benchmark scripts that
+    import those libraries themselves. Importing this module changes nothing."""
+    for key, value in OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
 
 
 class Settings(BaseSettings):
@@ -129,12 +134,14 @@ def set_threads(settings: Settings, *, serving: bool) -> None:
 
 
 def build_embedder(settings: Settings):
+    offline_environment()
     from ingest.embed import Embedder
 
     return Embedder(settings.model_path(), batch_size=settings.embed_batch_size)
 
 
 def build_store(settings: Settings, embedder=None, *, serving: bool = True):
+    offline_environment()
     from ingest.store import open_store
 
     return open_store(
@@ -169,6 +176,7 @@ def build_indexer(settings: Settings, store):
 
 def build_assistant(settings: Settings, store):
     """Lexicon + retriever + answerer + verification; generative when an OpenAI-compatible server is configured."""
+    offline_environment()
     from chat.assistant import Assistant
     from chat.embeddings import EmbeddingCache
     from chat.extractive import ExtractiveAnswerer
@@ -219,6 +227,7 @@ def eval_store(settings: Settings, corpus: Path, embedder=None):
 def create_app(settings: Settings, store, assistant=None, admin_token: str | None = None):
     """The one web server: HTTP API, widget, and the Gradio chat window mounted at `/` (and `POST /admin/ingest`
     when an admin token is given)."""
+    offline_environment()
     import gradio as gr
 
     from chat.web.api import AdminIngest, create_api
@@ -280,6 +289,7 @@ def cli(ctx: click.Context) -> None:
 
     Settings come from environment variables or a .env file (see README). Without a command, `serve` runs.
     """
+    offline_environment()
     try:
         settings = Settings()
     except Exception as e:  # pydantic's ValidationError names the bad setting

@@ -33,7 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-import app  # noqa: E402  (quiets network-probing defaults before the libraries load)
+import app  # noqa: E402
+
+app.offline_environment()  # before the model, Chroma or Gradio libraries are imported
 
 # isort: split
 

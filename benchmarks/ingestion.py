@@ -37,7 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, sys.path[0] is benchmarks/, where this file would shadow the `ingest` package.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-import app  # noqa: E402  (sets HF_HUB_OFFLINE & co. before torch/transformers are imported)
+import app  # noqa: E402
+
+app.offline_environment()  # before the model, Chroma or Gradio libraries are imported
 
 TARGET_RATIO = 0.9
 TARGET_NOOP_S = 1.0

@@ -36,7 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-import app  # noqa: E402  (sets HF_HUB_OFFLINE & co. before torch/transformers are imported)
+import app  # noqa: E402
+
+app.offline_environment()  # before the model, Chroma or Gradio libraries are imported
 
 # isort: split
 

@@ -32,7 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import app  # noqa: E402  (sets the offline environment first)
+import app  # noqa: E402
+
+app.offline_environment()  # before the model, Chroma or Gradio libraries are imported
 from benchmarks.harness import free_port, percentile, wait_until_up  # noqa: E402
 from benchmarks.synth_corpus import write_corpus  # noqa: E402
 

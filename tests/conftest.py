@@ -6,13 +6,6 @@
 from __future__ import annotations
 
 import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import shutil
 import socket
 import subprocess
@@ -28,6 +21,8 @@ CORPUS = ROOT / "corpus"
 sys.path.insert(0, str(ROOT))
 
 import app as app_module  # noqa: E402
+
+app_module.offline_environment()  # before any test imports the model, Chroma or Gradio libraries
 
 
 def free_port() -> int:

@@ -86,3 +86,19 @@ def test_the_rule_would_catch_a_breach(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from chat.web.api import create_api\n    import gradio\n")
     assert ("chat.web.api", {"create_api"}) in imports(sample) and ("gradio", set()) in imports(sample)
+
+
+def test_importing_the_cli_module_changes_no_environment_variable():
+    """Settings and the offline defaults are built when the CLI or a factory runs, not as a side effect of
+    `import app` (tests and benchmarks call `app.offline_environment()` themselves)."""
+    import os
+    import subprocess
+    import sys
+
+    import app
+
+    probe = ("import os, json; before = dict(os.environ); import app; after = dict(os.environ); "
+             "app.offline_environment(); print(json.dumps([before == after, os.environ.get('HF_HUB_OFFLINE')]))")
+    env = {k: v for k, v in os.environ.items() if k not in app.OFFLINE_ENVIRONMENT}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[true, \"1\"]", out.stderr
