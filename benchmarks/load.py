@@ -34,7 +34,6 @@ from urllib.parse import urlsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import free_port, percentile, wait_until_up  # noqa: E402
 

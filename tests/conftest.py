@@ -18,7 +18,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
-sys.path.insert(0, str(ROOT))
 
 import app as app_module  # noqa: E402
 

@@ -48,7 +48,6 @@ def test_ingest_benchmark_smoke(tmp_path):
 
 
 def test_synthetic_corpus_is_deterministic_and_varied(tmp_path):
-    sys.path.insert(0, str(ROOT))
     from benchmarks.synth_corpus import write_corpus
 
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"

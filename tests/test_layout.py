@@ -102,3 +102,17 @@ def test_importing_the_cli_module_changes_no_environment_variable():
     env = {k: v for k, v in os.environ.items() if k not in app.OFFLINE_ENVIRONMENT}
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[true, \"1\"]", out.stderr
+
+
+def test_no_module_edits_sys_path():
+    """The project is installed (editable) in the venv; a script that needs `sys.path` edited to find it is broken."""
+    offenders = []
+    for path in [ROOT / "app.py", *files("chat"), *files("ingest"), *files("benchmarks"), *files("tests")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            target = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else (
+                node.targets[0].value if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript)
+                else None)
+            if (isinstance(target, ast.Attribute) and target.attr == "path" and isinstance(target.value, ast.Name)
+                    and target.value.id == "sys"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders
