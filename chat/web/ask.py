@@ -1,0 +1,93 @@
+"""The chatbot's own API: `/healthz`, `POST /api/ask` (an `Answer` as JSON) and `POST /api/ask/stream` (SSE: token
+events, then the answer)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from chat.assistant import QuestionError
+from chat.schema import Answer
+from chat.web.context import UNAVAILABLE, WebContext, client_key, context
+from chat.web.limits import MAX_HISTORY_TURNS, ApiError
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+Context = Annotated[WebContext, Depends(context)]
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    question: str = Field(..., description="The question.")
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
+                                description=f"Earlier turns, oldest first (at most {MAX_HISTORY_TURNS}).")
+
+
+def sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    yield first
+    yield from rest
+
+
+@router.get("/healthz")
+def healthz(web: Context) -> Any:
+    try:
+        return {"status": "ok", "mode": web.assistant.mode, **web.health()}
+    except web.unavailable:
+        return JSONResponse({"status": "unavailable", "mode": web.assistant.mode, "index": "unavailable"},
+                            status_code=503, headers={"Retry-After": "5"})
+
+
+@router.post("/api/ask")
+def ask(body: AskRequest, request: Request, web: Context) -> dict[str, Any]:
+    web.limiter.check(client_key(request))
+    return web.answer_or_400(body.question, [t.model_dump() for t in body.history]).to_dict()
+
+
+@router.post("/api/ask/stream")
+def ask_stream(body: AskRequest, request: Request, web: Context) -> StreamingResponse:
+    web.limiter.check(client_key(request))
+    history = [t.model_dump() for t in body.history]
+    stream = web.assistant.stream(body.question, history)
+    unavailable = web.unavailable
+    try:
+        first = next(stream)  # a bad question fails here, before any bytes: a proper 400 (or 503)
+    except QuestionError as e:
+        raise ApiError(400, str(e)) from e
+    except unavailable:
+        raise ApiError(503, UNAVAILABLE, {"Retry-After": "5"}) from None
+
+    def events() -> Iterator[str]:
+        try:
+            for item in _chain(first, stream):
+                if isinstance(item, Answer):
+                    yield sse("answer", item.to_dict())
+                else:
+                    yield sse("token", {"text": item, "draft": web.assistant.mode != "extractive"})
+        except Exception as e:  # noqa: BLE001 - the stream has started; report in-band
+            if unavailable and isinstance(e, unavailable):
+                yield sse("error", {"error": UNAVAILABLE})
+            else:
+                log.exception("streaming answer failed")
+                yield sse("error", {"error": "the answer could not be completed; please try again"})
+        yield "event: done\ndata: {}\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,40 @@
+"""What every route of the web app reads: the assistant, the limits and the site's settings, kept on `app.state`
+by chat.web.api.create_api and handed to a route by the `context` dependency (a router can be mounted on a test
+app with any WebContext)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from chat.assistant import Assistant, QuestionError
+from chat.schema import Answer
+from chat.web.limits import ApiError, RateLimiter
+
+UNAVAILABLE = "the article index is unavailable; try again shortly"
+
+
+@dataclass
+class WebContext:
+    assistant: Assistant
+    health: Callable[[], dict[str, Any]]
+    allowed_origins: list[str]
+    limiter: RateLimiter
+    unavailable: tuple[type[BaseException], ...] = ()  # the article index cannot be reached now: 503
+
+    def answer_or_400(self, question: str, history: list[dict[str, str]]) -> Answer:
+        try:
+            return self.assistant.ask(question, history)
+        except QuestionError as e:
+            raise ApiError(400, str(e)) from e
+
+
+def context(request: Request) -> WebContext:
+    return request.app.state.web
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

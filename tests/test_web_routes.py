@@ -1,0 +1,81 @@
+"""Each router of chat.web mounted alone on a bare FastAPI app, with an assistant that returns a fixed `Answer`:
+the HTTP shape of a route without the model, the index or a server (the real ones: tests/test_api.py)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from chat.assistant import QuestionError
+from chat.schema import Answer, Citation
+from chat.web import ask, openai_compat, widget
+from chat.web.api import install_errors
+from chat.web.context import WebContext
+from chat.web.limits import RateLimiter
+
+CITATION = Citation(n=1, source="a.txt", title="Small caps lead", publisher="AInvest", published="2026-01-12", url="",
+                    section="", quote="The Russell 2000 rose 5%.", highlight="The Russell 2000 rose 5%.",
+                    chunk_id="c1", start_char=0, end_char=25, support=1.0)
+
+
+class FixedAssistant:
+    """Answers every question with the same cited sentence; refuses an empty one as the real one does."""
+
+    mode = "extractive"
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        if not question.strip():
+            raise QuestionError("the question is empty")
+        return Answer(question=question, text="The Russell 2000 rose 5%. [1]", refused=False, citations=[CITATION],
+                      retrieved=[], latency_ms=1.0, mode="extractive", question_type="fact")
+
+    def stream(self, question: str, history: list[dict[str, str]] | None = None):
+        answer = self.ask(question, history)
+        yield "The Russell 2000 rose 5%. [1]"
+        yield answer
+
+
+def client(router, per_minute: int = 100) -> TestClient:
+    app = FastAPI()
+    app.state.web = WebContext(FixedAssistant(), lambda: {"index": "ok"}, ["https://example.com"],
+                               RateLimiter(per_minute))
+    install_errors(app)
+    app.include_router(router)
+    return TestClient(app)
+
+
+def test_the_openai_router_alone_answers_with_the_citations_and_a_source_list():
+    c = client(openai_compat.router)
+    reply = c.post("/v1/chat/completions", json={"model": "research-chatbot",
+                                                  "messages": [{"role": "user", "content": "How did small caps do?"}]})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["object"] == "chat.completion" and body["citations"][0]["publisher"] == "AInvest"
+    assert body["choices"][0]["message"]["content"].startswith("The Russell 2000 rose 5%. [1]\n\nSources:\n[1] ")
+
+
+def test_the_openai_router_alone_refuses_malformed_messages_as_json():
+    c = client(openai_compat.router)
+    reply = c.post("/v1/chat/completions", json={"messages": [{"role": "tool", "content": "x"}]})
+    assert reply.status_code == 400 and "role" in reply.json()["error"]
+    reply = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "  "}]})
+    assert reply.status_code == 400 and reply.json() == {"error": "the question is empty"}
+
+
+def test_the_ask_router_alone_answers_streams_and_limits():
+    c = client(ask.router, per_minute=2)
+    assert c.get("/healthz").json() == {"status": "ok", "mode": "extractive", "index": "ok"}
+    assert c.post("/api/ask", json={"question": "How did small caps do?"}).json()["citations"][0]["n"] == 1
+    events = c.post("/api/ask/stream", json={"question": "And mid caps?"}).text
+    assert "event: token" in events and "event: answer" in events and events.rstrip().endswith("data: {}")
+    limited = c.post("/api/ask", json={"question": "A third one?"})
+    assert limited.status_code == 429 and "Retry-After" in limited.headers
+    assert c.post("/api/ask", json={"question": 3}).status_code == 422
+
+
+def test_the_widget_router_alone_frames_only_for_the_allowed_origins():
+    c = client(widget.router)
+    page = c.get("/widget")
+    assert page.status_code == 200
+    assert "frame-ancestors 'self' https://example.com" in page.headers["content-security-policy"]
+    assert '["https://example.com"]' in c.get("/widget.js").text
