@@ -571,8 +571,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
 def llm_server(model: Path | None, host: str, port: int, threads: int, context: int) -> None:
     """Serve a local model through llama.cpp's OpenAI-compatible server (xllamacpp); then point
     OPENAI_BASE_URL at http://HOST:PORT/v1."""
-    from chat.local_model import LocalModelError
-    from chat.local_model import serve as serve_model
+    from chat.local_model import LocalModelError, serve as serve_model
 
     try:
         serve_model(model, host=host, port=port, threads=threads, context=context)

@@ -23,8 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 from langchain_core.documents import Document
 
-from chat import claims
-from chat import verify as check
+from chat import claims, verify as check
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, gather, risk_text
 from chat.generative import INSTRUCTION_WORDS, NOT_FOUND_TOKEN, Stop, parse_generated
@@ -40,7 +39,6 @@ from chat.questions import (
     Question,
     analyze,
     dimension_of,
-    rewrite_followup,
 )
 from chat.refusal import (
     ADVICE_NOTE,
@@ -54,6 +52,7 @@ from chat.retrieval import HybridRetriever
 from chat.schema import NOT_COVERED, TIMED_OUT, UNVERIFIED, Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
 from chat.sentences import FIGURE_QUESTION
 from chat.text import is_injection, split_sentences, tokenize
+from chat.wording import rewrite_followup
 
 log = logging.getLogger(__name__)
 

@@ -27,11 +27,11 @@ from langchain_core.runnables import RunnableLambda
 import app as app_module
 from chat.assistant import REFUSAL, QuestionError
 from chat.lexicon import Lexicon
-from chat.questions import rewrite_followup
 from chat.refusal import INSTRUCTIONS
 from chat.retrieval import HybridRetriever
 from chat.schema import REFUSAL_REASONS, Answer
 from chat.text import tokenize
+from chat.wording import rewrite_followup
 from ingest.store import generation
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"

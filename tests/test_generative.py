@@ -30,9 +30,9 @@ from openai_stub import FILLER, OpenAIStub
 import app as app_module
 from chat.assistant import CUT_NOTES
 from chat.generative import CONDENSE_PROMPT, DEFAULT_SHAPE, NOT_FOUND_TOKEN, SYSTEM_PROMPT, GenerativeAnswerer
-from chat.questions import rewrite_followup
 from chat.refusal import REFUSAL, TIMED_OUT_TEXT, UNVERIFIED_TEXT
 from chat.schema import Answer
+from chat.wording import rewrite_followup
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
 COINMELA = "coinmela-small-caps-strong-start-2026-01-27.txt"

@@ -20,14 +20,13 @@ from chat.questions import (
     SUMMARY,
     dated_articles,
     list_kind,
-    mend_question,
     metrics_of,
     named_articles,
     question_type,
     sides_of,
-    strip_instructions,
 )
 from chat.selection import asked_count, split_parts
+from chat.wording import mend_question, strip_instructions
 
 CATALOGUE = [
     Article("ainvest.txt", "Small-Cap Resurgence 2026: Why the Russell 2000 is Finally Outpacing the S&P 500", "AInvest",
