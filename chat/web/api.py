@@ -75,8 +75,10 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
 
     # Unknown API paths get a JSON 404 / 405 (registered after every API route; Gradio, mounted at "/", would
     # answer with its own non-JSON 404).
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+                   include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+                   include_in_schema=False)
     def unknown(request: Request, rest: str) -> None:
         known = {route.path: route.methods for route in app.routes if hasattr(route, "methods")}
         if request.url.path in known:
