@@ -38,13 +38,13 @@
     node.className = "msg bot" + (answer.refused ? " refused" : "");
     var valid = {};
     answer.citations.forEach(function (c) { valid[c.n] = c; });
-    var parts = answer.answer.split(/(\[\d{1,2}\])/);
+    var parts = answer.answer.split(/(\[\d{1,4}\])/);
     var list = el("ol", "sources");
     parts.forEach(function (part, i) {
-      var m = /^\[(\d{1,2})\]$/.exec(part);
+      var m = /^\[(\d{1,4})\]$/.exec(part);
       // A run of sentences from one passage shows one marker, at the end of the run.
-      if (m && parts[i + 2] === part && !/\[\d{1,2}\]/.test(parts[i + 1])) return;
-      if (!m && /^\[\d{1,2}\]$/.test(parts[i + 1] || "")) part = part.replace(/ +$/, "");
+      if (m && parts[i + 2] === part && !/\[\d{1,4}\]/.test(parts[i + 1])) return;
+      if (!m && /^\[\d{1,4}\]$/.test(parts[i + 1] || "")) part = part.replace(/ +$/, "");
       if (m && valid[m[1]]) {
         var b = el("button", "cite", "[" + m[1] + "]");
         b.type = "button";
