@@ -36,11 +36,19 @@ app.offline_environment()  # before the model, Chroma or Gradio libraries are im
 
 import numpy as np  # noqa: E402
 
-from benchmarks.fit_policy import assistants_for, evaluate, load_sets, show, use  # noqa: E402
+from benchmarks.fit_policy import (  # noqa: E402
+    assistants_for,
+    candidate_sentences,
+    evaluate,
+    fact_alternatives,
+    load_sets,
+    show,
+    use,
+)
 from chat.evaluation import fact_found, strip_markers  # noqa: E402
 from chat.evidence import gather  # noqa: E402
 from chat.policy import POLICY  # noqa: E402
-from chat.questions import SUMMARY, analyze  # noqa: E402
+from chat.questions import analyze  # noqa: E402
 
 TOP_K = {"fact": 3, "explanation": 3, "comparison": 4, "points": 5, "advice": 5, "list": 6}
 LONGER = {  # answers about a third and two thirds longer than the policy's
@@ -51,10 +59,6 @@ LONGER = {  # answers about a third and two thirds longer than the policy's
 }
 
 
-def alternatives(row: dict) -> list[list[str]]:
-    return [item if isinstance(item, list) else [item] for item in row["must_include"]]
-
-
 def funnel(rows: list[dict], assistants: dict) -> None:
     counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for row in rows:
@@ -63,7 +67,7 @@ def funnel(rows: list[dict], assistants: dict) -> None:
         read = " \n ".join(d.page_content for d in gather(q, a.retriever, a.policy).passages)
         answer = a.ask(row["question"])
         text = "" if answer.refused else strip_markers(answer.text)
-        for alts in alternatives(row):
+        for alts in fact_alternatives(row):
             where = ("answered" if any(fact_found(x, text) for x in alts)
                      else "in evidence" if any(fact_found(x, read) for x in alts) else "not retrieved")
             counts[row.get("type", "?")][where] += 1
@@ -76,20 +80,9 @@ def funnel(rows: list[dict], assistants: dict) -> None:
 
 def candidates(rows: list[dict], assistants: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(type, features, sentence × fact hits) of every answerable non-summary row whose evidence has sentences."""
-    out = []
-    for row in rows:
-        a = assistants[row.get("corpus")]
-        q = analyze(row["question"], a.lexicon)
-        if q.type == SUMMARY or q.language != "en":
-            continue
-        evidence = gather(q, a.retriever, a.policy)
-        units = a.answerer.units(q, evidence.passages)
-        if not units:
-            continue
-        X, _ = a.answerer.features(q, units, evidence.passages)
-        hits = np.array([[any(fact_found(x, u.text) for x in alts) for alts in alternatives(row)] for u in units])
-        out.append((q.type, X, hits))
-    return out
+    return [(q.type, X, np.array([[any(fact_found(x, u.text) for x in alts) for alts in fact_alternatives(row)]
+                                  for u in units]))
+            for _, row, q, units, X in candidate_sentences(rows, assistants)]
 
 
 def top_k_recall(kind: str, scores: np.ndarray, hits: np.ndarray) -> float:

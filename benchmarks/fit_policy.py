@@ -28,6 +28,7 @@ import dataclasses
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,7 @@ import numpy as np  # noqa: E402
 from chat.evaluation import fact_found, fact_recall, load_questions, strip_markers  # noqa: E402
 from chat.evidence import gather  # noqa: E402
 from chat.policy import POLICY, Policy  # noqa: E402
-from chat.questions import SUMMARY, analyze  # noqa: E402
+from chat.questions import SUMMARY, Question, analyze  # noqa: E402
 from chat.sentences import FEATURES  # noqa: E402
 
 # The grid of each threshold the search visits.
@@ -106,9 +107,14 @@ def use(assistants: dict, policy: Policy) -> None:
         a.refusals.policy = policy
 
 
-def sentence_data(rows: list[dict], assistants: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features, labels and question ids of every candidate sentence of the answerable dev questions."""
-    X, y, groups = [], [], []
+def fact_alternatives(row: dict) -> list[list[str]]:
+    """The row's key facts, each as its list of alternatives."""
+    return [item if isinstance(item, list) else [item] for item in row["must_include"]]
+
+
+def candidate_sentences(rows: list[dict], assistants: dict) -> Iterator[tuple[int, dict, Question, list, np.ndarray]]:
+    """(index, row, question, units, FEATURES) of every answerable row with key facts whose evidence has candidate
+    sentences, summaries and other languages left out (summaries are ranked by centrality, not by these features)."""
     for g, row in enumerate(rows):
         if row.get("expect_refusal") or not row.get("must_include"):
             continue
@@ -121,7 +127,14 @@ def sentence_data(rows: list[dict], assistants: dict) -> tuple[np.ndarray, np.nd
         if not units:
             continue
         feats, _ = a.answerer.features(q, units, evidence.passages)
-        facts = [item if isinstance(item, list) else [item] for item in row["must_include"]]
+        yield g, row, q, units, feats
+
+
+def sentence_data(rows: list[dict], assistants: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and question ids of every candidate sentence of the answerable dev questions."""
+    X, y, groups = [], [], []
+    for g, row, _, units, feats in candidate_sentences(rows, assistants):
+        facts = fact_alternatives(row)
         labels = [int(any(fact_found(alt, u.text) for alts in facts for alt in alts)) for u in units]
         if not any(labels):
             continue  # the evidence holds none of its facts: nothing to learn about ranking here

@@ -39,26 +39,10 @@ import app  # noqa: E402
 
 app.offline_environment()  # before the model, Chroma or Gradio libraries are imported
 
+from benchmarks.harness import Clock  # noqa: E402
+
 TARGET_RATIO = 0.9
 TARGET_NOOP_S = 1.0
-
-
-class Clock:
-    """Accumulates wall time per label; `wrap` makes a timed version of a callable."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
-
-    def wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - t
-                self.calls[label] = self.calls.get(label, 0) + 1
-        return timed
 
 
 class LoadSampler:

@@ -41,7 +41,7 @@ app.offline_environment()  # before the model, Chroma or Gradio libraries are im
 
 # isort: split
 
-from benchmarks.harness import percentile  # noqa: E402
+from benchmarks.harness import Clock, percentile  # noqa: E402
 
 QUESTIONS: list[tuple[str, str]] = [
     # FAQ topics of the articles (the app's example questions among them)
@@ -74,22 +74,6 @@ QUESTIONS: list[tuple[str, str]] = [
     ("off", "Explain quantum entanglement in simple terms."),
     ("off", "What is the current price of Bitcoin?"),
 ]
-
-
-class Clock:
-    """Wall time per label for the current `ask`; `wrap` makes a timed version of a callable."""
-
-    def __init__(self) -> None:
-        self.now: dict[str, float] = {}
-
-    def wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.now[label] = self.now.get(label, 0.0) + time.perf_counter() - t
-        return timed
 
 
 def summary(ms: list[float]) -> dict[str, float]:
@@ -203,14 +187,14 @@ def main(argv: list[str] | None = None) -> int:
                                    ("ask_query_cold", clear_query_cache)):
                 if prepare:
                     prepare()
-                clock.now.clear()
+                clock.clear()
                 texts_embedded.clear()
                 t = time.perf_counter()
                 assistant.ask(q)
                 ms = (time.perf_counter() - t) * 1e3
                 timings[label].append(ms)
                 by_kind.setdefault(f"{label}:{kind}", []).append(ms)
-                for name, secs in clock.now.items():
+                for name, secs in clock.seconds.items():
                     stages[label].setdefault(name, []).append(secs * 1e3)
                 for name, n in texts_embedded.items():
                     embedded_per_ask[label].setdefault(name, []).append(n)
