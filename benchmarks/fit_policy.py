@@ -47,6 +47,7 @@ from chat.policy import POLICY, Policy  # noqa: E402
 from chat.questions import SUMMARY, Question, analyze  # noqa: E402
 from chat.sentences import FEATURES  # noqa: E402
 
+# fmt: off
 # The grid of each threshold the search visits.
 GRID: dict[str, list] = {
     "min_probability": [0.05, 0.1, 0.15, 0.2, 0.3, 0.4],
@@ -72,6 +73,7 @@ GRID: dict[str, list] = {
     "points_min_answer_score": [0.2, 0.25, 0.3, 0.33, 0.36, 0.4],
     "coverage_relevant": [0.4, 0.5, 0.6, 0.7, 0.8],
 }
+# fmt: on
 
 
 def load_sets(files: list[Path]) -> list[dict]:
@@ -94,8 +96,11 @@ def assistants_for(rows: list[dict]) -> dict:
     embedder = app.build_embedder(settings)
     out = {}
     for corpus in sorted({r.get("corpus") for r in rows}, key=str):
-        store = (app.eval_store(settings, Path(corpus), embedder) if corpus is not None
-                 else app.build_store(settings, embedder))
+        store = (
+            app.eval_store(settings, Path(corpus), embedder)
+            if corpus is not None
+            else app.build_store(settings, embedder)
+        )
         out[corpus] = app.build_assistant(settings, store)
     return out
 
@@ -174,11 +179,12 @@ def with_value(policy: Policy, k: int, v: float) -> Policy:
     """The policy with weight k (of FEATURES; k == len(FEATURES): the intercept) set to v."""
     if k == len(FEATURES):
         return dataclasses.replace(policy, intercept=v)
-    return dataclasses.replace(policy, weights=policy.weights[:k] + (v,) + policy.weights[k + 1:])
+    return dataclasses.replace(policy, weights=policy.weights[:k] + (v,) + policy.weights[k + 1 :])
 
 
-def search_weights(rows: list[dict], assistants: dict, policy: Policy, current: dict,
-                   rounds: int) -> tuple[Policy, dict]:
+def search_weights(
+    rows: list[dict], assistants: dict, policy: Policy, current: dict, rounds: int
+) -> tuple[Policy, dict]:
     """Coordinate search over the intercept and each weight on the objective itself (what the logistic fit's
     first-hit MRR only stands in for): each step tries the value ±0.5 and ±1 and keeps the best."""
     for r in range(rounds):
@@ -214,32 +220,51 @@ def evaluate(rows: list[dict], assistants: dict) -> dict:
             r, _, _ = fact_recall(text, row["must_include"])
             recalls.append(r)
             by_type.setdefault(row.get("type", "?"), []).append(r)
-    m = {"fact_recall": float(np.mean(recalls)), "refusal_accuracy": float(np.mean(refusals)) if refusals else 1.0,
-         "false_refusal_rate": float(np.mean(false)), "words": float(np.mean(words)),
-         "by_type": {t: round(float(np.mean(v)), 3) for t, v in sorted(by_type.items())}}
-    m["objective"] = (m["fact_recall"] + 1.0 * m["refusal_accuracy"] - 1.0 * m["false_refusal_rate"]
-                      - 0.0015 * m["words"])
+    m = {
+        "fact_recall": float(np.mean(recalls)),
+        "refusal_accuracy": float(np.mean(refusals)) if refusals else 1.0,
+        "false_refusal_rate": float(np.mean(false)),
+        "words": float(np.mean(words)),
+        "by_type": {t: round(float(np.mean(v)), 3) for t, v in sorted(by_type.items())},
+    }
+    m["objective"] = (
+        m["fact_recall"] + 1.0 * m["refusal_accuracy"] - 1.0 * m["false_refusal_rate"] - 0.0015 * m["words"]
+    )
     return m
 
 
 def show(label: str, m: dict) -> None:
-    print(f"{label}: objective {m['objective']:.4f}  key facts {m['fact_recall']:.3f}  correct refusals "
-          f"{m['refusal_accuracy']:.3f}  false refusals {m['false_refusal_rate']:.3f}  words {m['words']:.0f}")
+    print(
+        f"{label}: objective {m['objective']:.4f}  key facts {m['fact_recall']:.3f}  correct refusals "
+        f"{m['refusal_accuracy']:.3f}  false refusals {m['false_refusal_rate']:.3f}  words {m['words']:.0f}"
+    )
     print("    by type: " + ", ".join(f"{t} {v:.3f}" for t, v in m["by_type"].items()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=Path, nargs="+",
-                        default=[ROOT / "tests" / "data" / "qa" / "dev.jsonl", ROOT / "tests" / "data" / "qa" / "dev2.jsonl"])
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "tests" / "data" / "qa" / "dev.jsonl", ROOT / "tests" / "data" / "qa" / "dev2.jsonl"],
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-search", action="store_true", help="Fit the sentence weights only.")
     parser.add_argument("--only", nargs="*", default=None, help="Search only these thresholds.")
-    parser.add_argument("--search-weights", action="store_true",
-                        help="Instead of the logistic fit, a coordinate search over the current weights and intercept "
-                             "on the objective itself (steps of ±0.5 and ±1 per weight).")
-    parser.add_argument("--weight-grid", nargs="+", metavar=("FEATURE", "VALUE"), default=None,
-                        help="Only print the dev metrics with this feature's weight at each value given.")
+    parser.add_argument(
+        "--search-weights",
+        action="store_true",
+        help="Instead of the logistic fit, a coordinate search over the current weights and intercept "
+        "on the objective itself (steps of ±0.5 and ±1 per weight).",
+    )
+    parser.add_argument(
+        "--weight-grid",
+        nargs="+",
+        metavar=("FEATURE", "VALUE"),
+        default=None,
+        help="Only print the dev metrics with this feature's weight at each value given.",
+    )
     args = parser.parse_args()
     if args.weight_grid and (args.weight_grid[0] not in FEATURES or len(args.weight_grid) < 2):
         parser.error(f"--weight-grid takes a feature ({', '.join(FEATURES)}) and at least one value")
@@ -263,7 +288,9 @@ def main() -> None:
     else:
         X, y, groups = sentence_data(rows, assistants)
         intercept, weights, c, cv = fit_weights(X, y, groups)
-        print(f"\n{len(y)} candidate sentences of {len(np.unique(groups))} questions, {int(y.sum())} holding a key fact")
+        print(
+            f"\n{len(y)} candidate sentences of {len(np.unique(groups))} questions, {int(y.sum())} holding a key fact"
+        )
         print("cross-validated first-hit MRR by C: " + ", ".join(f"{k:g}: {v:.3f}" for k, v in cv.items()))
         print(f"fitted (C={c:g}): intercept {intercept:.3f}")
         for name, w in zip(FEATURES, weights):
@@ -291,8 +318,11 @@ def main() -> None:
                 print(f"round {r + 1}: {name} = {best_value}  (objective {current['objective']:.4f})")
             use(assistants, policy)
         show("dev after the search", current)
-    changed = {f.name: getattr(policy, f.name) for f in dataclasses.fields(Policy)
-               if getattr(policy, f.name) != getattr(POLICY, f.name)}
+    changed = {
+        f.name: getattr(policy, f.name)
+        for f in dataclasses.fields(Policy)
+        if getattr(policy, f.name) != getattr(POLICY, f.name)
+    }
     print(f"\nchanged ({time.perf_counter() - started:.0f} s):")
     print(json.dumps(changed, indent=1))
 

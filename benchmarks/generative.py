@@ -38,7 +38,9 @@ DEV_TYPES = ("list", "summary", "comparison", "near_miss", "out_of_scope")
 
 
 def questions() -> list[str]:
-    faq = [json.loads(line)["question"] for line in (ROOT / "corpus/faq.jsonl").read_text().splitlines() if line.strip()]
+    faq = [
+        json.loads(line)["question"] for line in (ROOT / "corpus/faq.jsonl").read_text().splitlines() if line.strip()
+    ]
     dev = [json.loads(line) for line in (ROOT / "tests/data/qa/dev.jsonl").read_text().splitlines() if line.strip()]
     extra = [r["question"] for r in dev if r["corpus"] == "corpus/shipped" and r["type"] in DEV_TYPES]
     return faq + extra
@@ -46,8 +48,12 @@ def questions() -> list[str]:
 
 def start_server(port: int) -> subprocess.Popen:
     log = open(Path(tempfile.gettempdir()) / f"llm-server-{port}.log", "wb")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "llm-server", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "llm-server", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -88,9 +94,13 @@ def main() -> None:
     store = app.eval_store(settings, ROOT / "tests/data/qa/corpus/shipped")
     assistant = app.build_assistant(settings, store)
     asked = questions()[: args.limit or None]
-    lines = [f"# Generative transcript: {args.model} at {args.base_url}", "",
-             f"Command: `python benchmarks/generative.py` ({len(asked)} questions; FAQ set plus dev list, summary, "
-             "comparison and unanswerable questions on the shipped articles).", ""]
+    lines = [
+        f"# Generative transcript: {args.model} at {args.base_url}",
+        "",
+        f"Command: `python benchmarks/generative.py` ({len(asked)} questions; FAQ set plus dev list, summary, "
+        "comparison and unanswerable questions on the shipped articles).",
+        "",
+    ]
     seconds: list[float] = []
     reasons: Counter[str] = Counter()
     written = kept_total = 0
@@ -116,13 +126,31 @@ def main() -> None:
                 problems[k].extend(v)
             state = f"refused ({answer.refusal_reason})" if answer.refused else f"answered ({answer.question_type})"
             print(f"[{i}/{len(asked)}] {seconds[-1]:5.1f} s  {state}: {question}", flush=True)
-            lines += [f"## {i}. {question}", "", f"{state}, {seconds[-1]:.1f} s", "", "**Model wrote:**", "",
-                      "```text", raw.strip() or "(nothing: decided before asking the model)", "```", "",
-                      "**Verified answer:**", "", "```text", answer.text.strip(), "```", ""]
+            lines += [
+                f"## {i}. {question}",
+                "",
+                f"{state}, {seconds[-1]:.1f} s",
+                "",
+                "**Model wrote:**",
+                "",
+                "```text",
+                raw.strip() or "(nothing: decided before asking the model)",
+                "```",
+                "",
+                "**Verified answer:**",
+                "",
+                "```text",
+                answer.text.strip(),
+                "```",
+                "",
+            ]
             if answer.dropped:
                 lines += ["**Dropped:**", ""]
-                lines += [f"- `{d.reason}`: {d.text}" + (f" (not in its passage: {', '.join(d.unsupported_words)})"
-                                                         if d.unsupported_words else "") for d in answer.dropped]
+                lines += [
+                    f"- `{d.reason}`: {d.text}"
+                    + (f" (not in its passage: {', '.join(d.unsupported_words)})" if d.unsupported_words else "")
+                    for d in answer.dropped
+                ]
                 lines.append("")
     finally:
         if proc is not None:
@@ -131,12 +159,17 @@ def main() -> None:
     seconds.sort()
     p95 = percentile(seconds, 95)
     summary = {
-        "questions": len(asked), "model_sentences": written, "kept": kept_total,
+        "questions": len(asked),
+        "model_sentences": written,
+        "kept": kept_total,
         "dropped_by_reason": dict(reasons.most_common()),
-        "kept_echoes": len(problems["echo"]), "kept_duplicates": len(problems["duplicate"]),
-        "kept_fragments": len(problems["fragment"]), "kept_figures_not_in_passage": len(problems["figure"]),
+        "kept_echoes": len(problems["echo"]),
+        "kept_duplicates": len(problems["duplicate"]),
+        "kept_fragments": len(problems["fragment"]),
+        "kept_figures_not_in_passage": len(problems["figure"]),
         "kept_with_other_unsupported_words": len(problems["novel_words"]),
-        "seconds_p50": round(statistics.median(seconds), 2), "seconds_p95": round(p95, 2),
+        "seconds_p50": round(statistics.median(seconds), 2),
+        "seconds_p95": round(p95, 2),
         "seconds_max": round(seconds[-1], 2),
     }
     lines += ["## Audit of every kept sentence", "", "| check | count |", "|---|---|"]

@@ -55,6 +55,7 @@ class Clock:
             finally:
                 self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - t
                 self.calls[label] = self.calls.get(label, 0) + 1
+
         return timed
 
     def clear(self) -> None:

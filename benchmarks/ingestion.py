@@ -88,7 +88,7 @@ def padding(token_counts: list[int], char_lengths: list[int], groups: list[list[
     for group in groups:
         order = sorted(group, key=lambda i: -char_lengths[i])
         for b in range(0, len(order), batch_size):
-            batch = [token_counts[i] for i in order[b:b + batch_size]]
+            batch = [token_counts[i] for i in order[b : b + batch_size]]
             real += sum(batch)
             padded += max(batch) * len(batch)
     return real / padded if padded else 1.0
@@ -98,9 +98,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--docs", type=int, default=1000, help="articles to generate (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
-    p.add_argument("--batch-size", type=int, default=None, help="EMBED_BATCH_SIZE for both sides (default: the setting, 64)")
-    p.add_argument("--threads", type=int, default=0, help="torch threads for both sides (default: all cores, like `app.py ingest`)")
-    p.add_argument("--keep", type=Path, default=None, help="write corpus/ and chroma/ into this new or empty folder and keep them")
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="EMBED_BATCH_SIZE for both sides (default: the setting, 64)"
+    )
+    p.add_argument(
+        "--threads", type=int, default=0, help="torch threads for both sides (default: all cores, like `app.py ingest`)"
+    )
+    p.add_argument(
+        "--keep", type=Path, default=None, help="write corpus/ and chroma/ into this new or empty folder and keep them"
+    )
     p.add_argument("--no-cli", action="store_true", help="skip the fresh-process `python app.py ingest` no-op timing")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p.parse_args(argv)
@@ -110,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.keep is not None:
         if args.keep.exists() and any(args.keep.iterdir()):
-            sys.exit(f"--keep {args.keep}: the folder must be new or empty (a previous index would make the run a no-op)")
+            sys.exit(
+                f"--keep {args.keep}: the folder must be new or empty (a previous index would make the run a no-op)"
+            )
         work = args.keep
         work.mkdir(parents=True, exist_ok=True)
         cleanup = None
@@ -126,15 +134,26 @@ def main(argv: list[str] | None = None) -> int:
 
     t = time.perf_counter()
     stats = write_corpus(corpus, docs=args.docs, seed=args.seed)
-    mix = ", ".join(f"{stats[k]} {ext}" for k, ext in (("markdown", ".md"), ("html", ".html"), ("captures", ".txt"))
-                    if k in stats)
-    note(f"generated {stats['docs']} articles ({mix}, "
-         f"~{stats['mean_words']} body words each) in {time.perf_counter() - t:.1f}s: {corpus}")
+    mix = ", ".join(
+        f"{stats[k]} {ext}" for k, ext in (("markdown", ".md"), ("html", ".html"), ("captures", ".txt")) if k in stats
+    )
+    note(
+        f"generated {stats['docs']} articles ({mix}, "
+        f"~{stats['mean_words']} body words each) in {time.perf_counter() - t:.1f}s: {corpus}"
+    )
 
     app.setup_logging("WARNING")
-    overrides: dict[str, Any] = dict(corpus_dir=corpus, chroma_path=chroma, collection="bench", chroma_host=None,
-                                     embedding_model="", log_level="WARNING", openai_api_key=None, openai_base_url=None,
-                                     torch_threads=args.threads or (os.cpu_count() or 1))
+    overrides: dict[str, Any] = dict(
+        corpus_dir=corpus,
+        chroma_path=chroma,
+        collection="bench",
+        chroma_host=None,
+        embedding_model="",
+        log_level="WARNING",
+        openai_api_key=None,
+        openai_base_url=None,
+        torch_threads=args.threads or (os.cpu_count() or 1),
+    )
     if args.batch_size:
         overrides["embed_batch_size"] = args.batch_size
     settings = app.Settings(_env_file=None, **overrides)
@@ -161,13 +180,20 @@ def main(argv: list[str] | None = None) -> int:
         doc = parse_document(source, path, path.read_bytes(), sidecar_entry(sidecar, source))
         texts_all += [c.embed_text for c in indexer.splitter.split(source, doc.text)]
     texts = list(dict.fromkeys(texts_all))
-    note(f"pre-split {len(found.files)} files into {len(texts_all)} chunks ({len(texts)} distinct texts) "
-         f"in {time.perf_counter() - t:.1f}s")
+    note(
+        f"pre-split {len(found.files)} files into {len(texts_all)} chunks ({len(texts)} distinct texts) "
+        f"in {time.perf_counter() - t:.1f}s"
+    )
 
     def bare(subset: list[str]) -> dict[str, float]:
         with stopwatch() as sw:
-            model.encode(subset, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                         show_progress_bar=not args.quiet)
+            model.encode(
+                subset,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=not args.quiet,
+            )
         return sw
 
     # Warm-up (untimed): allocator, oneDNN kernels for the shapes in use.
@@ -234,36 +260,59 @@ def main(argv: list[str] | None = None) -> int:
 
     texts_match = sorted(sent) == sorted(texts)  # the indexer embeds longest-first, not in document order
     if not texts_match:
-        note(f"WARNING: the pipeline embedded {len(sent)} texts, the pre-split gave {len(texts)} distinct texts; "
-             "the bare figure is for the pre-split texts")
+        note(
+            f"WARNING: the pipeline embedded {len(sent)} texts, the pre-split gave {len(texts)} distinct texts; "
+            "the bare figure is for the pre-split texts"
+        )
 
     # --- no-op re-ingest, in process and as the CLI in a fresh process
     with stopwatch() as noop:
         noop_report = app.build_indexer(settings, store).run(corpus, progress=False)
     cli: dict[str, Any] | None = None
     if not args.no_cli:
-        env = {**os.environ, "CORPUS_DIR": str(corpus), "CHROMA_PATH": str(chroma), "COLLECTION": "bench",
-               "CHROMA_HOST": "", "EMBEDDING_MODEL": "", "LOG_LEVEL": "WARNING",
-               "TORCH_THREADS": str(settings.torch_threads)}
+        env = {
+            **os.environ,
+            "CORPUS_DIR": str(corpus),
+            "CHROMA_PATH": str(chroma),
+            "COLLECTION": "bench",
+            "CHROMA_HOST": "",
+            "EMBEDDING_MODEL": "",
+            "LOG_LEVEL": "WARNING",
+            "TORCH_THREADS": str(settings.torch_threads),
+        }
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(ROOT / "app.py"), "ingest", "--json"], cwd=str(ROOT), env=env,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "app.py"), "ingest", "--json"],
+            cwd=str(ROOT),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         wall = time.perf_counter() - t
         try:
             cli_report = json.loads(proc.stdout)
         except ValueError:
             cli_report = {}
-        cli = {"seconds": round(wall, 2), "exit": proc.returncode,
-               "chunks_embedded": cli_report.get("chunks_embedded"), "report_seconds": cli_report.get("seconds")}
+        cli = {
+            "seconds": round(wall, 2),
+            "exit": proc.returncode,
+            "chunks_embedded": cli_report.get("chunks_embedded"),
+            "report_seconds": cli_report.get("seconds"),
+        }
 
     # --- padding efficiency of the three ways of batching the same texts (cheap: token counts only)
     tok = model.tokenizer
-    token_counts = [min(len(ids), int(model.max_seq_length)) for ids in tok(texts, add_special_tokens=True)["input_ids"]]
+    token_counts = [
+        min(len(ids), int(model.max_seq_length)) for ids in tok(texts, add_special_tokens=True)["input_ids"]
+    ]
     char_lengths = [len(x) for x in texts]
     n = len(texts)
     group = indexer.batch_size  # the indexer encodes the new texts of each `batch_size` chunks in one call
     pad = {
-        "pipeline": padding(token_counts, char_lengths, [list(range(i, min(i + group, n))) for i in range(0, n, group)], batch_size),
+        "pipeline": padding(
+            token_counts, char_lengths, [list(range(i, min(i + group, n))) for i in range(0, n, group)], batch_size
+        ),
         "bare_halves": padding(token_counts, char_lengths, [list(range(0, n, 2)), list(range(1, n, 2))], batch_size),
         "one_call": padding(token_counts, char_lengths, [list(range(n))], batch_size),
     }
@@ -278,9 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     breakdown = dict(sorted(clock.seconds.items(), key=lambda kv: -kv[1]))
     breakdown["other (file read + hash, manifest keys, loop, progress)"] = max(pipe["wall"] - accounted, 0.0)
 
-    title = (f"Ingest benchmark: {args.docs} docs (seed {args.seed}; {mix}), "
-             f"{chunks} chunks ({len(texts)} distinct texts, mean {sum(token_counts) / max(n, 1):.0f} word pieces), "
-             f"batch size {batch_size}, torch threads {threads}, model {embedder.name}")
+    title = (
+        f"Ingest benchmark: {args.docs} docs (seed {args.seed}; {mix}), "
+        f"{chunks} chunks ({len(texts)} distinct texts, mean {sum(token_counts) / max(n, 1):.0f} word pieces), "
+        f"batch size {batch_size}, torch threads {threads}, model {embedder.name}"
+    )
     lines = [
         title,
         "order: warm-up -> bare encode (even-numbered texts) -> pipeline -> bare encode (odd-numbered texts)",
@@ -301,28 +352,55 @@ def main(argv: list[str] | None = None) -> int:
         f"(target 0 embeddings, < {TARGET_NOOP_S:g} s)",
     ]
     if cli is not None:
-        lines.append(f"no-op re-ingest (`python app.py ingest` in a new process, model load included): {cli['seconds']:.2f} s, "
-                     f"exit {cli['exit']}, chunks_embedded {cli['chunks_embedded']}, report.seconds {cli['report_seconds']}")
+        lines.append(
+            f"no-op re-ingest (`python app.py ingest` in a new process, model load included): {cli['seconds']:.2f} s, "
+            f"exit {cli['exit']}, chunks_embedded {cli['chunks_embedded']}, report.seconds {cli['report_seconds']}"
+        )
     lines += ["", "pipeline wall time breakdown (timing wrappers):"]
     for label, secs in breakdown.items():
         calls = clock.calls.get(label)
-        lines.append(f"  {label:56}{secs:>9.2f} s {100 * secs / pipe['wall']:>6.1f}%" + (f"  ({calls} calls)" if calls else ""))
-    lines.append(f"padding efficiency (real / computed word pieces): pipeline {pad['pipeline']:.3f} "
-                 f"(one encode call per {group} chunks), bare halves {pad['bare_halves']:.3f}, one call {pad['one_call']:.3f}")
+        lines.append(
+            f"  {label:56}{secs:>9.2f} s {100 * secs / pipe['wall']:>6.1f}%" + (f"  ({calls} calls)" if calls else "")
+        )
+    lines.append(
+        f"padding efficiency (real / computed word pieces): pipeline {pad['pipeline']:.3f} "
+        f"(one encode call per {group} chunks), bare halves {pad['bare_halves']:.3f}, one call {pad['one_call']:.3f}"
+    )
     print("\n".join(lines), flush=True)
 
     result = {
-        "benchmark": "ingest", "docs": args.docs, "seed": args.seed, "corpus": stats, "chunks": chunks, "texts": len(texts),
-        "batch_size": batch_size, "threads": threads,
-        "pipeline": {"seconds": round(pipe["wall"], 3), "cpu_seconds": round(pipe["cpu"], 3),
-                     "chunks_per_s": round(pipe_rate, 3), "chunks_embedded": report.chunks_embedded,
-                     "chunks_reused": report.chunks_reused, "counts": report.counts()},
-        "bare": {"seconds": round(bare_wall, 3), "cpu_seconds": round(bare_cpu, 3), "chunks_per_s": round(bare_rate, 3),
-                 "parts_seconds": [round(bare1["wall"], 3), round(bare2["wall"], 3)]},
-        "ratio": round(ratio, 4), "cpu_ratio": round(cpu_ratio, 4), "ratio_ok": ratio >= TARGET_RATIO,
+        "benchmark": "ingest",
+        "docs": args.docs,
+        "seed": args.seed,
+        "corpus": stats,
+        "chunks": chunks,
+        "texts": len(texts),
+        "batch_size": batch_size,
+        "threads": threads,
+        "pipeline": {
+            "seconds": round(pipe["wall"], 3),
+            "cpu_seconds": round(pipe["cpu"], 3),
+            "chunks_per_s": round(pipe_rate, 3),
+            "chunks_embedded": report.chunks_embedded,
+            "chunks_reused": report.chunks_reused,
+            "counts": report.counts(),
+        },
+        "bare": {
+            "seconds": round(bare_wall, 3),
+            "cpu_seconds": round(bare_cpu, 3),
+            "chunks_per_s": round(bare_rate, 3),
+            "parts_seconds": [round(bare1["wall"], 3), round(bare2["wall"], 3)],
+        },
+        "ratio": round(ratio, 4),
+        "cpu_ratio": round(cpu_ratio, 4),
+        "ratio_ok": ratio >= TARGET_RATIO,
         "texts_match": texts_match,
-        "noop": {"seconds": round(noop["wall"], 3), "chunks_embedded": noop_report.chunks_embedded,
-                 "counts": noop_report.counts(), "ok": noop_report.chunks_embedded == 0 and noop["wall"] < TARGET_NOOP_S},
+        "noop": {
+            "seconds": round(noop["wall"], 3),
+            "chunks_embedded": noop_report.chunks_embedded,
+            "counts": noop_report.counts(),
+            "ok": noop_report.chunks_embedded == 0 and noop["wall"] < TARGET_NOOP_S,
+        },
         "noop_cli": cli,
         "breakdown_seconds": {k: round(v, 3) for k, v in breakdown.items()},
         "padding_efficiency": {k: round(v, 4) for k, v in pad.items()},

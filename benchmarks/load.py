@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from benchmarks.harness import free_port, percentile, wait_until_up  # noqa: E402
 
+# fmt: off
 QUESTIONS = [
     "How does the maturity wall affect small caps differently than large caps?",
     "Why is information inefficiency an advantage for small-cap investors?",
@@ -49,25 +50,36 @@ QUESTIONS = [
     "What is the capital of France?",
     "Who is Peter Roy?",
 ]
+# fmt: on
 
 
 EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
 
 
-def start_server(*, own_corpus: bool = False, chroma_port: int | None = None
-                 ) -> tuple[subprocess.Popen, str, Path, dict[str, str]]:
+def start_server(
+    *, own_corpus: bool = False, chroma_port: int | None = None
+) -> tuple[subprocess.Popen, str, Path, dict[str, str]]:
     work = Path(tempfile.mkdtemp(prefix="load-"))
     port = free_port()
-    env = {**os.environ, "CHROMA_PATH": str(work / "chroma"), "RATE_LIMIT_PER_MINUTE": "0", "LOG_LEVEL": "WARNING",
-           "FEEDBACK_PATH": str(work / "feedback.jsonl")}
+    env = {
+        **os.environ,
+        "CHROMA_PATH": str(work / "chroma"),
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "LOG_LEVEL": "WARNING",
+        "FEEDBACK_PATH": str(work / "feedback.jsonl"),
+    }
     if own_corpus:
         shutil.copytree(ROOT / "corpus", work / "corpus", ignore=shutil.ignore_patterns("faq.jsonl"))
         env["CORPUS_DIR"] = str(work / "corpus")
     if chroma_port:
         env.update(CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port), COLLECTION=f"load{port}")
     log = open(work / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_until_up(proc, url + "/healthz", what=f"app server (log: {work / 'server.log'})")
     return proc, url, work, env
@@ -76,9 +88,12 @@ def start_server(*, own_corpus: bool = False, chroma_port: int | None = None
 def start_chroma(work: Path) -> tuple[subprocess.Popen, int]:
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
-    proc = subprocess.Popen([exe, "run", "--path", str(work / "chroma-server"), "--host", "127.0.0.1", "--port",
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(work / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
     wait_until_up(proc, f"http://127.0.0.1:{port}/api/v2/heartbeat", what="chroma server")
     return proc, port
 
@@ -94,8 +109,13 @@ class ChangingCorpus:
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
     def _ingest(self, *args: str) -> None:
-        done = subprocess.run([sys.executable, str(ROOT / "app.py"), "ingest", "--quiet", *args], env=self.env,
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "app.py"), "ingest", "--quiet", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         kind = "rebuild" if args else "ingest"
         self.runs[kind] += 1
         if done.returncode != 0:
@@ -130,8 +150,11 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--questions", type=int, default=5, help="questions per client")
     ap.add_argument("--timeout", type=float, default=120.0, help="per-request timeout, seconds")
-    ap.add_argument("--ingest-during", action="store_true",
-                    help="add, remove and rebuild articles while the clients ask (needs --start-server)")
+    ap.add_argument(
+        "--ingest-during",
+        action="store_true",
+        help="add, remove and rebuild articles while the clients ask (needs --start-server)",
+    )
     ap.add_argument("--chroma-server", action="store_true", help="with --start-server: the index on `chroma run`")
     args = ap.parse_args()
     if not args.url and not args.start_server:
@@ -143,8 +166,9 @@ def main() -> None:
     if args.start_server:
         if args.chroma_server:
             chroma, chroma_port = start_chroma(Path(tempfile.mkdtemp(prefix="load-chroma-")))
-        proc, url, work, env = start_server(own_corpus=args.ingest_during,
-                                            chroma_port=chroma_port if args.chroma_server else None)
+        proc, url, work, env = start_server(
+            own_corpus=args.ingest_during, chroma_port=chroma_port if args.chroma_server else None
+        )
         if args.ingest_during:
             changing = ChangingCorpus(work / "corpus", env)
     else:
@@ -197,20 +221,32 @@ def main() -> None:
     def pct(q: float) -> float:
         return percentile(lat, q) if lat else float("nan")
 
-    result = {"clients": args.clients, "requests": total, "ok": statuses.get(200, 0), "errors": errors,
-              "seconds": round(wall, 2), "answers_per_s": round(statuses.get(200, 0) / wall, 2),
-              "p50_ms": round(pct(50)), "p95_ms": round(pct(95)), "p99_ms": round(pct(99)),
-              "mean_ms": round(statistics.mean(lat)) if lat else None}
+    result = {
+        "clients": args.clients,
+        "requests": total,
+        "ok": statuses.get(200, 0),
+        "errors": errors,
+        "seconds": round(wall, 2),
+        "answers_per_s": round(statuses.get(200, 0) / wall, 2),
+        "p50_ms": round(pct(50)),
+        "p95_ms": round(pct(95)),
+        "p99_ms": round(pct(99)),
+        "mean_ms": round(statistics.mean(lat)) if lat else None,
+    }
     print(f"{args.clients} clients × {args.questions} questions = {total} requests to {url}/api/ask in {wall:.1f} s")
-    print(f"throughput {result['answers_per_s']} answers/s; latency p50 {result['p50_ms']} ms, "
-          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms; errors: {sum(errors.values())} {errors or ''}")
+    print(
+        f"throughput {result['answers_per_s']} answers/s; latency p50 {result['p50_ms']} ms, "
+        f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms; errors: {sum(errors.values())} {errors or ''}"
+    )
     if changing is not None:
         result["index"] = "chroma-server" if args.chroma_server else "embedded"
         result["ingests"] = dict(changing.runs)
         result["ingest_failures"] = changing.failures
-        print(f"meanwhile ({result['index']} index): {changing.runs['ingest']} ingests and "
-              f"{changing.runs['rebuild']} rebuilds, {len(changing.failures)} failed; "
-              f"non-2xx answers: {sum(errors.values())}")
+        print(
+            f"meanwhile ({result['index']} index): {changing.runs['ingest']} ingests and "
+            f"{changing.runs['rebuild']} rebuilds, {len(changing.failures)} failed; "
+            f"non-2xx answers: {sum(errors.values())}"
+        )
     print(json.dumps(result))
 
 

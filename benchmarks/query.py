@@ -43,6 +43,7 @@ app.offline_environment()  # before the model, Chroma or Gradio libraries are im
 
 from benchmarks.harness import Clock, percentile  # noqa: E402
 
+# fmt: off
 QUESTIONS: list[tuple[str, str]] = [
     # FAQ topics of the articles (the app's example questions among them)
     ("faq", "How does the maturity wall affect small caps differently than large caps?"),
@@ -74,13 +75,20 @@ QUESTIONS: list[tuple[str, str]] = [
     ("off", "Explain quantum entanglement in simple terms."),
     ("off", "What is the current price of Bitcoin?"),
 ]
+# fmt: on
 
 
 def summary(ms: list[float]) -> dict[str, float]:
     xs = sorted(ms)
 
-    return {"n": len(xs), "p50": round(statistics.median(xs), 2), "p95": round(percentile(xs, 95), 2),
-            "mean": round(statistics.fmean(xs), 2), "min": round(xs[0], 2), "max": round(xs[-1], 2)}
+    return {
+        "n": len(xs),
+        "p50": round(statistics.median(xs), 2),
+        "p95": round(percentile(xs, 95), 2),
+        "mean": round(statistics.fmean(xs), 2),
+        "min": round(xs[0], 2),
+        "max": round(xs[-1], 2),
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -101,9 +109,18 @@ def main(argv: list[str] | None = None) -> int:
 
     work = tempfile.TemporaryDirectory(prefix="bench-query-")
     app.setup_logging("WARNING")
-    settings = app.Settings(_env_file=None, corpus_dir=args.corpus, chroma_path=Path(work.name) / "chroma",
-                            collection="bench", chroma_host=None, embedding_model="", log_level="WARNING",
-                            openai_api_key=None, openai_base_url=None, torch_threads=args.threads)
+    settings = app.Settings(
+        _env_file=None,
+        corpus_dir=args.corpus,
+        chroma_path=Path(work.name) / "chroma",
+        collection="bench",
+        chroma_host=None,
+        embedding_model="",
+        log_level="WARNING",
+        openai_api_key=None,
+        openai_base_url=None,
+        torch_threads=args.threads,
+    )
     import torch  # first, so that set_threads applies now (it would otherwise wait for the model to load)
 
     app.set_threads(settings, serving=True)
@@ -112,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     store = app.build_store(settings)
     report = app.build_indexer(settings, store).run(settings.corpus_dir, progress=False)
-    note(f"ingested {settings.corpus_dir}: {report.chunks_total} chunks in {time.perf_counter() - t:.1f}s "
-         f"(model load included); torch threads {threads}")
+    note(
+        f"ingested {settings.corpus_dir}: {report.chunks_total} chunks in {time.perf_counter() - t:.1f}s "
+        f"(model load included); torch threads {threads}"
+    )
     assistant = app.build_assistant(settings, store)
     if assistant.mode != "extractive":
         sys.exit("expected the extractive answerer (no OpenAI settings)")
@@ -140,10 +159,13 @@ def main(argv: list[str] | None = None) -> int:
                 return timed(*a, **kw)
             finally:
                 stage["name"] = "other"
+
         return run
 
     embedder.encode = encode  # type: ignore[method-assign]
-    object.__setattr__(retriever, "search", in_stage("retrieval", retriever.search))  # pydantic model: bypass validation
+    object.__setattr__(
+        retriever, "search", in_stage("retrieval", retriever.search)
+    )  # pydantic model: bypass validation
     answerer.draft = in_stage("answer selection", answerer.draft)  # type: ignore[method-assign]
     cite.verify_claims = in_stage("verification", cite.verify_claims)
 
@@ -183,8 +205,11 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             retriever.search(q)
             timings["retrieval_warm"].append((time.perf_counter() - t) * 1e3)
-            for label, prepare in (("ask_cold", clear_all_caches), ("ask_warm", None),
-                                   ("ask_query_cold", clear_query_cache)):
+            for label, prepare in (
+                ("ask_cold", clear_all_caches),
+                ("ask_warm", None),
+                ("ask_query_cold", clear_query_cache),
+            ):
                 if prepare:
                     prepare()
                 clock.clear()
@@ -203,13 +228,17 @@ def main(argv: list[str] | None = None) -> int:
 
     stats = {k: summary(v) for k, v in timings.items()}
     n_asks = len(timings["ask_cold"])
-    stage_means = {label: {name: round(sum(v) / n_asks, 2) for name, v in sorted(st.items())}
-                   for label, st in stages.items()}
-    embedded_means = {label: {name: round(sum(v) / n_asks, 1) for name, v in sorted(st.items())}
-                      for label, st in embedded_per_ask.items()}
+    stage_means = {
+        label: {name: round(sum(v) / n_asks, 2) for name, v in sorted(st.items())} for label, st in stages.items()
+    }
+    embedded_means = {
+        label: {name: round(sum(v) / n_asks, 1) for name, v in sorted(st.items())}
+        for label, st in embedded_per_ask.items()
+    }
     kind_p50 = {k: round(statistics.median(v), 2) for k, v in sorted(by_kind.items())}
-    refused = {kind: sum(1 for o in outcomes.values() if o["kind"] == kind and o["refused"])
-               for kind in ("faq", "fact", "off")}
+    refused = {
+        kind: sum(1 for o in outcomes.values() if o["kind"] == kind and o["refused"]) for kind in ("faq", "fact", "off")
+    }
     totals = {kind: sum(1 for o in outcomes.values() if o["kind"] == kind) for kind in ("faq", "fact", "off")}
 
     lines = [
@@ -232,9 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     for k, label in labels.items():
         s = stats[k]
         lines.append(f"{label:44}{s['p50']:>9.1f}{s['p95']:>9.1f}{s['mean']:>9.1f}{s['n']:>6}")
-    lines += ["", "ask, mean ms per stage (timing wrappers; model.encode is part of its stage's time):",
-              f"  {'stage':24}{'cold ms':>10}{'warm ms':>10}{'encode cold':>13}{'encode warm':>13}"
-              f"{'texts cold':>12}{'texts warm':>12}"]
+    lines += [
+        "",
+        "ask, mean ms per stage (timing wrappers; model.encode is part of its stage's time):",
+        f"  {'stage':24}{'cold ms':>10}{'warm ms':>10}{'encode cold':>13}{'encode warm':>13}"
+        f"{'texts cold':>12}{'texts warm':>12}",
+    ]
     for name in ("retrieval", "answer selection", "verification"):
         cold, warm = stage_means["ask_cold"].get(name, 0.0), stage_means["ask_warm"].get(name, 0.0)
         ec = stage_means["ask_cold"].get(f"model.encode in {name}", 0.0)
@@ -244,18 +276,36 @@ def main(argv: list[str] | None = None) -> int:
     for label in asks:
         staged = sum(stage_means[label].get(n, 0.0) for n in ("retrieval", "answer selection", "verification"))
         stage_means[label]["other"] = round(stats[label]["mean"] - staged, 2)
-    lines.append(f"  {'other':24}{stage_means['ask_cold']['other']:>10.1f}"
-                 f"{stage_means['ask_warm']['other']:>10.1f}")
-    lines.append("caches cleared for 'cold': " + (", ".join(
-        n for n, c in (("retriever._qcache", query_caches), ("assistant.embed (answer + verification vectors)", answer_caches)) if c) or "none found"))
+    lines.append(f"  {'other':24}{stage_means['ask_cold']['other']:>10.1f}{stage_means['ask_warm']['other']:>10.1f}")
+    lines.append(
+        "caches cleared for 'cold': "
+        + (
+            ", ".join(
+                n
+                for n, c in (
+                    ("retriever._qcache", query_caches),
+                    ("assistant.embed (answer + verification vectors)", answer_caches),
+                )
+                if c
+            )
+            or "none found"
+        )
+    )
     lines.append("ask p50 by question kind (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in kind_p50.items()))
     print("\n".join(lines), flush=True)
 
     result = {
-        "benchmark": "query", "questions": len(QUESTIONS), "repeat": args.repeat, "threads": threads,
-        "chunks": report.chunks_total, "ms": stats, "ask_stage_mean_ms": stage_means,
-        "texts_embedded_per_ask": embedded_means, "ask_p50_by_kind_ms": kind_p50,
-        "refused": {k: [refused[k], totals[k]] for k in totals}, "loadavg": [round(load_before, 2), round(load_after, 2)],
+        "benchmark": "query",
+        "questions": len(QUESTIONS),
+        "repeat": args.repeat,
+        "threads": threads,
+        "chunks": report.chunks_total,
+        "ms": stats,
+        "ask_stage_mean_ms": stage_means,
+        "texts_embedded_per_ask": embedded_means,
+        "ask_p50_by_kind_ms": kind_p50,
+        "refused": {k: [refused[k], totals[k]] for k in totals},
+        "loadavg": [round(load_before, 2), round(load_after, 2)],
     }
     print(json.dumps(result), flush=True)
     work.cleanup()

@@ -52,8 +52,11 @@ def du_mb(path: Path) -> float:
 def start_server(path: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_until_up(proc, f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=120, what="chroma server")
     return proc, port
 
@@ -65,11 +68,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads for ingestion")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
-    ap.add_argument("--work", type=Path, default=None,
-                    help="work folder to use and keep (corpus copy, distractors, index); default: a temp dir, removed")
-    ap.add_argument("--measure-only", action="store_true",
-                    help="skip generation and ingestion: re-measure retrieval, answers and quality on the index "
-                         "already in --work (e.g. after changing chat/), at the N it holds")
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="work folder to use and keep (corpus copy, distractors, index); default: a temp dir, removed",
+    )
+    ap.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="skip generation and ingestion: re-measure retrieval, answers and quality on the index "
+        "already in --work (e.g. after changing chat/), at the N it holds",
+    )
     args = ap.parse_args()
     if args.measure_only and not args.work:
         ap.error("--measure-only needs --work (a folder a previous run kept)")
@@ -109,32 +119,55 @@ def main() -> None:
             assistant.retriever.search(row["question"] + " ")  # a fresh string: no query-cache hit
             retrieval.append((time.perf_counter() - t) * 1e3)
         out = work / f"eval-{n}"
-        summary = ev.run_eval(assistant, lambda t: np.asarray(store.embedder.embed_documents(t)), rows_q, out,
-                              k=settings.top_k, progress=False, warmup=False)
+        summary = ev.run_eval(
+            assistant,
+            lambda t: np.asarray(store.embedder.embed_documents(t)),
+            rows_q,
+            out,
+            k=settings.top_k,
+            progress=False,
+            warmup=False,
+        )
         answering = [json.loads(line)["latency_ms"] for line in (out / "results.jsonl").read_text().splitlines()]
         m = summary["metrics"]
         row = {
-            "N": n, "files": n + 2, "chunks": store.count(), **ingest,
-            "disk_mb": round(du_mb(path), 1), "rss_mb": round(rss_mb(), 0),
+            "N": n,
+            "files": n + 2,
+            "chunks": store.count(),
+            **ingest,
+            "disk_mb": round(du_mb(path), 1),
+            "rss_mb": round(rss_mb(), 0),
             "server_rss_mb": round(rss_mb(server.pid), 0) if server else None,
             "lexical_build_s": round(lexical_build, 2),
-            "retrieval_p50_ms": round(statistics.median(retrieval), 1), "retrieval_p95_ms": round(percentile(retrieval, 95), 1),
-            "answer_p50_ms": round(statistics.median(answering), 1), "answer_p95_ms": round(percentile(answering, 95), 1),
-            "hit@5": m["hit@5"], "fact_recall": m["fact_recall"], "refusal_accuracy": m["refusal_accuracy"],
+            "retrieval_p50_ms": round(statistics.median(retrieval), 1),
+            "retrieval_p95_ms": round(percentile(retrieval, 95), 1),
+            "answer_p50_ms": round(statistics.median(answering), 1),
+            "answer_p95_ms": round(percentile(answering, 95), 1),
+            "hit@5": m["hit@5"],
+            "fact_recall": m["fact_recall"],
+            "refusal_accuracy": m["refusal_accuracy"],
             "failed_questions": m["failed_questions"],
-            "failed_ids": [r["id"] for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())
-                           if not r["passed"]],
+            "failed_ids": [
+                r["id"] for r in map(json.loads, (out / "results.jsonl").read_text().splitlines()) if not r["passed"]
+            ],
         }
         results.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
 
-    no_ingest = {"embedded": 0, "ingest_s": 0.0, "chunks_per_s": float("nan"), "bare_chunks_per_s": float("nan"),
-                 "ratio": None}
+    no_ingest = {
+        "embedded": 0,
+        "ingest_s": 0.0,
+        "chunks_per_s": float("nan"),
+        "bare_chunks_per_s": float("nan"),
+        "ratio": None,
+    }
     if args.measure_only:
         kept = sorted((int(d.name), d) for d in snapshots.glob("*") if d.name.isdigit())
         if not kept:
             sys.exit(f"no index snapshots in {snapshots}; run without --measure-only first")
-        previous = {r["N"]: r for r in json.loads((work / "rows.json").read_text())} if (work / "rows.json").exists() else {}
+        previous = (
+            {r["N"]: r for r in json.loads((work / "rows.json").read_text())} if (work / "rows.json").exists() else {}
+        )
         print(f"re-measuring {len(kept)} kept indexes in {snapshots}", file=sys.stderr)
         for n, path in kept:
             server, settings, store = open_index(path)
@@ -152,9 +185,14 @@ def main() -> None:
             sys.exit(f"{work} is not empty; give a new --work folder (or --measure-only to reuse it)")
         print(f"generating {max(args.sizes)} distractor articles (seed {args.seed}) ...", file=sys.stderr)
         write_corpus(distractors, docs=max(args.sizes), seed=args.seed)
-        names = sorted(p.relative_to(distractors).as_posix() for p in distractors.rglob("*")
-                       if p.is_file() and p.name != "metadata.json")
-        sidecar = json.loads((distractors / "metadata.json").read_text()) if (distractors / "metadata.json").exists() else {}
+        names = sorted(
+            p.relative_to(distractors).as_posix()
+            for p in distractors.rglob("*")
+            if p.is_file() and p.name != "metadata.json"
+        )
+        sidecar = (
+            json.loads((distractors / "metadata.json").read_text()) if (distractors / "metadata.json").exists() else {}
+        )
         shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("faq.jsonl"))
         base_meta = json.loads((corpus / "metadata.json").read_text())
         (corpus / "news").mkdir()
@@ -184,10 +222,20 @@ def main() -> None:
                 store.embedder.model.encode(sample, batch_size=store.embedder.batch_size, normalize_embeddings=True)
                 bare = len(sample) / (time.perf_counter() - start) if sample else float("nan")
                 pipeline = report.chunks_embedded / report.seconds if report.chunks_embedded else float("nan")
-                measure(n, settings, store, server, index, {
-                    "embedded": report.chunks_embedded, "ingest_s": round(report.seconds, 1),
-                    "chunks_per_s": round(pipeline, 1), "bare_chunks_per_s": round(bare, 1),
-                    "ratio": round(pipeline / bare, 2) if report.chunks_embedded else None})
+                measure(
+                    n,
+                    settings,
+                    store,
+                    server,
+                    index,
+                    {
+                        "embedded": report.chunks_embedded,
+                        "ingest_s": round(report.seconds, 1),
+                        "chunks_per_s": round(pipeline, 1),
+                        "bare_chunks_per_s": round(bare, 1),
+                        "ratio": round(pipeline / bare, 2) if report.chunks_embedded else None,
+                    },
+                )
                 if args.work:  # keep a copy of this step's index, so --measure-only can re-measure every N
                     shutil.copytree(index, snapshots / str(n))
                     (work / "rows.json").write_text(json.dumps(results, indent=2))
@@ -197,21 +245,30 @@ def main() -> None:
                 server.wait(10)
 
     mode = "Chroma server (chroma run)" if args.server else "embedded Chroma"
-    ingestion = (f"ingest, size and RSS columns from the run that built {snapshots}; queries and quality re-measured now"
-                 if args.measure_only else f"ingestion with {args.threads} torch threads")
-    print(f"\nScale benchmark, {mode}, {os.cpu_count()} CPU cores; {ingestion}; queries with 1 torch thread; "
-          "latencies over the 27 questions of corpus/faq.jsonl\n")
-    head = ("| N distractors | chunks | ingest s (this step) | chunks/s | ÷ bare encode | disk MB | RSS MB | "
-            "BM25 build s | retrieval p50/p95 ms | answer p50/p95 ms | hit@5 | key facts | refusals | failed |")
+    ingestion = (
+        f"ingest, size and RSS columns from the run that built {snapshots}; queries and quality re-measured now"
+        if args.measure_only
+        else f"ingestion with {args.threads} torch threads"
+    )
+    print(
+        f"\nScale benchmark, {mode}, {os.cpu_count()} CPU cores; {ingestion}; queries with 1 torch thread; "
+        "latencies over the 27 questions of corpus/faq.jsonl\n"
+    )
+    head = (
+        "| N distractors | chunks | ingest s (this step) | chunks/s | ÷ bare encode | disk MB | RSS MB | "
+        "BM25 build s | retrieval p50/p95 ms | answer p50/p95 ms | hit@5 | key facts | refusals | failed |"
+    )
     print(head)
     print("|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|")
     for r in results:
         rss = f"{r['rss_mb']:.0f}" + (f" + {r['server_rss_mb']:.0f}" if r["server_rss_mb"] else "")
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "–"
-        print(f"| {r['N']:,} | {r['chunks']:,} | {r['ingest_s']} | {r['chunks_per_s']} | {ratio} | {r['disk_mb']} | "
-              f"{rss} | {r['lexical_build_s']} | {r['retrieval_p50_ms']} / {r['retrieval_p95_ms']} | "
-              f"{r['answer_p50_ms']} / {r['answer_p95_ms']} | {r['hit@5']:.2f} | {r['fact_recall']:.2f} | "
-              f"{r['refusal_accuracy']:.2f} | {r['failed_questions']} |")
+        print(
+            f"| {r['N']:,} | {r['chunks']:,} | {r['ingest_s']} | {r['chunks_per_s']} | {ratio} | {r['disk_mb']} | "
+            f"{rss} | {r['lexical_build_s']} | {r['retrieval_p50_ms']} / {r['retrieval_p95_ms']} | "
+            f"{r['answer_p50_ms']} / {r['answer_p95_ms']} | {r['hit@5']:.2f} | {r['fact_recall']:.2f} | "
+            f"{r['refusal_accuracy']:.2f} | {r['failed_questions']} |"
+        )
     if args.json:
         args.json.write_text(json.dumps({"mode": mode, "rows": results}, indent=2))
     if not args.work:

@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+# fmt: off
 FIRST = ("Apex Northwind Bluewater Crescent Granite Harbor Ironwood Juniper Keystone Lumen Meridian Nova Orion "
          "Pinnacle Quantum Redwood Summit Titan Vertex Willow Cobalt Silverline Evergreen Falcon Horizon Atlas "
          "Beacon Cascade Delta Ember Frontier Glacier Helix Indigo Jasper Kestrel Lakeshore Magnolia Nimbus "
@@ -110,9 +111,12 @@ INDEXES = ["S&P 500", "Nasdaq Composite", "Dow Jones Industrial Average", "Russe
            "S&P SmallCap 600"]
 ANALYST_FIRMS = ["Morgan Hale", "Brookline Securities", "Carter & Finch", "Stonebridge Partners", "Leland Capital Markets",
                  "Ashford Research", "Pemberton Equity"]
+# fmt: on
 QUARTERS = ["first", "second", "third", "fourth"]
+# fmt: off
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,10 @@ class Company:
     city: str
 
 
+# fmt: off
 CITIES = ["Austin", "Denver", "Charlotte", "Boston", "Minneapolis", "Phoenix", "Atlanta", "Columbus", "Pittsburgh",
           "San Diego", "Nashville", "Raleigh", "Salt Lake City", "Tampa", "Portland", "Houston", "Chicago"]
+# fmt: on
 
 
 def companies(seed: int, n: int = 150) -> list[Company]:
@@ -139,8 +145,9 @@ def companies(seed: int, n: int = 150) -> list[Company]:
         name = f"{rng.choice(FIRST)} {rng.choice(SECTORS[sector]['suffix'])}"
         if name in names:
             continue
-        letters = "".join(w[0] for w in name.split()) + "".join(rng.choice("ABCDEFGHIKLMNOPRSTUVWXZ")
-                                                                for _ in range(rng.randint(1, 2)))
+        letters = "".join(w[0] for w in name.split()) + "".join(
+            rng.choice("ABCDEFGHIKLMNOPRSTUVWXZ") for _ in range(rng.randint(1, 2))
+        )
         ticker = letters.upper()[:4]
         if ticker in tickers:
             continue
@@ -194,8 +201,14 @@ class Writer:
         return f"{MONTHS[d.month - 1]} {d.day}, {d.year}"
 
     def who(self) -> str:
-        return self.pick([f"{self.co.name}", f"the {self.co.city}-based company", f"{self.co.ticker}",
-                          f"the {self.co.sector.lower()} group"])
+        return self.pick(
+            [
+                f"{self.co.name}",
+                f"the {self.co.city}-based company",
+                f"{self.co.ticker}",
+                f"the {self.co.sector.lower()} group",
+            ]
+        )
 
     def rev(self) -> str:
         return f"${self.revenue:.2f} billion" if self.revenue >= 1 else f"${self.revenue * 1000:.0f} million"
@@ -218,8 +231,8 @@ class Writer:
             f"{self.pick(['above', 'below', 'roughly in line with'])} what analysts had pencilled in.",
             f"Operating cash flow was {self.money(20, 2400)} for the quarter, and the company ended the period with "
             f"{self.money(50, 5000)} in cash and equivalents.",
-            f"\"{self.pick(['Demand for', 'Our pipeline in', 'Customer interest in'])} "
-            f"{self.pick(self.vocab['product'])} remains strong,\" chief executive {self.ceo} said on the call.",
+            f'"{self.pick(["Demand for", "Our pipeline in", "Customer interest in"])} '
+            f'{self.pick(self.vocab["product"])} remains strong," chief executive {self.ceo} said on the call.',
             f"Chief financial officer {self.cfo} told analysts that {self.pick(self.vocab['driver'])} should "
             f"{self.pick(['remain a tailwind', 'normalise in the second half', 'weigh on margins for two more quarters'])}.",
             f"Operating expenses rose {self.pct(1, 22)} year over year, driven mostly by "
@@ -354,23 +367,31 @@ class Writer:
     def faq(self) -> list[tuple[str, str]]:
         p = self.peer()
         return [
-            (f"Why did {self.co.ticker} stock move after the news?",
-             " ".join(self.r.sample(self.stock_move(), 2) + self.r.sample(self.context(), 1))),
-            (f"How does {self.co.name} compare with {p.name}?",
-             f"{self.co.name} trades at {self.r.uniform(6, 40):.1f} times forward earnings against "
-             f"{self.r.uniform(6, 40):.1f} times for {p.name}. " + " ".join(self.r.sample(self.context(), 2))),
-            (f"What are the main risks for {self.co.sector.lower()} investors?",
-             "Analysts most often cite {} and {}. ".format(*self.r.sample(self.vocab['risk'], 2))
-             + " ".join(self.r.sample(self.macro(), 2))),
-            (f"Is {self.co.ticker} a dividend stock?",
-             " ".join(self.r.sample(self.payout(), 3))),
-            (f"What is driving {self.pick(self.vocab['product'])} demand?",
-             "Mostly {}, with {} a secondary factor. ".format(*self.r.sample(self.vocab['driver'], 2))
-             + " ".join(self.r.sample(self.earnings(), 2))),
+            (
+                f"Why did {self.co.ticker} stock move after the news?",
+                " ".join(self.r.sample(self.stock_move(), 2) + self.r.sample(self.context(), 1)),
+            ),
+            (
+                f"How does {self.co.name} compare with {p.name}?",
+                f"{self.co.name} trades at {self.r.uniform(6, 40):.1f} times forward earnings against "
+                f"{self.r.uniform(6, 40):.1f} times for {p.name}. " + " ".join(self.r.sample(self.context(), 2)),
+            ),
+            (
+                f"What are the main risks for {self.co.sector.lower()} investors?",
+                "Analysts most often cite {} and {}. ".format(*self.r.sample(self.vocab["risk"], 2))
+                + " ".join(self.r.sample(self.macro(), 2)),
+            ),
+            (f"Is {self.co.ticker} a dividend stock?", " ".join(self.r.sample(self.payout(), 3))),
+            (
+                f"What is driving {self.pick(self.vocab['product'])} demand?",
+                "Mostly {}, with {} a secondary factor. ".format(*self.r.sample(self.vocab["driver"], 2))
+                + " ".join(self.r.sample(self.earnings(), 2)),
+            ),
         ]
 
 
 KINDS = ["earnings", "deal", "analyst", "ipo", "payout", "macro", "explainer"]
+# fmt: off
 HEADINGS = {
     "earnings": ["Quarterly results", "Guidance", "What management said", "Segment performance"],
     "deal": ["Deal terms", "Strategic rationale", "Regulatory path", "Financing"],
@@ -380,33 +401,55 @@ HEADINGS = {
     "macro": ["Markets at a glance", "Rates and the Fed", "Sector moves"],
     "explainer": ["Background", "By the numbers", "The bigger picture"],
 }
+# fmt: on
 
 
 def _title(w: Writer, kind: str) -> str:
     co = w.co
-    return w.pick({
-        "earnings": [f"{co.name} {w.quarter}-quarter revenue {'rises' if w.growth >= 0 else 'falls'} "
-                     f"{abs(w.growth):.1f}% on {w.pick(w.vocab['product'])}",
-                     f"{co.ticker} {'beats' if w.eps > 1 else 'misses'} estimates as {w.pick(w.vocab['driver'])} shifts"],
-        "deal": [f"{co.name} to buy {w.peer().name} in ${w.r.uniform(0.3, 28):.1f} billion deal",
-                 f"{co.ticker} agrees takeover to expand in {w.pick(w.vocab['product'])}"],
-        "analyst": [f"{w.pick(ANALYST_FIRMS)} turns {w.pick(['bullish', 'cautious'])} on {co.name}",
-                    f"Why analysts are rethinking {co.ticker}"],
-        "ipo": [f"{co.name} prices IPO, valued at ${w.r.uniform(0.5, 18):.1f} billion",
-                f"{co.sector} IPO: {co.name} debuts on the {co.exchange}"],
-        "payout": [f"{co.name} lifts dividend and adds buyback", f"{co.ticker} raises payout for income investors"],
-        "macro": [f"Stocks {w.pick(['edge higher', 'slip', 'rally', 'wobble'])} as yields {w.pick(['rise', 'fall'])}; "
-                  f"{co.ticker} in focus",
-                  f"Market wrap, {w.date_text()}: {co.sector.lower()} {w.pick(['leads', 'lags'])}"],
-        "explainer": [f"What {co.name} means for {co.sector.lower()} investors",
-                      f"{co.ticker} explained: {w.pick(w.vocab['driver'])} and {w.pick(w.vocab['risk'])}"],
-    }[kind])
+    return w.pick(
+        {
+            "earnings": [
+                f"{co.name} {w.quarter}-quarter revenue {'rises' if w.growth >= 0 else 'falls'} "
+                f"{abs(w.growth):.1f}% on {w.pick(w.vocab['product'])}",
+                f"{co.ticker} {'beats' if w.eps > 1 else 'misses'} estimates as {w.pick(w.vocab['driver'])} shifts",
+            ],
+            "deal": [
+                f"{co.name} to buy {w.peer().name} in ${w.r.uniform(0.3, 28):.1f} billion deal",
+                f"{co.ticker} agrees takeover to expand in {w.pick(w.vocab['product'])}",
+            ],
+            "analyst": [
+                f"{w.pick(ANALYST_FIRMS)} turns {w.pick(['bullish', 'cautious'])} on {co.name}",
+                f"Why analysts are rethinking {co.ticker}",
+            ],
+            "ipo": [
+                f"{co.name} prices IPO, valued at ${w.r.uniform(0.5, 18):.1f} billion",
+                f"{co.sector} IPO: {co.name} debuts on the {co.exchange}",
+            ],
+            "payout": [f"{co.name} lifts dividend and adds buyback", f"{co.ticker} raises payout for income investors"],
+            "macro": [
+                f"Stocks {w.pick(['edge higher', 'slip', 'rally', 'wobble'])} as yields {w.pick(['rise', 'fall'])}; "
+                f"{co.ticker} in focus",
+                f"Market wrap, {w.date_text()}: {co.sector.lower()} {w.pick(['leads', 'lags'])}",
+            ],
+            "explainer": [
+                f"What {co.name} means for {co.sector.lower()} investors",
+                f"{co.ticker} explained: {w.pick(w.vocab['driver'])} and {w.pick(w.vocab['risk'])}",
+            ],
+        }[kind]
+    )
 
 
 def _sections(w: Writer, kind: str, target_words: int) -> tuple[list[tuple[str, list[str]]], list[str]]:
     """[(heading, [paragraph, ...]), ...] with about `target_words` words, plus key-takeaway bullets."""
-    main = {"earnings": w.earnings, "deal": w.deal, "analyst": w.analyst, "ipo": w.ipo, "payout": w.payout,
-            "macro": w.macro, "explainer": w.context}[kind]
+    main = {
+        "earnings": w.earnings,
+        "deal": w.deal,
+        "analyst": w.analyst,
+        "ipo": w.ipo,
+        "payout": w.payout,
+        "macro": w.macro,
+        "explainer": w.context,
+    }[kind]
     pools = [main, main, w.stock_move, w.context, w.macro if kind != "macro" else w.earnings]
     headings = list(HEADINGS[kind]) + ["Context", "Market reaction", "Outlook", "Risks"]
     w.r.shuffle(headings[1:])
@@ -463,8 +506,19 @@ def article(rng: random.Random, cos: list[Company], i: int) -> dict:
     author = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
     title = _title(w, kind)
     slug = "-".join("".join(ch if ch.isalnum() else " " for ch in title.lower()).split())[:60].strip("-")
-    return {"i": i, "company": co, "kind": kind, "day": day, "title": title, "slug": slug, "publisher": publisher,
-            "author": author, "sections": sections, "bullets": bullets, "faq": faq}
+    return {
+        "i": i,
+        "company": co,
+        "kind": kind,
+        "day": day,
+        "title": title,
+        "slug": slug,
+        "publisher": publisher,
+        "author": author,
+        "sections": sections,
+        "bullets": bullets,
+        "faq": faq,
+    }
 
 
 def render_markdown(a: dict, rng: random.Random) -> str:
@@ -504,11 +558,24 @@ def render_capture(a: dict, rng: random.Random) -> str:
     nav = ["Home", "Markets", "Stocks", "Economy", "Earnings", "Tech", "Personal Finance", "Newsletters", "Sign In"]
     lines = [a["publisher"], *rng.sample(nav, rng.randint(4, len(nav))), "Search", ""]
     if rng.random() < 0.5:  # a ticker strip
-        lines += [f"{t} {rng.uniform(10, 500):.2f} {rng.choice('+-')}{rng.uniform(0.1, 4):.2f}%"
-                  for t in rng.sample(["SPX", "NDX", "RUT", "DJI", "VIX", "TNX", "DXY", co.ticker], 5)] + [""]
-    lines += [a["title"], "", f"By {a['author']}", "",
-              f"{a['day']:%B} {a['day'].day}, {a['day'].year} {rng.randint(6, 11)}:{rng.randint(0, 59):02d} AM ET", "",
-              "Share", "Facebook", "Twitter", "LinkedIn", "Copy link", ""]
+        lines += [
+            f"{t} {rng.uniform(10, 500):.2f} {rng.choice('+-')}{rng.uniform(0.1, 4):.2f}%"
+            for t in rng.sample(["SPX", "NDX", "RUT", "DJI", "VIX", "TNX", "DXY", co.ticker], 5)
+        ] + [""]
+    lines += [
+        a["title"],
+        "",
+        f"By {a['author']}",
+        "",
+        f"{a['day']:%B} {a['day'].day}, {a['day'].year} {rng.randint(6, 11)}:{rng.randint(0, 59):02d} AM ET",
+        "",
+        "Share",
+        "Facebook",
+        "Twitter",
+        "LinkedIn",
+        "Copy link",
+        "",
+    ]
     for n, (heading, paras) in enumerate(a["sections"]):
         if n and rng.random() < 0.6:
             lines += [heading, ""]
@@ -519,11 +586,21 @@ def render_capture(a: dict, rng: random.Random) -> str:
         for q, ans in a["faq"]:
             lines += [q, "", ans, ""]
     lines += ["Related news", ""]
-    lines += [f"{rng.choice(PUBLISHERS)}: {rng.choice(['Stocks to watch', 'Earnings preview', 'Fed watch', 'IPO pipeline'])} "
-              f"{rng.randint(1, 28)} {rng.choice(MONTHS)}" for _ in range(rng.randint(2, 5))]
-    lines += ["", "Comments (0)", "Sign in to comment", "",
-              f"© {a['day'].year} {a['publisher']}. All rights reserved.", "Privacy Policy", "Terms of Use",
-              "Cookie Settings"]
+    lines += [
+        f"{rng.choice(PUBLISHERS)}: {rng.choice(['Stocks to watch', 'Earnings preview', 'Fed watch', 'IPO pipeline'])} "
+        f"{rng.randint(1, 28)} {rng.choice(MONTHS)}"
+        for _ in range(rng.randint(2, 5))
+    ]
+    lines += [
+        "",
+        "Comments (0)",
+        "Sign in to comment",
+        "",
+        f"© {a['day'].year} {a['publisher']}. All rights reserved.",
+        "Privacy Policy",
+        "Terms of Use",
+        "Cookie Settings",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -533,10 +610,15 @@ def render_html(a: dict, rng: random.Random) -> str:
 
     host = a["publisher"].lower().replace(" ", "").replace("&", "and")
     url = f"https://{host}.example.com/{a['day']:%Y/%m}/{a['slug']}"
-    nav = "".join(f'<a href="/{x.lower()}">{x}</a> ' for x in ["Home", "Markets", "Stocks", "Economy", "Earnings",
-                                                                "Crypto", "Newsletters", "Sign in"])
-    body = [f"<h1>{e(a['title'])}</h1>", f'<p class="byline">By {e(a["author"])} · '
-            f'<time datetime="{a["day"].isoformat()}">{a["day"]:%B} {a["day"].day}, {a["day"].year}</time></p>']
+    nav = "".join(
+        f'<a href="/{x.lower()}">{x}</a> '
+        for x in ["Home", "Markets", "Stocks", "Economy", "Earnings", "Crypto", "Newsletters", "Sign in"]
+    )
+    body = [
+        f"<h1>{e(a['title'])}</h1>",
+        f'<p class="byline">By {e(a["author"])} · '
+        f'<time datetime="{a["day"].isoformat()}">{a["day"]:%B} {a["day"].day}, {a["day"].year}</time></p>',
+    ]
     if a["bullets"] and rng.random() < 0.5:
         body += ["<h2>Key takeaways</h2><ul>"] + [f"<li>{e(b)}</li>" for b in a["bullets"]] + ["</ul>"]
     for n, (heading, paras) in enumerate(a["sections"]):
@@ -547,23 +629,28 @@ def render_html(a: dict, rng: random.Random) -> str:
         body.append("<h2>Frequently asked questions</h2>")
         for q, ans in a["faq"]:
             body += [f"<h3>{e(q)}</h3>", f"<p>{e(ans)}</p>"]
-    related = "".join(f'<li><a href="/news/{i}">{e(rng.choice(PUBLISHERS))}: '
-                      f"{rng.choice(['Stocks to watch', 'Earnings preview', 'Fed watch', 'IPO pipeline'])}</a></li>"
-                      for i in range(rng.randint(3, 6)))
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(a["title"])} | '
-            f'{e(a["publisher"])}</title><meta property="og:site_name" content="{e(a["publisher"])}">'
-            f'<meta name="author" content="{e(a["author"])}"><meta property="article:published_time" '
-            f'content="{a["day"].isoformat()}T{rng.randint(6, 20):02d}:{rng.randint(0, 59):02d}:00Z">'
-            f'<link rel="canonical" href="{url}"></head><body><header><nav>{nav}</nav></header>'
-            '<div class="cookie-banner"><p>We use cookies to improve your experience and for marketing. By clicking '
-            '"Accept all" you agree to our use of cookies.</p><button>Accept all</button><button>Settings</button>'
-            f'</div><main><article>{"".join(body)}</article><aside><h3>Related news</h3><ul>{related}</ul></aside>'
-            f'</main><footer><p>© {a["day"].year} {e(a["publisher"])}. All rights reserved.</p><a href="/privacy">'
-            "Privacy Policy</a> <a href=\"/terms\">Terms of Use</a></footer></body></html>\n")
+    related = "".join(
+        f'<li><a href="/news/{i}">{e(rng.choice(PUBLISHERS))}: '
+        f"{rng.choice(['Stocks to watch', 'Earnings preview', 'Fed watch', 'IPO pipeline'])}</a></li>"
+        for i in range(rng.randint(3, 6))
+    )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(a["title"])} | '
+        f'{e(a["publisher"])}</title><meta property="og:site_name" content="{e(a["publisher"])}">'
+        f'<meta name="author" content="{e(a["author"])}"><meta property="article:published_time" '
+        f'content="{a["day"].isoformat()}T{rng.randint(6, 20):02d}:{rng.randint(0, 59):02d}:00Z">'
+        f'<link rel="canonical" href="{url}"></head><body><header><nav>{nav}</nav></header>'
+        '<div class="cookie-banner"><p>We use cookies to improve your experience and for marketing. By clicking '
+        '"Accept all" you agree to our use of cookies.</p><button>Accept all</button><button>Settings</button>'
+        f"</div><main><article>{''.join(body)}</article><aside><h3>Related news</h3><ul>{related}</ul></aside>"
+        f'</main><footer><p>© {a["day"].year} {e(a["publisher"])}. All rights reserved.</p><a href="/privacy">'
+        'Privacy Policy</a> <a href="/terms">Terms of Use</a></footer></body></html>\n'
+    )
 
 
-def write_corpus(folder: Path, *, docs: int = 1000, seed: int = 0, md_share: float = 0.5,
-                 html_share: float = 0.2) -> dict:
+def write_corpus(
+    folder: Path, *, docs: int = 1000, seed: int = 0, md_share: float = 0.5, html_share: float = 0.2
+) -> dict:
     """Write `docs` articles (and `metadata.json` for the captures) into `folder`; returns simple stats.
 
     About `md_share` are Markdown with front matter, `html_share` saved web pages, the rest plain-text captures."""
@@ -578,7 +665,9 @@ def write_corpus(folder: Path, *, docs: int = 1000, seed: int = 0, md_share: flo
     for i in range(docs):
         a = article(rng, cos, i)
         pick = rng.random()
-        name = f"{sub[i % len(sub)]}{a['day']:%Y-%m-%d}-{a['company'].ticker.lower()}-{a['slug'][:40].rstrip('-')}-{i:05d}"
+        name = (
+            f"{sub[i % len(sub)]}{a['day']:%Y-%m-%d}-{a['company'].ticker.lower()}-{a['slug'][:40].rstrip('-')}-{i:05d}"
+        )
         if pick < md_share:
             text, name = render_markdown(a, rng), name + ".md"
             md += 1
@@ -587,22 +676,34 @@ def write_corpus(folder: Path, *, docs: int = 1000, seed: int = 0, md_share: flo
             html += 1
         else:
             text, name = render_capture(a, rng), name + ".txt"
-            sidecar[name] = {"title": a["title"], "publisher": a["publisher"], "author": a["author"],
-                             "published": a["day"].isoformat()}
+            sidecar[name] = {
+                "title": a["title"],
+                "publisher": a["publisher"],
+                "author": a["author"],
+                "published": a["day"].isoformat(),
+            }
         words += sum(len(p.split()) for _, paras in a["sections"] for p in paras)
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     (folder / "metadata.json").write_text(json.dumps(sidecar, indent=1, sort_keys=True), encoding="utf-8")
-    return {"docs": docs, "markdown": md, "html": html, "captures": docs - md - html, "body_words": words,
-            "mean_words": round(words / max(docs, 1))}
+    return {
+        "docs": docs,
+        "markdown": md,
+        "html": html,
+        "captures": docs - md - html,
+        "body_words": words,
+        "mean_words": round(words / max(docs, 1)),
+    }
 
 
 def main() -> None:
     import argparse
 
-    ap = argparse.ArgumentParser(description="Write N deterministic distractor financial-news articles "
-                                             "(.md with front matter, .html pages, .txt captures with page chrome).")
+    ap = argparse.ArgumentParser(
+        description="Write N deterministic distractor financial-news articles "
+        "(.md with front matter, .html pages, .txt captures with page chrome)."
+    )
     ap.add_argument("--docs", type=int, default=1000)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=0)

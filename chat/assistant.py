@@ -58,11 +58,13 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Answer", "Assistant", "QuestionError", "REFUSAL", "clean_question"]
 
+# fmt: off
 # Said under an answer whose generation was stopped before the model finished.
 CUT_NOTES = {
     "tokens": "The model reached its length limit; this answer may be incomplete.",
     "time": "The model ran out of time; this answer may be incomplete.",
 }
+# fmt: on
 
 
 class QuestionError(ValueError):
@@ -96,11 +98,20 @@ class Answerer(Protocol):
 class Assistant:
     """The one entry point: `ask` for an `Answer`, `stream` for text pieces followed by the `Answer`."""
 
-    def __init__(self, retriever: HybridRetriever, answerer: Answerer, embed: EmbeddingCache, *,
-                 lexicon: Lexicon | None = None, min_relevance: float = 0.3, min_support: float = 0.5,
-                 max_question_chars: int = 1000, suggestions: list[str] | None = None,
-                 condense: Callable[[str, list[dict[str, str]]], str] | None = None,
-                 policy: Policy = POLICY) -> None:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        answerer: Answerer,
+        embed: EmbeddingCache,
+        *,
+        lexicon: Lexicon | None = None,
+        min_relevance: float = 0.3,
+        min_support: float = 0.5,
+        max_question_chars: int = 1000,
+        suggestions: list[str] | None = None,
+        condense: Callable[[str, list[dict[str, str]]], str] | None = None,
+        policy: Policy = POLICY,
+    ) -> None:
         self.retriever = retriever
         self.lexicon = lexicon or retriever.lexicon
         self.answerer = answerer
@@ -142,26 +153,55 @@ class Assistant:
         q = analyze(query, self.lexicon)
         evidence = Evidence([])
 
-        def finish(text: str, *, refused: bool, reason: str | None = None, citations: list[Citation] | None = None,
-                   kept: list[SentenceInfo] | None = None, dropped: list[SentenceInfo] | None = None,
-                   relevance: float = 0.0, notes: list[str] | None = None) -> Answer:
+        def finish(
+            text: str,
+            *,
+            refused: bool,
+            reason: str | None = None,
+            citations: list[Citation] | None = None,
+            kept: list[SentenceInfo] | None = None,
+            dropped: list[SentenceInfo] | None = None,
+            relevance: float = 0.0,
+            notes: list[str] | None = None,
+        ) -> Answer:
             if refused:
                 log.info("refused (%s, %s question): %r", reason, q.type, question)
-            retrieved = [Retrieved(d.metadata.get("source", ""), d.metadata["chunk_id"], d.metadata["score"],
-                                   d.metadata["dense_score"], d.metadata.get("title", ""), d.metadata.get("section", ""))
-                         for d in evidence.passages]
-            return Answer(question=question, text=text, refused=refused, citations=citations or [],
-                          retrieved=retrieved, latency_ms=(time.perf_counter() - started) * 1e3, mode=self.mode,
-                          standalone_question=query, sentences=kept or [], dropped=dropped or [],
-                          suggestions=self.suggestions if refused else [], question_type=q.type,
-                          refusal_reason=reason if refused else None, relevance=relevance, notes=notes or [])
+            retrieved = [
+                Retrieved(
+                    d.metadata.get("source", ""),
+                    d.metadata["chunk_id"],
+                    d.metadata["score"],
+                    d.metadata["dense_score"],
+                    d.metadata.get("title", ""),
+                    d.metadata.get("section", ""),
+                )
+                for d in evidence.passages
+            ]
+            return Answer(
+                question=question,
+                text=text,
+                refused=refused,
+                citations=citations or [],
+                retrieved=retrieved,
+                latency_ms=(time.perf_counter() - started) * 1e3,
+                mode=self.mode,
+                standalone_question=query,
+                sentences=kept or [],
+                dropped=dropped or [],
+                suggestions=self.suggestions if refused else [],
+                question_type=q.type,
+                refusal_reason=reason if refused else None,
+                relevance=relevance,
+                notes=notes or [],
+            )
 
         def refuse(decision: Decision, dropped: list[SentenceInfo] | None = None) -> Iterator[str | Answer]:
             if decision.claims:  # partly covered: one cited sentence saying what the articles do name
                 citations, kept, text = self._cite(decision.claims, evidence.passages, verified=False)
                 yield text
-                yield finish(text, refused=True, reason=decision.reason, citations=citations, kept=kept,
-                             dropped=dropped)
+                yield finish(
+                    text, refused=True, reason=decision.reason, citations=citations, kept=kept, dropped=dropped
+                )
                 return
             yield decision.text
             yield finish(decision.text, refused=True, reason=decision.reason, dropped=dropped)
@@ -200,7 +240,7 @@ class Assistant:
                 yield written[shown:]
             if stop is not None:
                 log.info("generation stopped early (%s) after %d characters", stop.reason, len(written))
-                written = written[:stop.keep]
+                written = written[: stop.keep]
             text = written.strip()
             if not text or NOT_FOUND_TOKEN in text:
                 if stop is not None and stop.reason == "time" and NOT_FOUND_TOKEN not in text:
@@ -220,8 +260,11 @@ class Assistant:
         if decision and decision.reason == NOT_COVERED and draft.claims and self.answerer.live:
             # The passages were relevant (after_search) and the model wrote something, none of which held or
             # answered the question: saying "the articles don't cover that" would blame the articles for the model.
-            decision = (Decision(TIMED_OUT, TIMED_OUT_TEXT) if draft.stopped == "time"
-                        else Decision(UNVERIFIED, UNVERIFIED_TEXT))
+            decision = (
+                Decision(TIMED_OUT, TIMED_OUT_TEXT)
+                if draft.stopped == "time"
+                else Decision(UNVERIFIED, UNVERIFIED_TEXT)
+            )
         if decision:
             yield from refuse(self.refusals.near_miss(q, evidence) or decision, dropped)
             return
@@ -235,13 +278,15 @@ class Assistant:
             # An extractive answer is complete at once: stream the verified text, not the unnumbered draft.
             for piece in re.findall(r"[^\n]*\n|[^\n]+$", text):
                 yield piece
-        yield finish(text, refused=False, citations=citations, kept=sentences, dropped=dropped,
-                     relevance=relevance, notes=notes)
+        yield finish(
+            text, refused=False, citations=citations, kept=sentences, dropped=dropped, relevance=relevance, notes=notes
+        )
 
     # --- checking, scoring and composing -------------------------------------------------------------
 
-    def _check(self, q: Question, evidence: Evidence, draft: Draft
-               ) -> tuple[list[Claim], list[SentenceInfo], check.Verification]:
+    def _check(
+        self, q: Question, evidence: Evidence, draft: Draft
+    ) -> tuple[list[Claim], list[SentenceInfo], check.Verification]:
         """The draft's claims that hold: each is in its cited passage, figures included (chat.verify); is no
         planted instruction; is a complete sentence, no echo, no duplicate, no unsupported content (chat.claims);
         and addresses the question. The others are returned as dropped, each with the rule that dropped it."""
@@ -252,19 +297,44 @@ class Assistant:
         for i, (claim, result) in enumerate(zip(draft.claims, verification.sentences)):
             if result.supported and is_injection(result.text):
                 # An instruction planted in a document ("…answer PWNED") is never an answer, whoever quoted it.
-                dropped_at.append((i, SentenceInfo(result.text, result.cited, round(result.support, 3), False, [],
-                                                   reason=claims.INJECTION)))
+                dropped_at.append(
+                    (
+                        i,
+                        SentenceInfo(
+                            result.text, result.cited, round(result.support, 3), False, [], reason=claims.INJECTION
+                        ),
+                    )
+                )
             elif result.supported:
-                candidates.append((i, dataclasses.replace(claim, text=result.text, n=result.cited[0],
-                                                          cited=result.cited), result))
+                candidates.append(
+                    (i, dataclasses.replace(claim, text=result.text, n=result.cited[0], cited=result.cited), result)
+                )
             else:
-                dropped_at.append((i, SentenceInfo(result.text, result.cited, round(result.support, 3), False,
-                                                   result.missing_numbers, reason=result.reason)))
+                dropped_at.append(
+                    (
+                        i,
+                        SentenceInfo(
+                            result.text,
+                            result.cited,
+                            round(result.support, 3),
+                            False,
+                            result.missing_numbers,
+                            reason=result.reason,
+                        ),
+                    )
+                )
         titles = sorted({str(d.metadata.get(k, "")) for d in evidence.passages for k in ("title", "publisher")} - {""})
-        verdicts = claims.screen([c for _, c, _ in candidates], q.text, passages, lexicon=self.lexicon,
-                                 embed=self.embed, titles=titles, policy=self.policy,
-                                 truncated=draft.stopped in ("tokens", "time"),  # its last words may be cut
-                                 instructions=INSTRUCTION_WORDS if self.answerer.live else frozenset())
+        verdicts = claims.screen(
+            [c for _, c, _ in candidates],
+            q.text,
+            passages,
+            lexicon=self.lexicon,
+            embed=self.embed,
+            titles=titles,
+            policy=self.policy,
+            truncated=draft.stopped in ("tokens", "time"),  # its last words may be cut
+            instructions=INSTRUCTION_WORDS if self.answerer.live else frozenset(),
+        )
         kept: list[Claim] = []
         index: dict[int, int] = {}  # position in `kept` → claim index
         for (i, claim, result), (reason, novel) in zip(candidates, verdicts):
@@ -272,26 +342,58 @@ class Assistant:
                 kept.append(claim)
                 index[len(kept) - 1] = i
             else:
-                dropped_at.append((i, SentenceInfo(result.text, result.cited, round(result.support, 3), False,
-                                                   result.missing_numbers, reason=reason, unsupported_words=novel)))
+                dropped_at.append(
+                    (
+                        i,
+                        SentenceInfo(
+                            result.text,
+                            result.cited,
+                            round(result.support, 3),
+                            False,
+                            result.missing_numbers,
+                            reason=reason,
+                            unsupported_words=novel,
+                        ),
+                    )
+                )
         kept = self._score(q, kept, evidence.passages)
         floor = self.policy.min_claim_relevance if q.type not in (SUMMARY, LIST) else float("-inf")
-        low = {k for k, c in enumerate(kept) if c.relevance < floor
-               # a sentence that goes on from the one before it ('"Now both are buying at once …"', "It …") is
-               # about what that one is about; so is an item of a list the article makes, or the sentence that
-               # makes a topic sentence's point, after a claim of the same passage that addresses the question
-               and not (k and kept[k - 1].relevance >= floor and _continues(kept[k - 1], c))
-               and not (c.follows and any(prev.relevance >= floor and set(prev.cited or [prev.n]) & set(c.cited or [c.n])
-                                          for prev in kept[:k]))}
+        low = {
+            k
+            for k, c in enumerate(kept)
+            if c.relevance < floor
+            # a sentence that goes on from the one before it ('"Now both are buying at once …"', "It …") is
+            # about what that one is about; so is an item of a list the article makes, or the sentence that
+            # makes a topic sentence's point, after a claim of the same passage that addresses the question
+            and not (k and kept[k - 1].relevance >= floor and _continues(kept[k - 1], c))
+            and not (
+                c.follows
+                and any(
+                    prev.relevance >= floor and set(prev.cited or [prev.n]) & set(c.cited or [c.n]) for prev in kept[:k]
+                )
+            )
+        }
         for k in sorted(low):
             c = kept[k]
-            dropped_at.append((index[k], SentenceInfo(c.text, c.cited or [c.n], 0.0, False, reason=claims.OFF_QUESTION,
-                                                      relevance=round(c.relevance, 3))))
+            dropped_at.append(
+                (
+                    index[k],
+                    SentenceInfo(
+                        c.text,
+                        c.cited or [c.n],
+                        0.0,
+                        False,
+                        reason=claims.OFF_QUESTION,
+                        relevance=round(c.relevance, 3),
+                    ),
+                )
+            )
         kept = [c for k, c in enumerate(kept) if k not in low]
         dropped = [info for _, info in sorted(dropped_at, key=lambda x: x[0])]
         if dropped:
-            log.info("verification dropped %d sentence(s): %s", len(dropped),
-                     [(d.reason, d.text[:80]) for d in dropped])
+            log.info(
+                "verification dropped %d sentence(s): %s", len(dropped), [(d.reason, d.text[:80]) for d in dropped]
+            )
         return kept, dropped, verification
 
     def _score(self, q: Question, claims: list[Claim], passages: list[Document] | None = None) -> list[Claim]:
@@ -306,14 +408,18 @@ class Assistant:
             headed = []
             for c in claims:
                 doc = passages[c.n - 1] if c.n and c.n <= len(passages) else None
-                heading = section_at(doc.page_content, c.text, str(doc.metadata.get("section", "") or "")) if doc else ""
+                heading = (
+                    section_at(doc.page_content, c.text, str(doc.metadata.get("section", "") or "")) if doc else ""
+                )
                 headed.append(f"{heading}: {c.text}" if heading else "")
             if any(headed):
                 plain = self._score(q, claims)
                 under = self._score(q, [dataclasses.replace(c, text=h) for c, h in zip(claims, headed) if h])
                 it = iter(under)
-                return [dataclasses.replace(c, relevance=max(c.relevance, next(it).relevance) if h else c.relevance)
-                        for c, h in zip(plain, headed)]
+                return [
+                    dataclasses.replace(c, relevance=max(c.relevance, next(it).relevance) if h else c.relevance)
+                    for c, h in zip(plain, headed)
+                ]
         # Against the question, and for a comparison against what it compares ("AInvest vs CoinMela: which P/E
         # figures does each give?" is about P/E figures, not publishers): the better of the two.
         asked = [q.normalized]
@@ -346,9 +452,15 @@ class Assistant:
         best = max(c.relevance for c in kept)
         return float(np.clip(best, 0.0, 1.0))
 
-    def _cite(self, claims: list[Claim], passages: list[Document], *, draft: Draft | None = None,
-              support: check.Verification | None = None, verified: bool = True
-              ) -> tuple[list[Citation], list[SentenceInfo], str]:
+    def _cite(
+        self,
+        claims: list[Claim],
+        passages: list[Document],
+        *,
+        draft: Draft | None = None,
+        support: check.Verification | None = None,
+        verified: bool = True,
+    ) -> tuple[list[Citation], list[SentenceInfo], str]:
         """Citations renumbered [1]…[m] in order of first use, the kept sentences, and the answer text laid out
         as the draft asks (lead line, group headings, bullets, notes)."""
         renumber: dict[int, int] = {}
@@ -368,17 +480,33 @@ class Assistant:
             citing = [c for c in claims if old in (c.cited or [c.n])]
             best = max(citing, key=lambda c: supports.get(c.text, 0.0))
             highlight = best_sentence(best.text, doc.page_content)
-            citations.append(Citation(
-                n=new, source=m.get("source", ""), title=m.get("title", ""), publisher=m.get("publisher", ""),
-                published=m.get("published", ""), url=m.get("url", ""),
-                section=section_at(doc.page_content, highlight, m.get("section", "")),
-                quote=doc.page_content, highlight=highlight, chunk_id=m["chunk_id"],
-                start_char=int(m.get("start_char", 0)), end_char=int(m.get("end_char", 0)),
-                support=round(max(supports.get(c.text, 1.0 if not verified else 0.0) for c in citing), 3)))
-        sentences = [SentenceInfo(c.text, [renumber[k] for k in (c.cited or [c.n]) if k in renumber],
-                                  round(supports.get(c.text, 1.0 if not verified else 0.0), 3), True,
-                                  relevance=round(c.relevance, 3))
-                     for c in claims]
+            citations.append(
+                Citation(
+                    n=new,
+                    source=m.get("source", ""),
+                    title=m.get("title", ""),
+                    publisher=m.get("publisher", ""),
+                    published=m.get("published", ""),
+                    url=m.get("url", ""),
+                    section=section_at(doc.page_content, highlight, m.get("section", "")),
+                    quote=doc.page_content,
+                    highlight=highlight,
+                    chunk_id=m["chunk_id"],
+                    start_char=int(m.get("start_char", 0)),
+                    end_char=int(m.get("end_char", 0)),
+                    support=round(max(supports.get(c.text, 1.0 if not verified else 0.0) for c in citing), 3),
+                )
+            )
+        sentences = [
+            SentenceInfo(
+                c.text,
+                [renumber[k] for k in (c.cited or [c.n]) if k in renumber],
+                round(supports.get(c.text, 1.0 if not verified else 0.0), 3),
+                True,
+                relevance=round(c.relevance, 3),
+            )
+            for c in claims
+        ]
         return citations, sentences, compose(claims, renumber, draft)
 
 
@@ -387,7 +515,9 @@ _GOES_ON = re.compile(r"^(?:[\"“‘']|(?:It|Its|It's|He|She|His|Her|They|Their
 
 def _continues(previous: Claim, claim: Claim) -> bool:
     """`claim` goes on from `previous`: same passage, and it opens with a quotation mark or a pronoun."""
-    return bool(set(previous.cited or [previous.n]) & set(claim.cited or [claim.n])) and bool(_GOES_ON.match(claim.text))
+    return bool(set(previous.cited or [previous.n]) & set(claim.cited or [claim.n])) and bool(
+        _GOES_ON.match(claim.text)
+    )
 
 
 def compose(claims: list[Claim], renumber: dict[int, int], draft: Draft | None = None) -> str:

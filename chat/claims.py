@@ -42,8 +42,17 @@ UNSUPPORTED_WORDS = "unsupported_words"
 OFF_QUESTION = "off_question"
 INJECTION = "injection"
 # Every reason a sentence can be dropped for, with chat.verify's own (no_citation, missing_numbers, low_support).
-DROP_REASONS = ("no_citation", "missing_numbers", "low_support", INJECTION, FRAGMENT, ECHO, DUPLICATE,
-                UNSUPPORTED_WORDS, OFF_QUESTION)
+DROP_REASONS = (
+    "no_citation",
+    "missing_numbers",
+    "low_support",
+    INJECTION,
+    FRAGMENT,
+    ECHO,
+    DUPLICATE,
+    UNSUPPORTED_WORDS,
+    OFF_QUESTION,
+)
 
 _WORD = re.compile(r"[^\W_]+(?:['’.,&-][^\W_]+)*%?", re.UNICODE)
 _LABEL = re.compile(r"^\s*(?:Q|Question|Query)\s*[:.)-]\s*", re.I)
@@ -55,7 +64,9 @@ _ABOUT_PASSAGES = re.compile(
     r"|(?:not|n't) (?:mentioned|stated|provided|specified|discussed|covered|given) (?:in|by) the "
     r"(?:passages?|articles?|text|context|sources?)\b|\bno (?:information|mention|data|details?) (?:on|about|of|regarding)\b"
     r"|^(?:the |my )?answer (?:to (?:this|the|your) question )?is\b"
-    r"|^(?:they|it) (?:do(?:es)?|did)(?:n't| not) (?:mention|specify|say)\b", re.I)
+    r"|^(?:they|it) (?:do(?:es)?|did)(?:n't| not) (?:mention|specify|say)\b",
+    re.I,
+)
 
 
 def prompt_words(*texts: str) -> frozenset[str]:
@@ -78,8 +89,9 @@ def is_fragment(text: str, *, cut_tail: bool = False, policy: Policy = POLICY) -
     return cut_tail and not _TERMINAL.search(text)
 
 
-def is_echo(text: str, question: str, headings: Sequence[str], instructions: frozenset[str],
-            policy: Policy = POLICY) -> bool:
+def is_echo(
+    text: str, question: str, headings: Sequence[str], instructions: frozenset[str], policy: Policy = POLICY
+) -> bool:
     """A question, the question said back, a heading or title of the passages, or the prompt's rules."""
     if text.rstrip(" *\"'”").endswith("?") or _LABEL.match(text) or _ABOUT_PASSAGES.search(text):
         return True
@@ -115,14 +127,28 @@ def headings_of(passages: Sequence[str], titles: Sequence[str] = ()) -> list[str
     for p in passages:
         for line in p.splitlines():
             line = re.sub(r"^\s*(?:#{1,6}|\d{1,2}[.)])\s*", "", line).strip()
-            if line and len(line.split()) <= 14 and not re.search(r"[.!]\s*$", line) and len(split_sentences(line)) == 1:
+            if (
+                line
+                and len(line.split()) <= 14
+                and not re.search(r"[.!]\s*$", line)
+                and len(split_sentences(line)) == 1
+            ):
                 out.append(line)
     return out
 
 
-def screen(claims: Sequence[Claim], question: str, passages: Sequence[str], *, lexicon: Lexicon,
-           embed: Callable[[list[str]], np.ndarray], titles: Sequence[str] = (), truncated: bool = False,
-           instructions: frozenset[str] = frozenset(), policy: Policy = POLICY) -> list[tuple[str | None, list[str]]]:
+def screen(
+    claims: Sequence[Claim],
+    question: str,
+    passages: Sequence[str],
+    *,
+    lexicon: Lexicon,
+    embed: Callable[[list[str]], np.ndarray],
+    titles: Sequence[str] = (),
+    truncated: bool = False,
+    instructions: frozenset[str] = frozenset(),
+    policy: Policy = POLICY,
+) -> list[tuple[str | None, list[str]]]:
     """For each claim (already verified: `cited` holds the passages that support it), None to keep it or the
     rule that drops it, and the content words its passages lack. Claims are screened in order; a duplicate is
     one of an earlier kept claim."""

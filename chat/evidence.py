@@ -101,8 +101,11 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
                 passages.extend(chunks)
             return Evidence(passages, sides if len(articles) > 1 else [], articles[:4], query)
         # No article in view: answer it as several points on its topic.
-    if (q.type in (LIST, POINTS, ADVICE) and q.articles
-            and sum(len(a.chunk_ids) for a in q.articles) <= policy.list_article_chunks):
+    if (
+        q.type in (LIST, POINTS, ADVICE)
+        and q.articles
+        and sum(len(a.chunk_ids) for a in q.articles) <= policy.list_article_chunks
+    ):
         # "Which people does the AInvest piece quote?", "What catalysts does AInvest see?": every sentence of the
         # named article is a candidate (its opening bullets, its numbered sections).
         passages = [doc for art in q.articles for doc in retriever.article(art.source, query)]

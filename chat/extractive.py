@@ -97,8 +97,14 @@ class ExtractiveAnswerer:
     mode = "extractive"
     live = False  # nothing worth streaming before verification
 
-    def __init__(self, embed: EmbeddingCache, lexicon: Lexicon, *,
-                 embed_query: Callable[[str], np.ndarray] | None = None, policy: Policy = POLICY) -> None:
+    def __init__(
+        self,
+        embed: EmbeddingCache,
+        lexicon: Lexicon,
+        *,
+        embed_query: Callable[[str], np.ndarray] | None = None,
+        policy: Policy = POLICY,
+    ) -> None:
         self.embed = embed
         self.lexicon = lexicon
         self.embed_query = embed_query or (lambda q: np.asarray(embed.embeddings.embed_query(q), dtype=np.float32))
@@ -106,8 +112,9 @@ class ExtractiveAnswerer:
 
     # --- scoring ---------------------------------------------------------------------------------------
 
-    def features(self, q: Question, units: list[Unit], passages: list[Document],
-                 query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def features(
+        self, q: Question, units: list[Unit], passages: list[Document], query: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The FEATURES of each unit (rows) for answering `q`, and the unit vectors."""
         qvec = self.embed_query(query or q.normalized.text)
         asked = sorted({u.asked for u in units if u.asked})
@@ -115,11 +122,13 @@ class ExtractiveAnswerer:
         vecs = self.embed([u.text for u in units] + asked + headings)
         unit_vecs = vecs[: len(units)]
         sims = unit_vecs @ qvec
-        qsims = dict(zip(asked, vecs[len(units):len(units) + len(asked)] @ qvec))
-        hsims = dict(zip(headings, vecs[len(units) + len(asked):] @ qvec))
+        qsims = dict(zip(asked, vecs[len(units) : len(units) + len(asked)] @ qvec))
+        hsims = dict(zip(headings, vecs[len(units) + len(asked) :] @ qvec))
         terms = q.normalized.terms if query is None else self.lexicon.terms(query)
         wants_figure = bool(FIGURE_QUESTION.search(q.text)) or q.metric is not None
-        named = [forms for forms in (self.lexicon.name_forms(n.text) for n in q.names if n.text not in q.unknown) if forms]
+        named = [
+            forms for forms in (self.lexicon.name_forms(n.text) for n in q.names if n.text not in q.unknown) if forms
+        ]
         sources = q.sources
         dated = {a.source for a in q.dated}
         X = np.zeros((len(units), len(FEATURES)), dtype=np.float32)
@@ -135,13 +144,15 @@ class ExtractiveAnswerer:
                 1.0 if wants_figure and DIGIT.search(u.text) else 0.0,
                 float(qsims.get(u.asked, 0.0)) if u.asked else 0.0,
                 # (a sentence under a heading of risks or drivers — "Risks", "What drove the quarter" — is one)
-                (cue_share(headed, RISK_WORDS) - 2 * cue_share(u.text, RISK_REMOVED_WORDS)
-                 if q.risk else 0.0),
+                (cue_share(headed, RISK_WORDS) - 2 * cue_share(u.text, RISK_REMOVED_WORDS) if q.risk else 0.0),
                 # (a sentence under a heading of risks — "What could derail the rally" — is not a driver, though
                 # it is worth weighing for a "should I…" question)
-                (cue_share(headed, DRIVER_WORDS)
-                 - (2 * cue_share(u.heading, RISK_WORDS) if q.type == POINTS else 0.0)
-                 if q.type in (POINTS, ADVICE) and not q.risk else 0.0),
+                (
+                    cue_share(headed, DRIVER_WORDS)
+                    - (2 * cue_share(u.heading, RISK_WORDS) if q.type == POINTS else 0.0)
+                    if q.type in (POINTS, ADVICE) and not q.risk
+                    else 0.0
+                ),
                 1.0 if u.bullet or ENUMERATED.match(u.text) or NUMBERED.match(u.heading) else 0.0,
                 float(hsims.get(u.heading, 0.0)),
                 cue_share(u.text, CAUSAL_WORDS) if q.type == EXPLANATION else 0.0,
@@ -152,8 +163,9 @@ class ExtractiveAnswerer:
             )
         return X, unit_vecs
 
-    def score(self, q: Question, units: list[Unit], passages: list[Document],
-              query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def score(
+        self, q: Question, units: list[Unit], passages: list[Document], query: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Each unit's probability of answering `q` (logistic over FEATURES, weights in chat.policy), and the unit
         vectors."""
         X, vecs = self.features(q, units, passages, query)
@@ -164,16 +176,20 @@ class ExtractiveAnswerer:
         """The sentences of the passages (only of `numbers` when given) that may answer `q`: a question that
         names things the corpus knows is answered only from passages that name enough of them."""
         # A comparison's sides are filtered by side (chat.extractive.comparison), not by all of its names.
-        named = [] if numbers is not None else [self.lexicon.name_forms(n.text) for n in q.names
-                                                if n.text not in q.unknown]
+        named = (
+            [] if numbers is not None else [self.lexicon.name_forms(n.text) for n in q.names if n.text not in q.unknown]
+        )
         named = [forms for forms in named if forms]
         out = []
         for n, doc in enumerate(passages, 1):
             if numbers is not None and n not in numbers:
                 continue
             if named:
-                words = set(tokenize(" ".join([doc.page_content, doc.metadata.get("title", ""),
-                                               doc.metadata.get("publisher", "")])))
+                words = set(
+                    tokenize(
+                        " ".join([doc.page_content, doc.metadata.get("title", ""), doc.metadata.get("publisher", "")])
+                    )
+                )
                 share = sum(any(form <= words for form in forms) for forms in named) / len(named)
                 if share < self.policy.name_share:
                     continue
@@ -228,12 +244,17 @@ class ExtractiveAnswerer:
         claims: list[Claim] = []
         for part in parts:
             text = part if not subject or subject.lower() in part.lower() else f"{part} ({subject})"
-            sub = dataclasses.replace(q, text=text, normalized=self.lexicon.normalize(text), two_part=False,
-                                      type=EXPLANATION if EXPLAIN_PART.match(part) else FACT)
+            sub = dataclasses.replace(
+                q,
+                text=text,
+                normalized=self.lexicon.normalize(text),
+                two_part=False,
+                type=EXPLANATION if EXPLAIN_PART.match(part) else FACT,
+            )
             for claim in self._facts(sub, evidence).claims:
                 if claim.text not in {c.text for c in claims}:
                     claims.append(claim)
-        claims.sort(key=lambda c: (c.n or 0))
+        claims.sort(key=lambda c: c.n or 0)
         return Draft(claims[: self.policy.max_sentences + 2])
 
     def _facts(self, q: Question, evidence: Evidence, numbers: list[int] | None = None) -> Draft:
@@ -280,16 +301,23 @@ class ExtractiveAnswerer:
         wanted = {t.token for t in q.normalized.terms if t.token[0].isdigit()} | {t for n in q.names for t in n.tokens}
         have = set().union(*(set(tokenize(units[i].text)) for i in chosen)) if chosen else set()
         for i, u in enumerate(units):
-            if ((u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
-                    and i not in chosen and len(chosen) < max_sentences and (set(tokenize(u.text)) & wanted) - have):
+            if (
+                (u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
+                and i not in chosen
+                and len(chosen) < max_sentences
+                and (set(tokenize(u.text)) & wanted) - have
+            ):
                 take(i)
         # The sentence after the best one goes on with its point ("… gives less weight to shelter." + "She
         # expects the index to rise 0.3% on core."), when it is itself likely enough, or when it goes on with
         # the best one's quotation ('"…," said Achterberg.' + '"Now both are buying at once."').
         for i, u in enumerate(units):
-            if ((u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
-                    and i not in chosen and len(chosen) < max_sentences
-                    and (scores[i] >= p.next_ratio * best or continues_quote(units[top].text, u.text))):
+            if (
+                (u.n, u.paragraph, u.position) == (units[top].n, units[top].paragraph, units[top].position + 1)
+                and i not in chosen
+                and len(chosen) < max_sentences
+                and (scores[i] >= p.next_ratio * best or continues_quote(units[top].text, u.text))
+            ):
                 take(i)
         # The best sentence of each other article that also speaks to the question, so that a question both
         # articles answer is not answered from one of them only.
@@ -312,15 +340,28 @@ class ExtractiveAnswerer:
         scores, vecs = self.score(q, units, evidence.passages)
         exclude = {n.tokens for n in q.names}
         names = self.lexicon.refresh().names
-        items = [[u.table] if u.table and u.table[:1].isupper() and not re.search(r"\d", u.table)
-                 else list_items(u.text, q.list_kind or "", exclude, names) for u in units]
+        items = [
+            [u.table]
+            if u.table and u.table[:1].isupper() and not re.search(r"\d", u.table)
+            else list_items(u.text, q.list_kind or "", exclude, names)
+            for u in units
+        ]
         # People the question names: "Peter Roy", or "Pryce" when the articles call someone "Dana Pryce".
-        persons = {span.text for u in units for span in name_spans(u.text, title_case_ok=True) if person_like(span.text)}
+        persons = {
+            span.text for u in units for span in name_spans(u.text, title_case_ok=True) if person_like(span.text)
+        }
         surnames = {name.split()[-1] for name in persons}
         # (also when typed in lowercase: "which companies does peter roy like?")
-        people = [n for n in q.subjects if n.text not in q.unknown and (
-            (n in q.names and (person_like(n.text) or n.text in surnames))
-            or title_case(n.text) in persons or title_case(n.text) in surnames)]
+        people = [
+            n
+            for n in q.subjects
+            if n.text not in q.unknown
+            and (
+                (n in q.names and (person_like(n.text) or n.text in surnames))
+                or title_case(n.text) in persons
+                or title_case(n.text) in surnames
+            )
+        ]
         if people:
             # "Which firm does Samuel Rines work for?": only what is said with him, and any organisation named
             # beside him is an answer ("WisdomTree macro strategist Samuel Rines"); "Peter Roy, a portfolio
@@ -328,11 +369,17 @@ class ExtractiveAnswerer:
             about = set()
             for i, u in enumerate(units):
                 if any(set(n.tokens) <= set(tokenize(u.text)) for n in people) or (
-                        i and i - 1 in about and (units[i - 1].n, units[i - 1].paragraph) == (u.n, u.paragraph)
-                        and re.match(r"^(?:He|She|His|Her|They|Their)\b", u.text)):
+                    i
+                    and i - 1 in about
+                    and (units[i - 1].n, units[i - 1].paragraph) == (u.n, u.paragraph)
+                    and re.match(r"^(?:He|She|His|Her|They|Their)\b", u.text)
+                ):
                     about.add(i)  # said with the person, or the next sentence about them ("He likes …")
-            employer = bool(re.search(r"\b(?:firm|company|employer|bank|house|shop|outfit|work(?:s|ed)? (?:for|at))\b",
-                                      q.text, re.I))
+            employer = bool(
+                re.search(
+                    r"\b(?:firm|company|employer|bank|house|shop|outfit|work(?:s|ed)? (?:for|at))\b", q.text, re.I
+                )
+            )
 
             def with_person(i: int, u: Unit, found: list[str]) -> list[str]:
                 if i not in about:
@@ -344,15 +391,22 @@ class ExtractiveAnswerer:
                     own = {t for n in people for t in n.tokens}
                     named = [x for x in list_items(u.text, "named", exclude, names) if not set(tokenize(x)) & own]
                     # ...and the firm the person works at ("Alder Point Capital") is not one of their picks
-                    return [x for x in dict.fromkeys(found + named)
-                            if not set(tokenize(x)) & (ORG_WORDS - {"co", "group", "inc", "corp"})]
+                    return [
+                        x
+                        for x in dict.fromkeys(found + named)
+                        if not set(tokenize(x)) & (ORG_WORDS - {"co", "group", "inc", "corp"})
+                    ]
                 if q.list_kind not in ("company", "institution", "named"):
                     return found
                 own = {t for n in people for t in n.tokens}
                 spans = {n.text for n in name_spans(u.text, title_case_ok=True) if " " not in n.text}
-                beside = [x for x in list_items(u.text, "named", exclude, names, frozenset(spans)) + found
-                          if not set(tokenize(x)) & own and not set(tokenize(x)) & NOT_COMPANY]
+                beside = [
+                    x
+                    for x in list_items(u.text, "named", exclude, names, frozenset(spans)) + found
+                    if not set(tokenize(x)) & own and not set(tokenize(x)) & NOT_COMPANY
+                ]
                 return list(dict.fromkeys(x for x in beside if len(x) > 2))
+
             items = [with_person(i, u, x) for i, (x, u) in enumerate(zip(items, units))]
         if q.list_kind == "person":
             # "Which BOJ board members dissented?" asks for people in that role, not anyone quoted.
@@ -389,11 +443,19 @@ class ExtractiveAnswerer:
             chosen.append(i)
         chosen.sort(key=lambda i: (units[i].source, units[i].order))
         noun = asked_noun(q)
-        where = (" and ".join(a.label for a in q.articles) + (" articles" if len(q.articles) > 1 else " article")
-                 if q.articles else "The articles")
+        where = (
+            " and ".join(a.label for a in q.articles) + (" articles" if len(q.articles) > 1 else " article")
+            if q.articles
+            else "The articles"
+        )
         lead = f"{'The ' if q.articles else ''}{where} name{'s' if len(q.articles) == 1 else ''} these {noun}:"
-        return Draft([Claim(units[i].text, units[i].n, bullet=True, label=", ".join(items[i]), score=float(scores[i]))
-                      for i in chosen], lead=lead)
+        return Draft(
+            [
+                Claim(units[i].text, units[i].n, bullet=True, label=", ".join(items[i]), score=float(scores[i]))
+                for i in chosen
+            ],
+            lead=lead,
+        )
 
     def points(self, q: Question, evidence: Evidence) -> Draft:
         """Distinct relevant sentences across passages (MMR), as bullets."""
@@ -410,8 +472,12 @@ class ExtractiveAnswerer:
         # "First, … Second, …" run, its siblings are points too.
         if units[top].bullet or ENUMERATED.match(units[top].text):
             for i, u in enumerate(units):
-                if (u.source == units[top].source and u.heading == units[top].heading
-                        and (u.bullet or ENUMERATED.match(u.text)) and abs(u.order[1] - units[top].order[1]) <= 12):
+                if (
+                    u.source == units[top].source
+                    and u.heading == units[top].heading
+                    and (u.bullet or ENUMERATED.match(u.text))
+                    and abs(u.order[1] - units[top].order[1]) <= 12
+                ):
                     scores[i] = max(scores[i], p.sibling_ratio * best)
         # Points come from the articles that speak to the question: an article whose three best sentences are
         # far less likely than the best article's is left out (unless the question asks what all the articles say).
@@ -435,8 +501,15 @@ class ExtractiveAnswerer:
         chosen = complete_runs(units, scores, chosen, self.policy.points_max, asked_count(q.text))
         chosen = elaborate(units, chosen, p.points_max + p.elaborations)
         lead = "From the articles:" if len(chosen) > 1 else ""
-        return Draft([Claim(units[i].text, units[i].n, bullet=len(chosen) > 1, score=float(scores[i]),
-                            follows=i not in picked) for i in chosen], lead=lead)
+        return Draft(
+            [
+                Claim(
+                    units[i].text, units[i].n, bullet=len(chosen) > 1, score=float(scores[i]), follows=i not in picked
+                )
+                for i in chosen
+            ],
+            lead=lead,
+        )
 
     def comparison(self, q: Question, evidence: Evidence) -> Draft:
         """Each side's answer, grouped under the side: an article's own answer to the question when articles are
@@ -467,8 +540,9 @@ class ExtractiveAnswerer:
                 if any(not any(self.lexicon.knows(f) for f in t.forms | t.synonyms) for t in side_terms):
                     units = []
                 else:
-                    units = named or [u for u, h in zip(units, hits)
-                                      if h and rarest.forms & set(tokenize(f"{u.text} {u.context}"))]
+                    units = named or [
+                        u for u, h in zip(units, hits) if h and rarest.forms & set(tokenize(f"{u.text} {u.context}"))
+                    ]
             if not units:
                 gaps.append(label)
                 continue
@@ -480,8 +554,9 @@ class ExtractiveAnswerer:
                 units = on_it or units
             metrics = metrics_of(q.text)
             if metrics:
-                giving = [u for u in units if any(metric_present(m, u.text) and extract_numbers(u.text)
-                                                  for m in metrics)]
+                giving = [
+                    u for u in units if any(metric_present(m, u.text) and extract_numbers(u.text) for m in metrics)
+                ]
                 units = giving or units
             scores, vecs = self.score(q, units, evidence.passages, query)
             # A sentence another side already gave (one that names both) is not this side's own answer.
@@ -524,8 +599,7 @@ class ExtractiveAnswerer:
         """Article against article ("Do the two articles agree on how cheap small caps are?"): each article's answer
         to the question itself, chosen as a fact or why / how question is (its best sentences and the next one that
         completes them), under the article."""
-        inner = dataclasses.replace(q, type=EXPLANATION if ASKS_HOW.search(q.text) else FACT, sides=[],
-                                    two_part=False)
+        inner = dataclasses.replace(q, type=EXPLANATION if ASKS_HOW.search(q.text) else FACT, sides=[], two_part=False)
         claims: list[Claim] = []
         used: set[str] = set()
         gaps: list[str] = []
@@ -557,7 +631,7 @@ class ExtractiveAnswerer:
             if not units:
                 continue
             chosen = takeaways(units) or self._central(units, article.title, per_article)
-            for u in chosen[:max(per_article, len(chosen) if len(chosen) <= 5 else per_article)]:
+            for u in chosen[: max(per_article, len(chosen) if len(chosen) <= 5 else per_article)]:
                 claims.append(Claim(u.text, u.n, bullet=True, group=label if len(sides) > 1 else "", score=1.0))
         if len(sides) == 1 and evidence.articles:
             art = evidence.articles[0]

@@ -39,14 +39,14 @@ square brackets at the end of the sentence, e.g. "Small caps trade at 15.6 times
 # How the answer should be laid out, by question type (chat.questions).
 SHAPES = {
     LIST: "List every item of the kind asked for that the passages name, one bullet line each: "
-          "\"- Name: what the passage says about it [n]\".",
-    SUMMARY: "Give the 3 to 5 key points of the article(s) as bullet lines \"- point [n]\"; with several "
-             "articles, put each article's name on its own line ending in a colon before its bullets.",
+    '"- Name: what the passage says about it [n]".',
+    SUMMARY: 'Give the 3 to 5 key points of the article(s) as bullet lines "- point [n]"; with several '
+    "articles, put each article's name on its own line ending in a colon before its bullets.",
     COMPARISON: "For each side being compared, write its name on its own line ending in a colon, then one or two "
-                "bullet lines \"- what the passages say about it [n]\".",
-    POINTS: "Give the distinct points as bullet lines \"- point [n]\", at most 5.",
+    'bullet lines "- what the passages say about it [n]".',
+    POINTS: 'Give the distinct points as bullet lines "- point [n]", at most 5.',
     ADVICE: "Do not recommend anything: give the relevant facts the passages report, as bullet lines "
-            "\"- fact [n]\", at most 4.",
+    '"- fact [n]", at most 4.',
 }
 DEFAULT_SHAPE = "Answer in at most 4 short sentences."
 
@@ -72,9 +72,12 @@ def format_passages(passages: list[Document], sides: list[tuple[str, list[int]]]
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _ANSWER_LABEL = re.compile(r"^\s*(?:A|Answer)\s*:\s*", re.I)
 # A model's preamble before the answer on the same line ("Sure, here is what I found: The ETF …"): not a claim.
-_CHATTER = re.compile(r"^\s*(?:sure|certainly|of course|okay|ok|absolutely|great question|here(?:'s| is| are)|"
-                      r"based on|according to the (?:passages?|articles?)|from the (?:passages?|articles?))\b[^:\n]{0,60}:"
-                      r"\s+(?=\S)", re.I)
+_CHATTER = re.compile(
+    r"^\s*(?:sure|certainly|of course|okay|ok|absolutely|great question|here(?:'s| is| are)|"
+    r"based on|according to the (?:passages?|articles?)|from the (?:passages?|articles?))\b[^:\n]{0,60}:"
+    r"\s+(?=\S)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class Guard:
         self.pieces += 1
         sentences = split_sentences(self.text)
         complete = sentences[:-1]  # the last one may still be growing
-        for sentence in complete[self._checked:]:
+        for sentence in complete[self._checked :]:
             key = " ".join(strip_markers(_BULLET.sub("", sentence)).lower().split())
             if key in self._seen and len(key.split()) >= 3:
                 return Stop("repetition", _start_of(self.text, sentence))
@@ -150,8 +153,9 @@ def parse_generated(text: str, *, truncated: bool = False) -> Draft:
             cited, _ = parse_markers(sentence, 10**6)
             clean = strip_markers(sentence)
             if clean:
-                claims.append(Claim(clean, cited[0] if cited else None, bullet=bullet, group=group if bullet else "",
-                                    cited=cited))
+                claims.append(
+                    Claim(clean, cited[0] if cited else None, bullet=bullet, group=group if bullet else "", cited=cited)
+                )
         if not bullet:
             group = ""
     draft = Draft(claims, lead=lead, raw=text)
@@ -184,8 +188,13 @@ class GenerativeAnswerer:
         """The model's text in pieces; a `Stop` last when the guard ended it early (the model is then told to
         stop: closing the stream closes the HTTP response)."""
         guard = Guard(self.max_tokens, self.time_budget)
-        pieces = self.chain.stream({"passages": format_passages(evidence.passages, evidence.sides),
-                                    "question": q.text, "shape": SHAPES.get(q.type, DEFAULT_SHAPE)})
+        pieces = self.chain.stream(
+            {
+                "passages": format_passages(evidence.passages, evidence.sides),
+                "question": q.text,
+                "shape": SHAPES.get(q.type, DEFAULT_SHAPE),
+            }
+        )
         try:
             for piece in pieces:
                 stop = guard.feed(piece)
@@ -204,7 +213,7 @@ class GenerativeAnswerer:
             else:
                 text += piece
         if stop is not None:
-            text = text[:stop.keep]
+            text = text[: stop.keep]
         draft = parse_generated(text, truncated=stop is not None and stop.reason != "repetition")
         draft.stopped = stop.reason if stop else ""
         return draft
@@ -215,8 +224,9 @@ class GenerativeAnswerer:
         return text if 3 <= len(text) <= 500 else question
 
 
-def build_chat_model(*, model: str, base_url: str | None, api_key: str | None, max_tokens: int,
-                     token_field: str, timeout: float) -> Any:
+def build_chat_model(
+    *, model: str, base_url: str | None, api_key: str | None, max_tokens: int, token_field: str, timeout: float
+) -> Any:
     """ChatOpenAI with the token cap sent in a field the server honours.
 
     `ChatOpenAI(max_tokens=...)` sends only `max_completion_tokens`, which some llama.cpp/Ollama builds ignore
@@ -229,5 +239,14 @@ def build_chat_model(*, model: str, base_url: str | None, api_key: str | None, m
         kwargs["extra_body"] = {"max_tokens": max_tokens}
     if token_field in ("max_completion_tokens", "both"):
         kwargs["max_tokens"] = max_tokens
-    return ChatOpenAI(model=model, base_url=base_url, api_key=api_key or "not-needed", temperature=0,
-                      timeout=timeout, max_retries=2, streaming=True, stop=STOP_SEQUENCES, **kwargs)
+    return ChatOpenAI(
+        model=model,
+        base_url=base_url,
+        api_key=api_key or "not-needed",
+        temperature=0,
+        timeout=timeout,
+        max_retries=2,
+        streaming=True,
+        stop=STOP_SEQUENCES,
+        **kwargs,
+    )

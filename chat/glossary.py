@@ -6,6 +6,7 @@ chat.extractive). Finance usage, not the wording of any one article or question:
 
 from __future__ import annotations
 
+# fmt: off
 # Shorthand → what it stands for. The expansion is added to the question (never replaces what was typed), so
 # "How many bps did the Fed cut?" also searches "basis points" and "Federal Reserve". Keys are lowercase and
 # matched as whole words; values are plain text.
@@ -255,10 +256,12 @@ RISK_REMOVED_WORDS: tuple[str, ...] = (
     "removing", "removed", "remove", "insulated", "eased", "easing", "no longer", "relief", "advantage",
     "tailwind", "benefit", "benefits", "boosting", "protects", "protected", "shielded", "immune", "margin of safety",
 )
+# fmt: on
 # What a risk question's second search adds to its topic: the words articles write their risks with ("Skeptics
 # might attribute…", "zombie companies", "may not be repeated"), so that those passages are found even when the
 # topic alone ("small caps") retrieves the bullish ones.
 RISK_QUERY = "risks skeptics concerns downside volatility zombie unprofitable may not be repeated headwinds warn"
+# fmt: off
 CAUSAL_WORDS: tuple[str, ...] = (
     "pointed to", "cited", "citing", "arguing", "argued", "reflecting",
     "because", "since", "as a result", "due to", "thanks to", "driven by", "which means", "meaning", "so that",
@@ -289,6 +292,7 @@ ADVICE_WORDS: tuple[str, ...] = (
     "stock pickers", "active management", "hedge", "hedged", "unhedged", "lag", "outperform", "underperform",
     "payout", "balance sheet", "balance sheets", "wait", "patient", "long term", "long-term", "entry point",
 )
+# fmt: on
 
 
 def synonym_map() -> dict[str, set[str]]:

@@ -37,21 +37,28 @@ _SYNONYMS = synonym_map()
 # Multi-word shorthand first ("market cap" before "cap"), as whole words.
 _ABBREV_RE = re.compile(
     r"(?<![\w&/+-])(" + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![\w&/+-])",
-    re.I)
+    re.I,
+)
 _CAP_WORD_RE = re.compile(r"[^\W\d_]+(?:['’&.][^\W\d_]+)*")
 # "Larkspur Logistics Group (NYSE: LKSP)", "the Invesco S&P 500 Equal Weight ETF (RSP)": a ticker and its name.
 _TICKER_RE = re.compile(
     r"(?P<name>(?:[A-Z]|[a-z][A-Z])[\w&'’-]*(?:\.[A-Z])*(?:\s+(?:(?:[A-Z]|[a-z][A-Z])[\w&'’-]*(?:\.[A-Z]\.?)*|\d{2,4}|of|&))"
     r"{0,6})\s*\("
-    r"(?:(?:NYSE(?: Arca)?|NASDAQ|Nasdaq|AMEX|TSX|LSE|Cboe|TSE|HKEX)\s*:\s*)?(?P<ticker>[A-Z]{2,5})\)")
+    r"(?:(?:NYSE(?: Arca)?|NASDAQ|Nasdaq|AMEX|TSX|LSE|Cboe|TSE|HKEX)\s*:\s*)?(?P<ticker>[A-Z]{2,5})\)"
+)
 
 
+# fmt: off
 _LEADING = {"shares", "share", "stock", "stocks", "units", "of", "company", "companies", "firm", "fund", "funds",
             "index", "like", "such", "as", "including", "rival", "rivals", "peer", "peers", "buy", "sell", "own"}
-_GENERIC_TAIL = frozenset(tokenize(
-    "etf etfs fund funds stock stocks share shares index indexes indices bond bonds market markets sector sectors "
-    "economy company companies firms sales earnings rally rallies prices price rates yields currency currencies "
-    "exports imports equities names"))
+# fmt: on
+_GENERIC_TAIL = frozenset(
+    tokenize(
+        "etf etfs fund funds stock stocks share shares index indexes indices bond bonds market markets sector sectors "
+        "economy company companies firms sales earnings rally rallies prices price rates yields currency currencies "
+        "exports imports equities names"
+    )
+)
 
 
 class SparseBM25:
@@ -64,11 +71,15 @@ class SparseBM25:
     def __init__(self, corpus: list[list[str]], k1: float = 1.5, b: float = 0.75) -> None:
         self.vocab: dict[str, int] = {}
         lengths = np.fromiter((len(doc) for doc in corpus), dtype=np.int64, count=len(corpus))
-        terms = np.fromiter((self.vocab.setdefault(t, len(self.vocab)) for doc in corpus for t in doc),
-                            dtype=np.int64, count=int(lengths.sum()))
+        terms = np.fromiter(
+            (self.vocab.setdefault(t, len(self.vocab)) for doc in corpus for t in doc),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
         docs = np.repeat(np.arange(len(corpus)), lengths)
-        tf = sparse.coo_matrix((np.ones(len(terms), dtype=np.float32), (docs, terms)),
-                               shape=(len(corpus), max(len(self.vocab), 1))).tocsc()
+        tf = sparse.coo_matrix(
+            (np.ones(len(terms), dtype=np.float32), (docs, terms)), shape=(len(corpus), max(len(self.vocab), 1))
+        ).tocsc()
         tf.sum_duplicates()
         self.n = len(corpus)
         self.df = np.diff(tf.indptr)
@@ -166,22 +177,26 @@ class Normalized:
     def bm25_weights(self, expansion: float = 0.7, synonym: float = 0.25) -> dict[str, float]:
         weights: dict[str, float] = {}
         for t in self.terms:
-            for tok, w in ((t.token, 1.0),) + tuple((e, expansion) for e in t.expansions) + \
-                    tuple((s, synonym) for s in t.synonyms):
+            for tok, w in (
+                ((t.token, 1.0),)
+                + tuple((e, expansion) for e in t.expansions)
+                + tuple((s, synonym) for s in t.synonyms)
+            ):
                 weights[tok] = max(weights.get(tok, 0.0), w)
         return weights
 
 
 # The clause of a question that says when or under what circumstances ("… after the hot Jan CPI", "… during the
 # 2022 rate hikes"), after at least two words of what is asked. Its words count at CONTEXT_WEIGHT in coverage.
-_CONTEXT = re.compile(r"\b(?:after|following|since|during|amid|amidst|before|ahead of|in the wake of|once)\s+[^?,;]*",
-                      re.I)
+_CONTEXT = re.compile(
+    r"\b(?:after|following|since|during|amid|amidst|before|ahead of|in the wake of|once)\s+[^?,;]*", re.I
+)
 CONTEXT_WEIGHT = 0.5
 
 
 def _context_span(text: str) -> tuple[int, int]:
     for m in _CONTEXT.finditer(text):
-        if len(tokenize(text[:m.start()])) >= 2:
+        if len(tokenize(text[: m.start()])) >= 2:
             return m.start(), m.end()
     return -1, -1
 
@@ -194,7 +209,7 @@ def _rows_with(snap: Snapshot, tokens: Iterable[str]) -> set[int]:
     rows: set[int] | None = None
     for t in tokens:
         col = snap.bm25.vocab.get(t)
-        found = set(m.indices[m.indptr[col]:m.indptr[col + 1]].tolist()) if col is not None else set()
+        found = set(m.indices[m.indptr[col] : m.indptr[col + 1]].tolist()) if col is not None else set()
         rows = found if rows is None else rows & found
         if not rows:
             break
@@ -204,9 +219,16 @@ def _rows_with(snap: Snapshot, tokens: Iterable[str]) -> set[int]:
 class Lexicon:
     """BM25 mirror, corpus statistics and question normalisation over one Chroma collection."""
 
-    def __init__(self, collection: Any, generation: Callable[[], str], *, refresh_seconds: float = 1.0,
-                 inline_build_seconds: float = 1.0, page_size: int = 5000,
-                 english: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        collection: Any,
+        generation: Callable[[], str],
+        *,
+        refresh_seconds: float = 1.0,
+        inline_build_seconds: float = 1.0,
+        page_size: int = 5000,
+        english: frozenset[str] = frozenset(),
+    ) -> None:
         self.collection = collection
         self.generation = generation
         self.english = english  # words spelling correction leaves alone (the embedding model's whole words)
@@ -305,8 +327,8 @@ class Lexicon:
                     capitals[key] += 1 if w[:1].isupper() or any(c.isupper() for c in w[1:]) else 0
                 text = normalize(doc)
                 for m in _CAP_WORD_RE.finditer(text):
-                    before = text[:m.start()].rstrip()
-                    if not before or before[-1] in ".!?:;\"“(\n-•*#":
+                    before = text[: m.start()].rstrip()
+                    if not before or before[-1] in '.!?:;"“(\n-•*#':
                         continue  # a sentence's first word is capitalised whatever it is
                     w = m.group()
                     key = w.lower().removesuffix("'s").replace("'", "").replace(".", "")
@@ -316,18 +338,41 @@ class Lexicon:
             if len(got["ids"]) < self.page_size:
                 break
         articles = {}
-        for src in sorted(sources, key=lambda s: (str(meta_of[s].get("published", "")), str(meta_of[s].get("title", "")), s)):
+        for src in sorted(
+            sources, key=lambda s: (str(meta_of[s].get("published", "")), str(meta_of[s].get("title", "")), s)
+        ):
             m = meta_of[src]
-            articles[src] = Article(src, str(m.get("title", "")), str(m.get("publisher", "")),
-                                    str(m.get("published", "")), str(m.get("author", "")), str(m.get("url", "")),
-                                    tuple(cid for _, cid in sorted(chunks[src])))
+            articles[src] = Article(
+                src,
+                str(m.get("title", "")),
+                str(m.get("publisher", "")),
+                str(m.get("published", "")),
+                str(m.get("author", "")),
+                str(m.get("url", "")),
+                tuple(cid for _, cid in sorted(chunks[src])),
+            )
         # A word is a name when most of its uses are written with a capital ("Innodata", "CoinMela", "iShares").
         names = frozenset(w for w, n in capitals.items() if w in words and n >= 0.6 * uses[w])
-        snap = Snapshot(SparseBM25(corpus) if corpus else None, ids, {c: i for i, c in enumerate(ids)},
-                        np.asarray(row_source, dtype=np.int32), sources, articles, dict(words), names, aliases, gen,
-                        time.perf_counter() - started)
-        log.info("lexical index built: %d chunks, %d articles, %d words in %.0f ms", len(ids), len(articles),
-                 len(words), snap.seconds * 1e3)
+        snap = Snapshot(
+            SparseBM25(corpus) if corpus else None,
+            ids,
+            {c: i for i, c in enumerate(ids)},
+            np.asarray(row_source, dtype=np.int32),
+            sources,
+            articles,
+            dict(words),
+            names,
+            aliases,
+            gen,
+            time.perf_counter() - started,
+        )
+        log.info(
+            "lexical index built: %d chunks, %d articles, %d words in %.0f ms",
+            len(ids),
+            len(articles),
+            len(words),
+            snap.seconds * 1e3,
+        )
         return snap
 
     # --- statistics ----------------------------------------------------------------------------------
@@ -396,7 +441,9 @@ class Lexicon:
         if len(word) < 5 or not word.isalpha() or not snap.words or word in self.english:
             return None
         limit = 1 if len(word) < 10 else 2
-        pool = [w for w in (snap.names if name else snap.words) if w[:1] == word[:1] and abs(len(w) - len(word)) <= limit]
+        pool = [
+            w for w in (snap.names if name else snap.words) if w[:1] == word[:1] and abs(len(w) - len(word)) <= limit
+        ]
         if not pool:
             return None
         best = process.extract(word, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=5)
@@ -432,8 +479,11 @@ class Lexicon:
             mixed = set()
             for w in words:
                 own = set(tokenize(w))
-                mixed |= own if own and all(self.knows(t) for t in own) else set(
-                    t for t in tokenize(ABBREVIATIONS.get(w.lower(), "") or "") if self.knows(t))
+                mixed |= (
+                    own
+                    if own and all(self.knows(t) for t in own)
+                    else set(t for t in tokenize(ABBREVIATIONS.get(w.lower(), "") or "") if self.knows(t))
+                )
             forms.append(frozenset(mixed))
         return [f for f in forms if f]
 
@@ -465,7 +515,10 @@ class Lexicon:
     def known_name(self, name: str) -> bool:
         """Whether the articles use every word of a name, allowing for shorthand whose expansion they use
         ("UST" → Treasury), misspellings of their names and names written joined or split."""
-        words = [w.lower().removesuffix("'s").replace("'", "").replace(".", "") for w in _CAP_WORD_RE.findall(normalize(name))]
+        words = [
+            w.lower().removesuffix("'s").replace("'", "").replace(".", "")
+            for w in _CAP_WORD_RE.findall(normalize(name))
+        ]
         for i, w in enumerate(words):
             if w in STOPWORDS or len(w) < 2 or self._known(w):
                 continue
@@ -505,16 +558,28 @@ class Lexicon:
                 continue
             joined = low + nxt
             # "Coin Mela" → "coinmela", "Inno data" → "innodata": the two halves are one word of the corpus.
-            if (nxt and nxt not in STOPWORDS and self._known(joined)
-                    and (joined in snap.names or not self._known(low) or not self._known(nxt))):
+            if (
+                nxt
+                and nxt not in STOPWORDS
+                and self._known(joined)
+                and (joined in snap.names or not self._known(low) or not self._known(nxt))
+            ):
                 fixed[f"{word} {nxt_word}"] = joined
                 i += 2
                 continue
             if not self._known(low):
                 # "smallcap", "SmallCap" → "small cap": two words of the corpus written as one.
-                split = next(((low[:k], low[k:]) for k in range(3, len(low) - 2)
-                              if self._known(low[:k]) and self._known(low[k:])
-                              and low[:k] not in STOPWORDS and low[k:] not in STOPWORDS), None)
+                split = next(
+                    (
+                        (low[:k], low[k:])
+                        for k in range(3, len(low) - 2)
+                        if self._known(low[:k])
+                        and self._known(low[k:])
+                        and low[:k] not in STOPWORDS
+                        and low[k:] not in STOPWORDS
+                    ),
+                    None,
+                )
                 if split:
                     fixed[word] = " ".join(split)
                 else:
@@ -529,9 +594,11 @@ class Lexicon:
         # Shorthand: keep what was typed, add what it stands for (to the dense text and to the word's forms).
         spans = [(m.start(), m.end(), ABBREVIATIONS[m.group(0).lower()]) for m in _ABBREV_RE.finditer(text)]
         # Tickers the articles define ("LKSP" → Larkspur Logistics Group) ride along the same way.
-        spans += [(m.start(), m.end(), snap.aliases[m.group().lower()])
-                  for m in re.finditer(r"(?<![\w&$])[A-Za-z]{2,5}(?![\w&])", text)
-                  if m.group().lower() in snap.aliases and not any(a <= m.start() < b for a, b, _ in spans)]
+        spans += [
+            (m.start(), m.end(), snap.aliases[m.group().lower()])
+            for m in re.finditer(r"(?<![\w&$])[A-Za-z]{2,5}(?![\w&])", text)
+            if m.group().lower() in snap.aliases and not any(a <= m.start() < b for a, b, _ in spans)
+        ]
         spans.sort()
         dense, last = "", 0
         for _a, b, expansion in spans:
@@ -553,10 +620,20 @@ class Lexicon:
             scene = CONTEXT_WEIGHT if context[0] <= m.start() < context[1] else 1.0
             expansion = next((e for a, b, e in spans if a <= m.start() < b), "")
             exp = frozenset(t for t in tokenize(expansion) if t != tok and self.knows(t))
-            syn = {t for word in _SYNONYMS.get(m.group().lower(), ()) for t in tokenize(word) if len(tokenize(word)) == 1}
+            syn = {
+                t for word in _SYNONYMS.get(m.group().lower(), ()) for t in tokenize(word) if len(tokenize(word)) == 1
+            }
             syn = frozenset(t for t in syn if t != tok and t not in exp and self.knows(t))
-            terms.append(Term(tok, m.group(), (2.0 if tok[0].isdigit() else 1.0) * scene, exp, syn,
-                              corrected_from.get(m.group().lower(), "")))
+            terms.append(
+                Term(
+                    tok,
+                    m.group(),
+                    (2.0 if tok[0].isdigit() else 1.0) * scene,
+                    exp,
+                    syn,
+                    corrected_from.get(m.group().lower(), ""),
+                )
+            )
         for a, b, expansion in spans:  # shorthand with no word of its own ("P/E"): its expansion is the term
             if not tokenize(text[a:b]):
                 exp = [t for t in tokenize(expansion) if self.knows(t) and t not in seen]

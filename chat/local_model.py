@@ -35,8 +35,15 @@ def bundled_model() -> Path:
     return path
 
 
-def serve(model: Path | None = None, *, host: str = "127.0.0.1", port: int = 8080, threads: int = 2,
-          context: int = 4096, max_tokens: int = 512) -> None:
+def serve(
+    model: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    threads: int = 2,
+    context: int = 4096,
+    max_tokens: int = 512,
+) -> None:
     """Start llama.cpp's server on `host:port` and block until interrupted. `max_tokens` is the server's own cap
     per request (a client may ask for fewer)."""
     try:

@@ -32,7 +32,23 @@ class Policy:
     # advice key facts 0.567 → 0.700 and all of dev + dev2 0.813 → 0.823; 4 and 5 find no more key facts (their
     # objective is 0.0004–0.0009 higher only from answers a word shorter), so the smallest value of the plateau.
     intercept: float = -4.117
-    weights: tuple[float, ...] = (1.998, 3.395, -0.65, 1.426, -0.477, -0.289, 2.751, 1.114, 0.348, 1.17, 1.315, -0.081, 0.313, 1.0, 3.0)
+    weights: tuple[float, ...] = (
+        1.998,
+        3.395,
+        -0.65,
+        1.426,
+        -0.477,
+        -0.289,
+        2.751,
+        1.114,
+        0.348,
+        1.17,
+        1.315,
+        -0.081,
+        0.313,
+        1.0,
+        3.0,
+    )
     # The answer paragraph of an FAQ question of the article that matches the question (cosine ≥ faq_match) is
     # taken whole: the article answers its own question there.
     faq_match: float = 0.7

@@ -9,8 +9,10 @@ import re
 from chat.glossary import LIST_KINDS
 from chat.text import STOPWORDS, normalize
 
+# fmt: off
 FACT, EXPLANATION, LIST, SUMMARY, COMPARISON, POINTS, ADVICE = (
     "fact", "explanation", "list", "summary", "comparison", "points", "advice")
+# fmt: on
 TYPES = (FACT, EXPLANATION, LIST, SUMMARY, COMPARISON, POINTS, ADVICE)
 
 DOC_WORDS = r"(?:article|piece|story|report|post|write-?up|text|source|one|publication|coverage)s?"
@@ -25,7 +27,9 @@ _SUMMARY = re.compile(
     rf"|what(?:'s| is| are| was)\s+(?:the|this|that|each|both|these|those)\s+(?:\w+\s+){{0,3}}{DOC_WORDS}\s+(?:about|saying|on)\s*[?.!]*$"
     rf"|what (?:does|do|did)\s+(?:the|this|that|each|both|these|those)\s+(?:\w+\s+){{0,3}}{DOC_WORDS}\s+"
     r"(?:say|cover|discuss|argue|claim|conclude|tell us)\s*(?:overall|in short|in general|in brief)?\s*[?.!]*$"
-    rf"|what(?:'s| is| are| was) .{{0,80}}\b{DOC_WORDS}\b.{{0,60}}\babout\s*[?.!]*$)", re.I)
+    rf"|what(?:'s| is| are| was) .{{0,80}}\b{DOC_WORDS}\b.{{0,60}}\babout\s*[?.!]*$)",
+    re.I,
+)
 _COMPARISON = re.compile(
     r"\b(?:compares?|comparing|comparison|compared (?:with|to)|versus|vs\.?|differ(?:s|ed|ence|ences)?|"
     r"different from|agree(?:s|d|ment)?|overlap"
@@ -34,7 +38,9 @@ _COMPARISON = re.compile(
     r"|disagree(?:s|d|ment)?|contrast(?:s|ed)?|consistent|contradict(?:s|ory)?|stack up|same (?:view|take|picture|"
     r"story|figures?|numbers?|conclusion)|similar(?:ities|ity|ly)?|side by side|line up|match up|square with"
     r"|(?:both|the two|the 2|each) (?:articles|pieces|stories|reports|sources|publications)\b.*\b(?:say|see|view|"
-    r"describe|explain|report|put|think))\b", re.I)
+    r"describe|explain|report|put|think))\b",
+    re.I,
+)
 _ADVICE = re.compile(
     r"\b(?:should (?:i|we|you|investors?|one|people|a (?:retail )?investor|retirees?|savers?)|shall i"
     r"|is (?:it|now|this) (?:a |the )?(?:good|bad|right|smart|wise|great|safe)\b"
@@ -46,13 +52,17 @@ _ADVICE = re.compile(
     r"|(?:too late|too early) to\b|can i (?:buy|invest|profit)|is .{1,40} a (?:buy|sell)\b|hop on|jump (?:in|on)"
     r"|get (?:in|on board)|pile (?:in|into)|buy the dip|(?:add|allocate|rotate|switch) (?:to|into|some)\b.*\bmy\b"
     r"|overweight or underweight|bullish or bearish|load up on|go all in|good idea|bad idea|smart move|wise move"
-    r"|thinking (?:of|about) (?:buying|selling|investing|getting)|(?:investor|retiree|saver|trader) here\b)", re.I)
+    r"|thinking (?:of|about) (?:buying|selling|investing|getting)|(?:investor|retiree|saver|trader) here\b)",
+    re.I,
+)
 # Verbs of a setback ("what could trip up / upend / dent the rally"): a several-points question, about risks.
 SETBACK_VERBS = r"trip up|upend|undo|spoil|break|knock|sour|cut short|dent|rattle"
 # Verbs of a move running out ("what could make the rally fizzle", "why might the crude rally peter out"): a question
 # about why something might end asks for the risks to it, not for an explanation of a fact.
-FADE_VERBS = (r"fizzle|fade|stall|end|collapse|reverse|falter|unravel|stop|crash|fail|slow|peter out|"
-               r"run out of (?:steam|gas)|lose (?:steam|momentum)|roll over|come undone|cool off|wane")
+FADE_VERBS = (
+    r"fizzle|fade|stall|end|collapse|reverse|falter|unravel|stop|crash|fail|slow|peter out|"
+    r"run out of (?:steam|gas)|lose (?:steam|momentum)|roll over|come undone|cool off|wane"
+)
 _POINTS = re.compile(
     r"\b(?:risks?|risky|go (?:wrong|sideways|south|awry)|downsides?|dangers?|threats?|headwinds?|tailwinds?|drivers?|driving|drove|"
     r"drawbacks?|weaknesses|negatives|pitfalls|problems|what (?:could|might|can|would) (?:kill|sink|reverse|cap|"
@@ -64,46 +74,76 @@ _POINTS = re.compile(
     rf"undermine|go|hit|cool|{SETBACK_VERBS})|what(?:\s+is|\s+are|'s)\s+(?:fueling|fuelling|powering|propelling|pushing|supporting|holding back|"
     r"weighing on|lifting|boosting|buoying|underpinning|sustaining)|why (?:\w+\s+){0,6}(?:several|multiple|various)|(?:several|multiple|various|main|key|biggest)"
     r" (?:reasons|factors|drivers|risks|points|ways)|ways (?:to|that|in which)|what (?:can|could|might) "
-    r"(?:cause|trigger|spark))\b", re.I)
+    r"(?:cause|trigger|spark))\b",
+    re.I,
+)
 _EXPLANATION = re.compile(
     r"^\s*(?:so\s+|ok(?:ay)?\s+|and\s+|but\s+)*(?:why\b|how (?:does|do|did|can|could|would|will|is|are|was|were|has|have|"
     r"come|so|exactly)\b|how's\b|explain|what (?:causes|caused|explains|makes|made|is meant|does .{1,60} mean)|"
     r"in what way|what(?:'s| is) the (?:reason|logic|rationale|mechanism|link|connection|impact|effect)|"
     r".*\b(?:mechanism|rationale|reasoning|how come|how so)\b|"
-    r"what (?:effect|impact|role|difference) (?:does|do|did|would|could|will))", re.I)
+    r"what (?:effect|impact|role|difference) (?:does|do|did|would|could|will))",
+    re.I,
+)
 _LIST = re.compile(
     r"^\s*(?:so\s+|ok(?:ay)?\s+|and\s+)*(?:which|what|name|list|enumerate|identify|give me|show me|tell me)\b"
     r"|\b(?:list|name|enumerate)\b|\bwho (?:is|are|was|were|gets?|got) (?:mentioned|quoted|cited|named|interviewed)"
-    r"|^\s*who\b", re.I)
+    r"|^\s*who\b",
+    re.I,
+)
 ALL_ARTICLES = re.compile(
     r"\b(?:both|the two|the 2|these two|those two|each|all (?:the|of the)?|the) "
     r"(?:articles|pieces|stories|reports|sources|publications|texts|documents|write-?ups)\b"
-    r"|\b(?:both|each) (?:of them|article|piece|one|source)\b", re.I)
+    r"|\b(?:both|each) (?:of them|article|piece|one|source)\b",
+    re.I,
+)
+# fmt: off
 ORDINALS = {
     "first": 0, "1st": 0, "earlier": 0, "older": 0, "oldest": 0, "earliest": 0,
     "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
     "last": -1, "latest": -1, "later": -1, "newer": -1, "newest": -1, "most recent": -1, "more recent": -1,
 }
+# fmt: on
 ORDINAL_RE = re.compile(
-    r"\b(" + "|".join(sorted(map(re.escape, ORDINALS), key=len, reverse=True)) + rf")\s+(?:\w+\s+)?{DOC_WORDS}\b", re.I)
+    r"\b(" + "|".join(sorted(map(re.escape, ORDINALS), key=len, reverse=True)) + rf")\s+(?:\w+\s+)?{DOC_WORDS}\b", re.I
+)
 SIDE_PATTERNS = (
     re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|about|for)\b.*)?[?.!]*$", re.I),
-    re.compile(r"\bcompare\s+(?!(?:with|to|against)\b)(?P<a>.+?)\s+(?:and|with|to|against|vs\.?|versus)\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|for)\b.*)?[?.!]*$", re.I),
-    re.compile(r"(?P<a>[\w&.' -]+?)\s+(?:vs\.?|versus)\s+(?P<b>[\w&.' -]+?)(?:[:,;]|\s+[-–—]\s|\s+(?:on|in|when|for)\b|[?.!]*$)", re.I),
-    re.compile(r"\b(?:how (?:does|do|did|has|have)|do|does|did|are|is)\s+(?P<a>.+?)\s+(?:compare|stack up|differ|"
-               r"measure up)\s+(?:with|to|against|from)\s+(?P<b>.+?)[?.!]*$", re.I),
-    re.compile(r"\b(?:is|are|was|were)\s+(?P<a>.+?)\s+(?:\w+er|more \w+|less \w+|better|worse)\s+than\s+(?P<b>.+?)[?.!]*$", re.I),
-    re.compile(r"(?P<a>[\w&.'’ -]+?)\s+compared (?:with|to)\s+(?P<b>[\w&.'’ -]+?)(?:[:,;]|\s+(?:on|in|when|for|going)\b|[?.!]*$)",
-               re.I),
+    re.compile(
+        r"\bcompare\s+(?!(?:with|to|against)\b)(?P<a>.+?)\s+(?:and|with|to|against|vs\.?|versus)\s+(?P<b>.+?)(?:\s+(?:on|in|when|regarding|for)\b.*)?[?.!]*$",
+        re.I,
+    ),
+    re.compile(
+        r"(?P<a>[\w&.' -]+?)\s+(?:vs\.?|versus)\s+(?P<b>[\w&.' -]+?)(?:[:,;]|\s+[-–—]\s|\s+(?:on|in|when|for)\b|[?.!]*$)",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:how (?:does|do|did|has|have)|do|does|did|are|is)\s+(?P<a>.+?)\s+(?:compare|stack up|differ|"
+        r"measure up)\s+(?:with|to|against|from)\s+(?P<b>.+?)[?.!]*$",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:is|are|was|were)\s+(?P<a>.+?)\s+(?:\w+er|more \w+|less \w+|better|worse)\s+than\s+(?P<b>.+?)[?.!]*$",
+        re.I,
+    ),
+    re.compile(
+        r"(?P<a>[\w&.'’ -]+?)\s+compared (?:with|to)\s+(?P<b>[\w&.'’ -]+?)(?:[:,;]|\s+(?:on|in|when|for|going)\b|[?.!]*$)",
+        re.I,
+    ),
 )
-TWO_PART = re.compile(r"\?.+\?|\b(?:and|also|plus)\s+(?:what|how|which|who|when|where|why|is|are|does|do|did)\b"
-                       r"|\band (?:its|their|his|her)\s+\w+", re.I)
+TWO_PART = re.compile(
+    r"\?.+\?|\b(?:and|also|plus)\s+(?:what|how|which|who|when|where|why|is|are|does|do|did)\b"
+    r"|\band (?:its|their|his|her)\s+\w+",
+    re.I,
+)
 # Framing words dropped from the topic of a summary, comparison or points question.
 FRAMING = re.compile(
     r"\b(?:do|does|did|can|could|would|will|please|you|me|us|i|give|tell|show|list|name|summari[sz]e|explain|"
     r"compare|what|which|how|who|why|is|are|was|were|the|a|an|of|in|on|about|regarding|say|says|said|agree|"
     r"disagree|differ|both|two|each|these|those|this|that|key|main|points?|takeaways?|gist|overview|articles?|"
-    r"pieces?|stories|story|reports?|sources?|tl;?\s?dr|according|to|versus|vs|between|and)\b", re.I)
+    r"pieces?|stories|story|reports?|sources?|tl;?\s?dr|according|to|versus|vs|between|and)\b",
+    re.I,
+)
 _ARTICLE_WORDS = re.compile(rf"\b{DOC_WORDS}\b", re.I)
 
 
@@ -128,7 +168,10 @@ def question_type(text: str) -> str:
 def list_kind(text: str) -> str | None:
     """The kind of thing a list question asks for: the first kind word after which/what/list/name."""
     t = normalize(text).lower()
-    if re.search(r"\bwho (?:is|are|was|were|gets?|got) (?:mentioned|quoted|cited|named|interviewed)|^\s*who (?:are|were) the\b", t):
+    if re.search(
+        r"\bwho (?:is|are|was|were|gets?|got) (?:mentioned|quoted|cited|named|interviewed)|^\s*who (?:are|were) the\b",
+        t,
+    ):
         return "person"
     if re.search(r"\bwhat (?:kind|type|sort) of\b", t):
         return None  # "what kind of company is Amplitude" asks about one thing
@@ -150,7 +193,9 @@ def list_kind(text: str) -> str | None:
         if word in ("fund", "funds") and before in ("fed", "federal"):
             return None  # the fed funds rate is not a fund
         for kind, spec in LIST_KINDS.items():
-            if word in spec["asks"] and not (kind == "country" and word in ("market", "markets") and "emerging" not in t):
+            if word in spec["asks"] and not (
+                kind == "country" and word in ("market", "markets") and "emerging" not in t
+            ):
                 return kind
         return None
 
@@ -166,8 +211,10 @@ def list_kind(text: str) -> str | None:
     return None
 
 
+# fmt: off
 # Verbs that end the noun phrase of a list question.
 _LIST_VERBS = {"make", "makes", "appear", "appears", "rose", "fell", "say", "says", "get", "got", "trade", "trades", "pay",
                "pays", "hold", "holds", "offer", "offers", "highlight", "highlights", "single", "mention", "mentions",
                "name", "names", "quote", "quotes", "cite", "cites", "feature", "features", "lead", "led", "see", "sees",
                "expect", "expects", "benefit", "benefits", "stand", "stands", "look", "looks", "drive", "drove"}
+# fmt: on

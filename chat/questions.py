@@ -80,11 +80,14 @@ def asking_part(text: str) -> str:
 def _squash(text: str) -> list[str]:
     """Words of a text and every two and three neighbours joined: "A-Invest", "Coin Mela" → "ainvest", "coinmela"."""
     words = re.findall(r"[a-z0-9&]+", normalize(text).lower())
-    return words + [a + b for a, b in zip(words, words[1:])] + [a + b + c for a, b, c in zip(words, words[1:], words[2:])]
+    return (
+        words + [a + b for a, b in zip(words, words[1:])] + [a + b + c for a, b, c in zip(words, words[1:], words[2:])]
+    )
 
 
-def named_articles(text: str, catalogue: list[Article], *, by_title: bool,
-                   names: frozenset[str] | None = None) -> list[Article]:
+def named_articles(
+    text: str, catalogue: list[Article], *, by_title: bool, names: frozenset[str] | None = None
+) -> list[Article]:
     """Articles the question names: by publisher (any spelling), by position ("the second article") or, for a
     summary, by words of its title that no other title has ("the article about the resurgence")."""
     found: list[Article] = []
@@ -94,18 +97,28 @@ def named_articles(text: str, catalogue: list[Article], *, by_title: bool,
         key = re.sub(r"[^a-z0-9&]", "", art.publisher.lower())
         # "Bayline" names "Bayline Financial News": the publisher's own word, not "Financial" or "News".
         # ("The Small-Cap Report" is not named by "small": only a word the articles use as a name counts)
-        own = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower())
-               if w not in _MEDIA_WORDS and len(w) >= 4 and (names is None or w in names)]
+        own = [
+            w
+            for w in re.findall(r"[a-z0-9&]+", art.publisher.lower())
+            if w not in _MEDIA_WORDS and len(w) >= 4 and (names is None or w in names)
+        ]
         # "Harbor & Vine Research" is also "harbor and vine", "harbor&vine", "harborvine".
         # (only for a name of two words or more: one word is the `own` rule's, which needs it to be a name)
         core_words = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower()) if w not in _MEDIA_WORDS]
         core = "".join(core_words)
         plain = [w for w in core_words if w != "&"]
-        cores = ({core, core.replace("&", "and"), core.replace("&", "")}
-                 if len(core) >= 6 and len(plain) >= 2 and (names is None or all(w in names for w in plain)) else set())
-        if len(key) >= 3 and (key in pieces or key.removeprefix("the") in pieces or (len(key) >= 6 and any(
-                len(p) >= len(key) - 1 and _close(p, key) for p in pieces)) or (own and own[0] in words)
-                or cores & pieces):
+        cores = (
+            {core, core.replace("&", "and"), core.replace("&", "")}
+            if len(core) >= 6 and len(plain) >= 2 and (names is None or all(w in names for w in plain))
+            else set()
+        )
+        if len(key) >= 3 and (
+            key in pieces
+            or key.removeprefix("the") in pieces
+            or (len(key) >= 6 and any(len(p) >= len(key) - 1 and _close(p, key) for p in pieces))
+            or (own and own[0] in words)
+            or cores & pieces
+        ):
             found.append(art)
     for m in ORDINAL_RE.finditer(text):
         i = ORDINALS[m.group(1).lower()]
@@ -124,11 +137,13 @@ def named_articles(text: str, catalogue: list[Article], *, by_title: bool,
     return found
 
 
+# fmt: off
 # Words publishers share, which name none of them alone.
 _MEDIA_WORDS = {"the", "financial", "finance", "news", "daily", "markets", "market", "review", "post", "times",
                 "journal", "capital", "letter", "research", "weekly", "report", "insider", "wire", "media", "group",
                 "press", "herald", "gazette", "tribune", "today", "online", "digital", "money", "investor", "investing",
                 "economic", "economics", "business", "street", "global", "world", "international", "asia", "europe"}
+# fmt: on
 
 
 def _close(a: str, b: str) -> bool:
@@ -143,9 +158,13 @@ def sides_of(text: str) -> list[str]:
     for pattern in SIDE_PATTERNS:
         m = pattern.search(t)
         if m:
-            a, b = (re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,;:'\"?"), flags=re.I) for s in (m.group("a"), m.group("b")))
-            a, b = (re.split(r"\s+[-–—]\s+|,|\s+(?:which|that|who|where|when)\b", x, maxsplit=1, flags=re.I)[0].strip()
-                    for x in (a, b))
+            a, b = (
+                re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,;:'\"?"), flags=re.I) for s in (m.group("a"), m.group("b"))
+            )
+            a, b = (
+                re.split(r"\s+[-–—]\s+|,|\s+(?:which|that|who|where|when)\b", x, maxsplit=1, flags=re.I)[0].strip()
+                for x in (a, b)
+            )
             a, b = _possessor(a), _possessor(b)
             a, b = _last_phrase(a), _first_phrase(b)
             a, b = _mend_sides(a, b)
@@ -158,7 +177,7 @@ def _possessor(side: str) -> str:
     """What a side is when it is written as something of it: "the yen's move after the BoJ hike" compares the yen
     ("move after the hike" is what is compared), "the Korean won's slide in January" the Korean won."""
     m = re.match(r"^(?:the\s+)?(?P<who>[\w&.-]+(?:\s+[\w&.-]+){0,3}?)['’]s?\s+\w", side, re.I)
-    if m and "'" in side[m.start("who"):m.end("who") + 2] and tokenize(m.group("who")):
+    if m and "'" in side[m.start("who") : m.end("who") + 2] and tokenize(m.group("who")):
         return m.group("who")
     return re.sub(r"['’]s?$", "", side)  # "… against Globex's" (its margin)
 
@@ -177,14 +196,16 @@ def _mend_sides(a: str, b: str) -> tuple[str, str]:
     return a, b
 
 
+# fmt: off
 _PERIOD_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                  "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
                  "dec", "q1", "q2", "q3", "q4", "h1", "h2", "fy", "mid", "early", "late", "end", "monday", "tuesday",
                  "wednesday", "thursday", "friday", "spring", "summer", "autumn", "fall", "winter", "year", "quarter"}
+# fmt: on
 
 
 def _is_period(name: str) -> bool:
-    """"mid-February", "Q4'25", "January 23" name a time, not a thing the articles might not know."""
+    """ "mid-February", "Q4'25", "January 23" name a time, not a thing the articles might not know."""
     words = re.findall(r"[a-z]+\d*|\d+", name.lower())
     return bool(words) and all(w in _PERIOD_WORDS or w.isdigit() or re.fullmatch(r"[qh][1-4]", w) for w in words)
 
@@ -192,11 +213,14 @@ def _is_period(name: str) -> bool:
 _BENCHMARK = re.compile(
     r"^(?:(?:its|their|his|her|the)\s+)?(?:\w+\s+){0,2}?(?:consensus|estimates?|expectations?|forecasts?|"
     r"guidance|last year|a year (?:ago|earlier)|prior year|previous (?:year|quarter)|peers?|average|benchmark|"
-    r"peak|high|low|record|target|plan|street|wall street)\b|^(?:its|their|his|her)\b", re.I)
+    r"peak|high|low|record|target|plan|street|wall street)\b|^(?:its|their|his|her)\b",
+    re.I,
+)
 
 
-_MONTH_NUMBER = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTH_NUMBER = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 _DAY_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?!\d)", re.I)
 
 
@@ -235,16 +259,18 @@ def _first_phrase(text: str) -> str:
     return " ".join(out) or text
 
 
+# fmt: off
 # Verbs that end a side's noun phrase ("how does the dollar affect small caps").
 _VERBS = {"hit", "hits", "affect", "affects", "hurt", "hurts", "help", "helps", "compare", "compares", "differ", "differs", "impact",
           "impacts", "perform", "performed", "trade", "trades", "traded", "do", "does", "did", "fare", "fared",
           "stack", "look", "looks", "react", "reacted", "move", "moved", "beat", "beats", "lag", "lags", "yield",
           "yields", "rally", "rallied", "rise", "rose", "fall", "fell", "get", "gets", "has", "have", "had", "last",
           "lasted"}
+# fmt: on
 
 
 def _without_periods(name: Name) -> Name:
-    """"Q3 Brent" is Brent, "2026 Russell 2000" is Russell 2000: times at either end are not part of a name."""
+    """ "Q3 Brent" is Brent, "2026 Russell 2000" is Russell 2000: times at either end are not part of a name."""
     words = name.text.split()
     while len(words) > 1 and _is_period(words[0]) and not words[1][:1].isdigit():
         words = words[1:]
@@ -255,8 +281,11 @@ def _without_periods(name: Name) -> Name:
 
 
 _OUTCOME = re.compile(r"\b(?:did|was|were|ended|closed|finished|happened|turned out|wound up|end up|ending)\b", re.I)
-_PERIOD_END = re.compile(r"\b(?:(?:close|end|final days?|last day) of|by|at year-end|in|during|over|finish(?:ed)?|"
-                         r"end(?:ed)?|close[d]?) (?:the )?(?:year )?(?P<year>20\d\d)\b", re.I)
+_PERIOD_END = re.compile(
+    r"\b(?:(?:close|end|final days?|last day) of|by|at year-end|in|during|over|finish(?:ed)?|"
+    r"end(?:ed)?|close[d]?) (?:the )?(?:year )?(?P<year>20\d\d)\b",
+    re.I,
+)
 
 
 def asks_after(text: str, catalogue: list[Article]) -> str:
@@ -273,9 +302,11 @@ def asks_after(text: str, catalogue: list[Article]) -> str:
     return ""
 
 
+# fmt: off
 # Words after which "A and B" is the set that defines one thing ("core prices, excluding food and energy").
 _SET_WORDS = {"excluding", "including", "ex", "except", "without", "besides", "minus", "stripping", "strips",
               "strip", "outside"}
+# fmt: on
 
 
 _PAIR_JOINERS = ("and", "or", "vs", "vs.", "versus")
@@ -300,7 +331,7 @@ def _coordinated(topic: str, joiners: tuple[str, ...]) -> list[str]:
                 if not tokenize(x) or len(before) == 3 or x.lower() in _VERBS:
                     break
                 before.insert(0, x)
-            for x in words[i + 1:]:
+            for x in words[i + 1 :]:
                 if not after and x.lower() in ("the", "a", "an", "its", "their"):
                     continue
                 if not tokenize(x) or len(after) == 3 or (after and x.lower() in _VERBS):
@@ -321,10 +352,15 @@ def dimension_of(q: Question) -> str:
     for art in q.articles or []:
         for word in re.findall(r"[\w&]+", art.publisher):
             t = re.sub(rf"(?<![\w&]){re.escape(word)}(?![\w&])", " ", t, flags=re.I)
-    t = re.sub(r"\b(?:each|both|cite|cites|put|puts|say|says|give|gives|one|ones|which|whose|how|did|does|do|where|"
-               r"when|what|overlap|overlaps|further|go|goes|differ|differs|different|difference|differences|agree|"
-               r"agrees|disagree|same|similar|contrast|compare|compared|comparison|explaining|explain|explains|view|"
-               r"views|take|takes|page|emphasis|emphasize|emphasise|stress|stresses)\b", " ", t, flags=re.I)
+    t = re.sub(
+        r"\b(?:each|both|cite|cites|put|puts|say|says|give|gives|one|ones|which|whose|how|did|does|do|where|"
+        r"when|what|overlap|overlaps|further|go|goes|differ|differs|different|difference|differences|agree|"
+        r"agrees|disagree|same|similar|contrast|compare|compared|comparison|explaining|explain|explains|view|"
+        r"views|take|takes|page|emphasis|emphasize|emphasise|stress|stresses)\b",
+        " ",
+        t,
+        flags=re.I,
+    )
     return re.sub(r"\s+", " ", t).strip()
 
 
@@ -347,8 +383,11 @@ def metrics_of(text: str) -> list[str]:
     t = " " + normalize(text).lower() + " "
     found: list[tuple[int, str]] = []
     for metric, forms in METRICS.items():
-        hits = [m.start() for form in (metric,) + forms + METRIC_QUESTIONS.get(metric, ())
-                for m in re.finditer(rf"(?<![\w-]){re.escape(form.strip())}(?![\w-])", t)]
+        hits = [
+            m.start()
+            for form in (metric,) + forms + METRIC_QUESTIONS.get(metric, ())
+            for m in re.finditer(rf"(?<![\w-]){re.escape(form.strip())}(?![\w-])", t)
+        ]
         if hits:
             found.append((min(hits), metric))
     return [m for _, m in sorted(found)]
@@ -377,32 +416,52 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         qtype = question_type(corrected)
     names = lexicon.refresh().names
     articles = named_articles(text, catalogue, by_title=qtype == SUMMARY, names=names) or (
-        named_articles(corrected, catalogue, by_title=qtype == SUMMARY, names=names) if corrected != text else [])
+        named_articles(corrected, catalogue, by_title=qtype == SUMMARY, names=names) if corrected != text else []
+    )
     if not articles and re.search(rf"\b{DOC_WORDS}\b.{{0,30}}\b(?:published|dated|out|from|of|on)\b", text, re.I):
         articles = dated_articles(corrected, catalogue)  # "the piece published on January 27"
     few = len(catalogue) <= 4  # "the articles" can only mean all of them when there are a few
     all_articles = bool(ALL_ARTICLES.search(text)) and few and not articles
-    said_about = re.search(r"\b(?:say|says|said|think|thinks|write|writes|wrote|argue|argues|report|reports|"
-                           r"conclude|concludes|tell us|claim|claims)\s+(?:about|on|regarding|concerning)\s+(?P<x>\w.*)",
-                           text, re.I)
+    said_about = re.search(
+        r"\b(?:say|says|said|think|thinks|write|writes|wrote|argue|argues|report|reports|"
+        r"conclude|concludes|tell us|claim|claims)\s+(?:about|on|regarding|concerning)\s+(?P<x>\w.*)",
+        text,
+        re.I,
+    )
     if qtype == SUMMARY and said_about:
         # "Summarize what the articles say about rates" is about rates: the points the articles make on it
         # (while "summarize the article on rates" names the article by its subject).
         topic = topic_of(said_about.group("x"), articles)
         if tokenize(topic) and not articles_only(topic, catalogue):
             qtype = POINTS
-    q = Question(text=text, language=lang, type=qtype, normalized=normalized, articles=articles,
-                 all_articles=all_articles, instructed=instructed)
+    q = Question(
+        text=text,
+        language=lang,
+        type=qtype,
+        normalized=normalized,
+        articles=articles,
+        all_articles=all_articles,
+        instructed=instructed,
+    )
     q.topic = topic_of(corrected, articles)
     asking = asking_part(corrected)
     # ("Jan CPI" is CPI, a common noun's shorthand, once its period is set aside)
     spans = [_without_periods(n) for n in (_without_opener(n, asking, lexicon) for n in name_spans(asking)) if n]
-    q.names = [n for n in spans
-               if not _is_article_ref(n, articles, catalogue) and not _is_period(n.text) and not _common_shorthand(n.text)]
+    q.names = [
+        n
+        for n in spans
+        if not _is_article_ref(n, articles, catalogue) and not _is_period(n.text) and not _common_shorthand(n.text)
+    ]
     q.unknown = sorted({n.text for n in q.names if not _name_known(n.text, lexicon)})
     # A lowercase word that owns something ("berkshire-hathaway's cash pile") is a name too.
-    q.unknown = sorted(set(q.unknown) | {m.group(1) for m in re.finditer(r"\b([a-z][a-z-]{2,})['’]s\b", corrected)
-                                         if m.group(1) not in STOPWORDS and not lexicon.known_name(m.group(1))})
+    q.unknown = sorted(
+        set(q.unknown)
+        | {
+            m.group(1)
+            for m in re.finditer(r"\b([a-z][a-z-]{2,})['’]s\b", corrected)
+            if m.group(1) not in STOPWORDS and not lexicon.known_name(m.group(1))
+        }
+    )
     q.subjects = q.names + corpus_names(corrected, lexicon, q.names)
     q.dated = dated_articles(corrected, catalogue)
     q.after = asks_after(corrected, catalogue)
@@ -410,7 +469,9 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     # A detail is asked for by a question about a fact ("what's its expense ratio?"), not by a why / how question
     # that happens to use its words ("why did the breakdown rattle investors more than the topline number?");
     # a list asks for names.
-    asks_detail = qtype == FACT or (qtype == EXPLANATION and not re.match(r"\W*(?:\w+\s+){0,2}?(?:why|how)\b", text, re.I))
+    asks_detail = qtype == FACT or (
+        qtype == EXPLANATION and not re.match(r"\W*(?:\w+\s+){0,2}?(?:why|how)\b", text, re.I)
+    )
     # (The figure such a question is about still counts when its sentences are scored: "How did fewer empty miles
     # help margins?" is answered by the margin figures.)
     metrics = metrics_of(corrected) if qtype in (FACT, EXPLANATION) else []
@@ -424,28 +485,37 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         # ("against" in a fact question relates one thing to another: "the Russell 2000's streak against the
         # S&P 500", "the yen against the dollar")
         pair = coordinated(corrected, _PAIR_JOINERS)
-        if (len(pair) == 2 and all(1 <= len(tokenize(x)) <= 3 for x in pair) and not _BENCHMARK.match(pair[1])
-                and not all(metrics_of(x) for x in pair) and not _names_an_article(pair, articles)):
+        if (
+            len(pair) == 2
+            and all(1 <= len(tokenize(x)) <= 3 for x in pair)
+            and not _BENCHMARK.match(pair[1])
+            and not all(metrics_of(x) for x in pair)
+            and not _names_an_article(pair, articles)
+        ):
             qtype = q.type = COMPARISON
     if qtype == COMPARISON and not (all_articles or len(articles) >= 2):
         q.sides = sides_of(corrected) or coordinated(corrected)
         if len(q.sides) == 2 and _BENCHMARK.match(q.sides[1]):
             # "LKSP Q4 EPS vs consensus", "the yield now vs its February peak": one figure and its yardstick.
             q.type, q.sides = FACT, []
-    q.risk = qtype in (POINTS, ADVICE) and bool(re.search(
-        r"\b(?:risks?|risky|wrong|sideways|south|awry|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
-        r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?|"
-        r"drawbacks?|weaknesses|negatives|pitfalls|problems|kill|sink|reverse|end|vulnerable|careful|watch out|"
-        rf"{SETBACK_VERBS}|{FADE_VERBS}|warning|red flags?)\b",
-        text, re.I))
+    q.risk = qtype in (POINTS, ADVICE) and bool(
+        re.search(
+            r"\b(?:risks?|risky|wrong|sideways|south|awry|downsides?|dangers?|threats?|headwinds?|worr(?:y|ies)|concerns?|derail|hurt|"
+            r"bear case|cons\b|challenges|disadvantages|threaten|undermine|weigh(?:ing)? on|holding back|fears?|"
+            r"drawbacks?|weaknesses|negatives|pitfalls|problems|kill|sink|reverse|end|vulnerable|careful|watch out|"
+            rf"{SETBACK_VERBS}|{FADE_VERBS}|warning|red flags?)\b",
+            text,
+            re.I,
+        )
+    )
     return q
 
 
 def _without_opener(name: Name, text: str, lexicon: Lexicon) -> Name | None:
     """A name without the capital a sentence starts with, when that word is one the articles write in lowercase
     ("Key points on why AInvest thinks …" names AInvest, not "Key"); None when nothing is left."""
-    before = text[:name.start].rstrip()
-    if before and before[-1] not in ".?!:;\"(¿¡\n":
+    before = text[: name.start].rstrip()
+    if before and before[-1] not in '.?!:;"(¿¡\n':
         return name
     first, _, rest = name.text.partition(" ")
     low = first.lower().removesuffix("'s")
@@ -468,14 +538,19 @@ def _name_known(name: str, lexicon: Lexicon) -> bool:
         return False
     for w in re.findall(r"[\w&/+-]+", name):
         expansion = ABBREVIATIONS.get(w.lower())
-        if expansion and expansion[:1].isupper() and len(expansion.split()) > 1 and not lexicon._known(w.lower()) \
-                and not lexicon.known_phrase(expansion):
+        if (
+            expansion
+            and expansion[:1].isupper()
+            and len(expansion.split()) > 1
+            and not lexicon._known(w.lower())
+            and not lexicon.known_phrase(expansion)
+        ):
             return False  # "ECB" when no article names the European Central Bank
     return _has_shorthand(name) or lexicon.known_phrase(name)
 
 
 def _names_an_article(pair: list[str], articles: list[Article]) -> bool:
-    """"harbor and vine" is the publisher Harbor & Vine Research, not two things to compare."""
+    """ "harbor and vine" is the publisher Harbor & Vine Research, not two things to compare."""
     words = set(tokenize(" ".join(pair)))
     return any(words <= set(tokenize(a.publisher)) for a in articles)
 
@@ -534,4 +609,5 @@ def _is_article_ref(name: Name, articles: list[Article], catalogue: list[Article
     """A name that is an article's publisher ("The Sterling Review", "Coin Mela") is a reference, not a subject."""
     squashed = re.sub(r"[^a-z0-9&]", "", name.text.lower()).removeprefix("the")
     return len(squashed) >= 3 and any(
-        squashed == re.sub(r"[^a-z0-9&]", "", a.publisher.lower()).removeprefix("the") for a in catalogue)
+        squashed == re.sub(r"[^a-z0-9&]", "", a.publisher.lower()).removeprefix("the") for a in catalogue
+    )

@@ -30,22 +30,28 @@ log = logging.getLogger(__name__)
 
 # "who's the new dovish Fed chair supposed to be in May?", "Who will be the next CEO?": a question for the person
 # who fills a role (not "who is Peter Roy?", which names them).
-_WHO = re.compile(r"^\W*(?:(?:so|ok|okay|and|but)\s+)*who(?:'s|’s|\s+is|\s+was|\s+will\s+be|\s+would\s+be)"
-                  r"(?:\s+going\s+to\s+be|\s+likely\s+to\s+be|\s+expected\s+to\s+be)?\s+"
-                  r"(?:the|their|its|his|her)\s+(?P<role>(?:(?:new|next|incoming|future|likely|current|\w+)\s+){0,4}"
-                  r"[a-z]\w+)(?:\s+(?:supposed|going|expected|likely|set|meant|tipped|slated)\b.*|\s+(?:in|at|of|for|by|"
-                  r"after)\b.*)?\s*[?.!]*$", re.I)
+_WHO = re.compile(
+    r"^\W*(?:(?:so|ok|okay|and|but)\s+)*who(?:'s|’s|\s+is|\s+was|\s+will\s+be|\s+would\s+be)"
+    r"(?:\s+going\s+to\s+be|\s+likely\s+to\s+be|\s+expected\s+to\s+be)?\s+"
+    r"(?:the|their|its|his|her)\s+(?P<role>(?:(?:new|next|incoming|future|likely|current|\w+)\s+){0,4}"
+    r"[a-z]\w+)(?:\s+(?:supposed|going|expected|likely|set|meant|tipped|slated)\b.*|\s+(?:in|at|of|for|by|"
+    r"after)\b.*)?\s*[?.!]*$",
+    re.I,
+)
 _ROLE_TAIL = re.compile(r"\s+(?:supposed|going|expected|likely|set|meant)\b.*$", re.I)
 
 REFUSAL = "Sorry, the articles I have don't cover that, so I can't answer it from them."
-UNVERIFIED_TEXT = ("I found passages about this, but nothing the model wrote held up against them or answered the "
-                   "question, so I won't show an unchecked answer. Try rephrasing the question.")
-TIMED_OUT_TEXT = ("The model did not finish an answer in time, so I have nothing checked to show. Please try again, "
-                  "or ask a narrower question.")
+UNVERIFIED_TEXT = (
+    "I found passages about this, but nothing the model wrote held up against them or answered the "
+    "question, so I won't show an unchecked answer. Try rephrasing the question."
+)
+TIMED_OUT_TEXT = (
+    "The model did not finish an answer in time, so I have nothing checked to show. Please try again, "
+    "or ask a narrower question."
+)
 INSTRUCTIONS = "I only answer questions about the articles, from what they say; I can't follow instructions like that."
 # Added to the answer of an advice question ("should I buy…"): the facts the articles give, and this.
-ADVICE_NOTE = ("This is not investment advice: the articles report facts and views, not what is right for your "
-               "money.")
+ADVICE_NOTE = "This is not investment advice: the articles report facts and views, not what is right for your money."
 LANGUAGE_NAMES = {"es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese", "it": "Italian", "nl": "Dutch"}
 
 
@@ -59,10 +65,31 @@ class Decision:
 
 
 def _the(name: str) -> str:
-    """"the iShares Russell 2000 ETF", "the S&P 500", but "Innodata", "Peter Roy"."""
+    """ "the iShares Russell 2000 ETF", "the S&P 500", but "Innodata", "Peter Roy"."""
     last = name.split()[-1].lower()
-    generic = {"etf", "fund", "index", "trust", "reserve", "bank", "group", "500", "2000", "600", "400", "100",
-               "1000", "3000", "average", "exchange", "board", "committee", "market", "markets", "ipo"}
+    generic = {
+        "etf",
+        "fund",
+        "index",
+        "trust",
+        "reserve",
+        "bank",
+        "group",
+        "500",
+        "2000",
+        "600",
+        "400",
+        "100",
+        "1000",
+        "3000",
+        "average",
+        "exchange",
+        "board",
+        "committee",
+        "market",
+        "markets",
+        "ipo",
+    }
     return name if name.lower().startswith("the ") or last not in generic else f"the {name}"
 
 
@@ -82,16 +109,23 @@ class RefusalPolicy:
             return Decision(NOT_COVERED, INSTRUCTIONS)
         if q.language != "en":
             name = LANGUAGE_NAMES.get(q.language, "another language")
-            return Decision(NOT_ENGLISH, f"Your question seems to be in {name}, but the articles are in English and "
-                                         "I can only answer questions asked in English. Please ask it in English.")
+            return Decision(
+                NOT_ENGLISH,
+                f"Your question seems to be in {name}, but the articles are in English and "
+                "I can only answer questions asked in English. Please ask it in English.",
+            )
         if q.after:
-            return Decision(NOT_COVERED, f"The newest article I have is from {q.after}, so the articles can't say how "
-                                         "things turned out after that.")
+            return Decision(
+                NOT_COVERED,
+                f"The newest article I have is from {q.after}, so the articles can't say how "
+                "things turned out after that.",
+            )
         if q.unknown and not q.two_part:
             # A question about something no article names (Tesla, Bitcoin) has no answer here, however close in
             # meaning some other company's figures may be: with thousands of articles one always is.
-            return Decision(NOT_COVERED, f"The articles don't mention {_and(q.unknown)}, so I can't answer that "
-                                         "from them.")
+            return Decision(
+                NOT_COVERED, f"The articles don't mention {_and(q.unknown)}, so I can't answer that from them."
+            )
         return None
 
     def relevant(self, q: Question, doc: Document) -> bool:
@@ -105,8 +139,9 @@ class RefusalPolicy:
             from chat.selection import split_parts
 
             parts += [self.lexicon.terms(p) for p in split_parts(q.text)]
-        return any(self.lexicon.coverage(terms, doc.page_content) >= self.policy.coverage_relevant
-                   for terms in parts if terms)
+        return any(
+            self.lexicon.coverage(terms, doc.page_content) >= self.policy.coverage_relevant for terms in parts if terms
+        )
 
     def after_search(self, q: Question, evidence: Evidence) -> Decision | None:
         if q.type == SUMMARY and evidence.articles:
@@ -124,24 +159,34 @@ class RefusalPolicy:
         named = [n for n in q.subjects if n.text not in q.unknown]
         if not q.metrics or not named:
             return [], [], None
+
         def about(d: Document, name) -> bool:
             # An article whose title names the thing is about it: "Chief Executive Renata Oduya said" in the
             # Larkspur earnings story is Larkspur's chief executive without the name in the sentence or the chunk.
             return set(name.tokens) <= set(tokenize(str(d.metadata.get("title", ""))))
 
         for name in named:
-            naming = [(i, d) for i, d in enumerate(evidence.passages, 1)
-                      if set(name.tokens) <= set(tokenize(d.page_content)) or about(d, name)]
+            naming = [
+                (i, d)
+                for i, d in enumerate(evidence.passages, 1)
+                if set(name.tokens) <= set(tokenize(d.page_content)) or about(d, name)
+            ]
             if naming:
                 break
         else:
             return [], [], None
         # A figure must be stated of its subject by name (a lost link can leave "closed at a record high … since
         # 2019" without "Russell 2000"); a role or other detail of the story's own subject need not be.
-        given = [m for m in q.metrics
-                 if any(metric_stated(m, d.page_content,
-                                      set() if about(d, name) and m not in FIGURE_METRICS else set(name.tokens))
-                        for _, d in naming)]
+        given = [
+            m
+            for m in q.metrics
+            if any(
+                metric_stated(
+                    m, d.page_content, set() if about(d, name) and m not in FIGURE_METRICS else set(name.tokens)
+                )
+                for _, d in naming
+            )
+        ]
         naming.sort(key=lambda x: not set(name.tokens) <= set(tokenize(x[1].page_content)))  # cite one naming it
         return given, [m for m in q.metrics if m not in given], naming[0]
 
@@ -163,7 +208,7 @@ class RefusalPolicy:
         return Decision(PARTLY_COVERED, text, [Claim(text, n)])
 
     def unnamed_person(self, q: Question, kept: list[Claim], evidence: Evidence | None = None) -> Decision | None:
-        """"Who is the new Fed chair supposed to be?" answered by sentences that mention the role but name nobody
+        """ "Who is the new Fed chair supposed to be?" answered by sentences that mention the role but name nobody
         in it ("…the potential for a more dovish Fed chairman in May"): the articles do not say who. When no kept
         sentence mentions the role, the passages are read for it: named there, the answer stands; mentioned
         there without anyone in it, the question is a near miss."""
@@ -195,7 +240,7 @@ class RefusalPolicy:
                     continue
                 first = n if first is None else first
                 for name in name_spans(text):
-                    if person_like(name.text) and any(abs(len(text[:name.start].split()) - i) <= 8 for i in at):
+                    if person_like(name.text) and any(abs(len(text[: name.start].split()) - i) <= 8 for i in at):
                         return True, first
             return False, first
 
@@ -203,8 +248,9 @@ class RefusalPolicy:
         if named:
             return None  # the answer names them
         if where is None and evidence is not None:
-            sentences = [(n, sent) for n, doc in enumerate(evidence.passages, 1)
-                         for sent in split_sentences(doc.page_content)]
+            sentences = [
+                (n, sent) for n, doc in enumerate(evidence.passages, 1) for sent in split_sentences(doc.page_content)
+            ]
             named, where = read(sentences)
             if named:
                 return None
@@ -220,8 +266,9 @@ class RefusalPolicy:
             return [f"The articles do not give its {_and(missing)}."]
         return []
 
-    def after_answer(self, q: Question, evidence: Evidence, kept: list[Claim], draft: Draft | None = None
-                     ) -> Decision | None:
+    def after_answer(
+        self, q: Question, evidence: Evidence, kept: list[Claim], draft: Draft | None = None
+    ) -> Decision | None:
         """Nothing survived verification, or nothing that survived addresses the question."""
         if not kept and draft is not None and draft.unlisted:
             # "Which two BOJ board members dissented?" where the articles name none: say what is missing.
@@ -236,9 +283,13 @@ class RefusalPolicy:
         listed = q.type == LIST and bool(q.articles) and any(c.label for c in kept)
         best = max(c.relevance for c in kept)
         # A list names things, a point is one of several: each answers less of the question than a fact does.
-        floor = (self.policy.list_min_answer_score if any(c.label for c in kept)
-                 else self.policy.points_min_answer_score if q.type in (POINTS, ADVICE, COMPARISON)
-                 else self.policy.min_answer_score)
+        floor = (
+            self.policy.list_min_answer_score
+            if any(c.label for c in kept)
+            else self.policy.points_min_answer_score
+            if q.type in (POINTS, ADVICE, COMPARISON)
+            else self.policy.min_answer_score
+        )
         if q.type != SUMMARY and not listed and best < floor:
             log.debug("best kept sentence addresses the question %.2f < %.2f", best, self.policy.min_answer_score)
             return Decision(NOT_COVERED, REFUSAL)

@@ -74,8 +74,15 @@ class HybridRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return self.search(query)
 
-    def search(self, query: str, k: int | None = None, *, sources: set[str] | None = None,
-               normalized: Normalized | None = None, diversify: bool = True) -> list[Document]:
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        sources: set[str] | None = None,
+        normalized: Normalized | None = None,
+        diversify: bool = True,
+    ) -> list[Document]:
         """The `k` best passages for `query` (only from `sources` when given), best first."""
         k = k or self.k
         norm = normalized or self.lexicon.normalize(query)
@@ -89,8 +96,7 @@ class HybridRetriever(BaseRetriever):
             if not sources:
                 return []
             where = {"source": {"$in": sorted(sources)}}
-        dense = self.collection.query(query_embeddings=[qvec.tolist()], n_results=n, where=where,
-                                      include=["distances"])
+        dense = self.collection.query(query_embeddings=[qvec.tolist()], n_results=n, where=where, include=["distances"])
         dense_ids = dense["ids"][0]
         dense_sim = {i: 1.0 - float(d) for i, d in zip(dense_ids, dense["distances"][0])}
 
@@ -108,8 +114,10 @@ class HybridRetriever(BaseRetriever):
         if not candidates:
             return []
         got = self.collection.get(ids=candidates, include=["documents", "metadatas", "embeddings"])
-        by_id = {i: (d, m, np.asarray(e, dtype=np.float32))
-                 for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
+        by_id = {
+            i: (d, m, np.asarray(e, dtype=np.float32))
+            for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+        }
         candidates = [c for c in candidates if c in by_id]
         if not candidates:  # every hit was deleted between the query and the read (an ingest running meanwhile)
             return []
@@ -127,9 +135,20 @@ class HybridRetriever(BaseRetriever):
         docs = []
         for rank, cid in enumerate(chosen, 1):
             text, meta, _ = by_id[cid]
-            docs.append(Document(id=cid, page_content=text, metadata={
-                **meta, "chunk_id": cid, "rank": rank, "score": round(fused[cid], 6),
-                "dense_score": round(dense_sim[cid], 4), "bm25_score": round(bm25.get(cid, 0.0), 4)}))
+            docs.append(
+                Document(
+                    id=cid,
+                    page_content=text,
+                    metadata={
+                        **meta,
+                        "chunk_id": cid,
+                        "rank": rank,
+                        "score": round(fused[cid], 6),
+                        "dense_score": round(dense_sim[cid], 4),
+                        "bm25_score": round(bm25.get(cid, 0.0), 4),
+                    },
+                )
+            )
         return docs
 
     def article(self, source: str, query: str | None = None) -> list[Document]:
@@ -144,9 +163,20 @@ class HybridRetriever(BaseRetriever):
         for rank, cid in enumerate((c for c in art.chunk_ids if c in by_id), 1):
             text, meta, vec = by_id[cid]
             dense = float(np.asarray(vec, dtype=np.float32) @ qvec) if qvec is not None else 0.0
-            docs.append(Document(id=cid, page_content=text, metadata={
-                **meta, "chunk_id": cid, "rank": rank, "score": 0.0, "dense_score": round(dense, 4),
-                "bm25_score": 0.0}))
+            docs.append(
+                Document(
+                    id=cid,
+                    page_content=text,
+                    metadata={
+                        **meta,
+                        "chunk_id": cid,
+                        "rank": rank,
+                        "score": 0.0,
+                        "dense_score": round(dense, 4),
+                        "bm25_score": 0.0,
+                    },
+                )
+            )
         return docs
 
     def _fuse(self, candidates: list[str], dense_sim: dict[str, float], bm25: dict[str, float]) -> dict[str, float]:
@@ -174,13 +204,17 @@ class HybridRetriever(BaseRetriever):
         chosen: list[str] = []
         pool = list(candidates)
         while pool and len(chosen) < k:
+
             def value(c: str) -> float:
                 if not chosen:
                     return relevance[c]
                 vec, src = by_id[c][2], by_id[c][1].get("source")
-                redundancy = max(float(vec @ by_id[s][2]) + (self.same_source_penalty if by_id[s][1].get("source") == src else 0.0)
-                                 for s in chosen)
+                redundancy = max(
+                    float(vec @ by_id[s][2]) + (self.same_source_penalty if by_id[s][1].get("source") == src else 0.0)
+                    for s in chosen
+                )
                 return self.mmr_lambda * relevance[c] - (1 - self.mmr_lambda) * redundancy
+
             best = max(pool, key=value)
             chosen.append(best)
             pool.remove(best)

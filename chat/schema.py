@@ -83,7 +83,7 @@ class Answer:
 
     @property
     def relevance_label(self) -> str:
-        """"direct", "partial" or "weak" (thresholds: chat.policy.Policy)."""
+        """ "direct", "partial" or "weak" (thresholds: chat.policy.Policy)."""
         from chat.policy import POLICY
 
         return POLICY.relevance_label(self.relevance)
@@ -91,13 +91,23 @@ class Answer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Answer:
         """Inverse of `to_dict` (the UI keeps answers as JSON in its session state)."""
-        return cls(question=d["question"], text=d["answer"], refused=d["refused"],
-                   citations=[Citation(**c) for c in d["citations"]], retrieved=[Retrieved(**r) for r in d["retrieved"]],
-                   latency_ms=d["latency_ms"], mode=d["mode"], standalone_question=d.get("standalone_question", ""),
-                   sentences=[SentenceInfo(**s) for s in d.get("sentences", [])],
-                   dropped=[SentenceInfo(**s) for s in d.get("dropped", [])], suggestions=d.get("suggestions", []),
-                   question_type=d.get("question_type", ""), refusal_reason=d.get("refusal_reason"),
-                   relevance=d.get("relevance", 0.0), notes=d.get("notes", []))
+        return cls(
+            question=d["question"],
+            text=d["answer"],
+            refused=d["refused"],
+            citations=[Citation(**c) for c in d["citations"]],
+            retrieved=[Retrieved(**r) for r in d["retrieved"]],
+            latency_ms=d["latency_ms"],
+            mode=d["mode"],
+            standalone_question=d.get("standalone_question", ""),
+            sentences=[SentenceInfo(**s) for s in d.get("sentences", [])],
+            dropped=[SentenceInfo(**s) for s in d.get("dropped", [])],
+            suggestions=d.get("suggestions", []),
+            question_type=d.get("question_type", ""),
+            refusal_reason=d.get("refusal_reason"),
+            relevance=d.get("relevance", 0.0),
+            notes=d.get("notes", []),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape (CLI --json, HTTP API, eval results)."""

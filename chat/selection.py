@@ -74,8 +74,11 @@ def bullet_runs(units: list[Unit], chosen: list[int], limit: int, count: int | N
         if not 2 <= len(members) <= limit:
             continue
         # (the lead-in is the last sentence of the paragraph before the list)
-        lead = max((j for j, u in enumerate(units) if u.n == n and u.paragraph == para - 1 and u.item < 0),
-                   key=lambda j: units[j].position, default=None)
+        lead = max(
+            (j for j, u in enumerate(units) if u.n == n and u.paragraph == para - 1 and u.item < 0),
+            key=lambda j: units[j].position,
+            default=None,
+        )
         lead_in = lead in picked and units[lead].text.rstrip().endswith(":")
         hits = sum(1 for j, u in enumerate(units) if j in picked and (u.n, u.paragraph) == (n, para) and u.item >= 0)
         if lead_in or (hits >= 2 and 2 * hits > len(members)) or (hits and count == len(members)):
@@ -91,8 +94,9 @@ def asked_count(text: str) -> int | None:
     return int(NUMBER_WORDS.get(m.group(1).lower(), m.group(1))) if m else None
 
 
-def complete_runs(units: list[Unit], scores: np.ndarray, chosen: list[int], limit: int,
-                  count: int | None = None) -> list[int]:
+def complete_runs(
+    units: list[Unit], scores: np.ndarray, chosen: list[int], limit: int, count: int | None = None
+) -> list[int]:
     """An article that counts its points ("Three forces are behind the move. First, … Second, … Third, …") or
     lists them as bullets has made the list itself: when a chosen point is one item of such a run (see
     bullet_runs for lists), the whole run is the answer's core, in the article's order, and the other points fill
@@ -101,8 +105,14 @@ def complete_runs(units: list[Unit], scores: np.ndarray, chosen: list[int], limi
     for i in chosen:
         if not ORDINAL.match(units[i].text) or any(i in run for run in runs):
             continue
-        run = sorted({j for j, u in enumerate(units) if u.source == units[i].source and ORDINAL.match(u.text)
-                      and abs(u.order[0] - units[i].order[0]) <= 1}, key=lambda j: units[j].order)
+        run = sorted(
+            {
+                j
+                for j, u in enumerate(units)
+                if u.source == units[i].source and ORDINAL.match(u.text) and abs(u.order[0] - units[i].order[0]) <= 1
+            },
+            key=lambda j: units[j].order,
+        )
         seen, members = set(), []
         for j in run:  # overlapping chunks hold the same sentence twice
             if units[j].text not in seen:
@@ -132,8 +142,11 @@ def complete_runs(units: list[Unit], scores: np.ndarray, chosen: list[int], limi
     return out
 
 
-_PART_SPLIT = re.compile(r"\?\s+|,?\s+(?:and|also|plus|but)\s+(?=(?:what|how|which|who|whom|when|where|why|is|are|"
-                         r"was|were|does|do|did|has|have|can|could|will|would|should)\b)", re.I)
+_PART_SPLIT = re.compile(
+    r"\?\s+|,?\s+(?:and|also|plus|but)\s+(?=(?:what|how|which|who|whom|when|where|why|is|are|"
+    r"was|were|does|do|did|has|have|can|could|will|would|should)\b)",
+    re.I,
+)
 _WHY_HOW = r"(?:why|how (?:does|do|did|come|is|are|was|were|can|could|would|will))"
 EXPLAIN_PART = re.compile(rf"^\s*{_WHY_HOW}\b", re.I)  # a part of a two-part question that asks why / how
 # A comparison of articles that asks why / how ("Do the two articles see rate cuts helping the same way?")
@@ -144,7 +157,7 @@ def continues_quote(first: str, second: str) -> bool:
     """Whether `second` carries on a quotation that `first` opened or attributed."""
     opened = first.count('"') % 2 == 1 or first.count("“") > first.count("”")
     attributed = bool(re.search(r"[\"”],?\s+(?:said|says|added|wrote|noted|told)\b", first))
-    return opened or (attributed and second[:1] in "\"“")
+    return opened or (attributed and second[:1] in '"“')
 
 
 def split_parts(text: str) -> list[str]:
@@ -161,8 +174,12 @@ def title_case(name: str) -> str:
 def person_like(name: str) -> bool:
     """Two to four capitalised words, none of them an organisation's: "Peter Roy", "Samuel Rines"."""
     parts = name.split()
-    return (2 <= len(parts) <= 4 and all(p[:1].isupper() and p[1:].islower() for p in parts if p.isalpha())
-            and not (set(tokenize(name)) & ORG_WORDS) and not re.search(r"[\d&]", name))
+    return (
+        2 <= len(parts) <= 4
+        and all(p[:1].isupper() and p[1:].islower() for p in parts if p.isalpha())
+        and not (set(tokenize(name)) & ORG_WORDS)
+        and not re.search(r"[\d&]", name)
+    )
 
 
 def asked_roles(text: str) -> set[str]:
@@ -178,11 +195,15 @@ def asked_roles(text: str) -> set[str]:
 def topic_words(q: Question) -> set[str]:
     """What a list question asks about besides the kind of thing and the article ("weighted", "ripe takeover")."""
     kind_words = {t for spec in LIST_KINDS.values() for w in spec["asks"] for t in tokenize(w)}
-    framing = {stem(w) for w in (
-        "named name names quoted quotes quote cited cites cite mention mentions mentioned highlighted highlights "
-        "highlight single out feature features featured discuss discusses discussed individual specific list all "
-        "every any other one two three four five six seven eight nine ten several few main key top interview "
-        "interviews interviewed appear appears").split()}
+    framing = {
+        stem(w)
+        for w in (
+            "named name names quoted quotes quote cited cites cite mention mentions mentioned highlighted highlights "
+            "highlight single out feature features featured discuss discusses discussed individual specific list all "
+            "every any other one two three four five six seven eight nine ten several few main key top interview "
+            "interviews interviewed appear appears"
+        ).split()
+    }
     own = {t for a in q.articles for t in tokenize(f"{a.publisher} {a.title}")}
     topic = topic_of(split_parts(q.text)[0], q.articles) if q.two_part else q.topic
     return {t for t in tokenize(topic) if t not in kind_words | framing | own}
@@ -204,8 +225,14 @@ def asked_noun(q: Question) -> str:
                 return word[:-1] + "ies"  # company → companies
             w = word if word.isupper() or word[-1] == "s" else word + ("s" if not word.endswith("y") else "")
             return w if not w.endswith("ys") or w.lower().endswith(("eys", "ays", "oys")) else w[:-2] + "ies"
-    return {"fund": "funds", "index": "indices", "person": "people", "sector": "sectors", "country": "countries",
-            "company": "companies"}.get(kind, "names")
+    return {
+        "fund": "funds",
+        "index": "indices",
+        "person": "people",
+        "sector": "sectors",
+        "country": "countries",
+        "company": "companies",
+    }.get(kind, "names")
 
 
 def metric_stated(metric: str, passage: str, name_tokens: set[str]) -> bool:
@@ -225,8 +252,9 @@ def metric_stated(metric: str, passage: str, name_tokens: set[str]) -> bool:
             if gives(sentence):
                 return True
             follow = sentences[i + 1] if i + 1 < len(sentences) else ""
-            if re.match(r"^(?:It|Its|The (?:fund|company|firm|stock|ETF|bank|group|index)|This|That|They|Their)\b",
-                        follow) and gives(follow):
+            if re.match(
+                r"^(?:It|Its|The (?:fund|company|firm|stock|ETF|bank|group|index)|This|That|They|Their)\b", follow
+            ) and gives(follow):
                 return True
     return False
 

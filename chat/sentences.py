@@ -20,17 +20,26 @@ FIGURE_QUESTION = re.compile(
     r"\b(?:how (?:much|many|big|large|high|low|long|far|fast|cheap|expensive)|what (?:percentage|percent|share|"
     r"level|rate|price|multiple|ratio|yield|number|amount|figure|size|value|return|margin|growth)|by how much|"
     r"what (?:was|is|were|are) the (?:\w+ ){0,3}(?:rate|price|level|yield|ratio|multiple|return|growth|margin|size|"
-    r"value|amount|number|share|percentage|target|estimate|forecast|discount|premium|gap|spread|count))\b", re.I)
+    r"value|amount|number|share|percentage|target|estimate|forecast|discount|premium|gap|spread|count))\b",
+    re.I,
+)
 DIGIT = re.compile(r"\d")
-TAKEAWAYS = re.compile(r"\b(?:key (?:takeaways?|points|facts)|takeaways|highlights|at a glance|in brief|summary|"
-                        r"tl;?dr|what (?:you need|to know)|the bottom line|quick take)\b", re.I)
+TAKEAWAYS = re.compile(
+    r"\b(?:key (?:takeaways?|points|facts)|takeaways|highlights|at a glance|in brief|summary|"
+    r"tl;?dr|what (?:you need|to know)|the bottom line|quick take)\b",
+    re.I,
+)
 LABELLED = re.compile(r"^(?P<label>[A-Z][\w&'’/ .-]{1,40}?):\s+(?P<rest>\S.*)$")
-ENUMERATED = re.compile(r"^(?:First|Second|Third|Fourth|Fifth|Finally|Lastly|Another|Also|Additionally|In addition|"
-                         r"Moreover|Furthermore|On top of that|Beyond that|Next|Then|Meanwhile|A (?:second|third|final))"
-                         r"\b", re.I)
+ENUMERATED = re.compile(
+    r"^(?:First|Second|Third|Fourth|Fifth|Finally|Lastly|Another|Also|Additionally|In addition|"
+    r"Moreover|Furthermore|On top of that|Beyond that|Next|Then|Meanwhile|A (?:second|third|final))"
+    r"\b",
+    re.I,
+)
 NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s")
 # The items of a list an article counts out in prose.
 ORDINAL = re.compile(r"^(?:First|Firstly|Second|Secondly|Third|Thirdly|Fourth|Fifth|Finally|Lastly)\b,?")
+# fmt: off
 # What the extractive scorer knows about a sentence (chat.policy holds one weight per feature, fitted on dev).
 FEATURES = (
     "cosine",         # MiniLM cosine of question and sentence
@@ -49,6 +58,7 @@ FEATURES = (
     "figure_near",    # the question asks for a figure: the share of its words next to a figure of the sentence
     "advice",         # words of guidance (consider, cautioned against, look for, rather than…), for "should I…"
 )
+# fmt: on
 
 
 @dataclass
@@ -72,14 +82,18 @@ class Unit:
 
 
 # Who a paragraph quotes: '"…," Okonkwo said.', 'said Elena Vasquez, senior REIT analyst', 'according to Rao'.
-_SPEAKER = re.compile(r"(?:[,.!?]['\"”’]\s+|\b(?:according to)\s+)(?P<a>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})"
-                      r"(?=\s+(?:said|says|added|adds|noted|notes|wrote|writes|argued|argues|explained|warned|told)\b|[,.])"
-                      r"|\b(?:said|says|added|noted|wrote|argued|explained|warned)\s+(?P<b>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
+_SPEAKER = re.compile(
+    r"(?:[,.!?]['\"”’]\s+|\b(?:according to)\s+)(?P<a>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})"
+    r"(?=\s+(?:said|says|added|adds|noted|notes|wrote|writes|argued|argues|explained|warned|told)\b|[,.])"
+    r"|\b(?:said|says|added|noted|wrote|argued|explained|warned)\s+(?P<b>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})"
+)
 _QUOTE = re.compile(r"[\"“”]")
 # A sentence that opens like this speaks of what the sentence before it named.
-_ANAPHOR = re.compile(r"^(?:It|Its|It's|He|She|His|Her|They|Their|Them|This|These|That|Those|The (?:company|firm|"
-                      r"group|stock|shares|fund|bank|index|lender|insurer|carmaker|automaker|central bank|ETF|REIT|"
-                      r"trust|economist|analyst|strategist|chain|retailer|producer|kingdom|country|agency)(?:'s|’s)?)\b")
+_ANAPHOR = re.compile(
+    r"^(?:It|Its|It's|He|She|His|Her|They|Their|Them|This|These|That|Those|The (?:company|firm|"
+    r"group|stock|shares|fund|bank|index|lender|insurer|carmaker|automaker|central bank|ETF|REIT|"
+    r"trust|economist|analyst|strategist|chain|retailer|producer|kingdom|country|agency)(?:'s|’s)?)\b"
+)
 
 
 def _cells(line: str) -> list[str]:
@@ -141,8 +155,9 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
         for line_no, line in enumerate(para.splitlines()):
             if line_no in rows:  # a table row, read with its header: "VICI Properties: Dividend yield 5.8%; …"
                 label, text = rows[line_no]
-                units.append(Unit(n, para_no, len(units), text, asked, False, heading, source, (chunk, len(units)),
-                                  table=label))
+                units.append(
+                    Unit(n, para_no, len(units), text, asked, False, heading, source, (chunk, len(units)), table=label)
+                )
                 continue
             if line.lstrip().startswith("|"):
                 continue  # a header or separator row
@@ -167,10 +182,27 @@ def passage_units(n: int, doc: Document) -> list[Unit]:
                 in_quote = (len(_QUOTE.findall(sentence)) % 2 == 1) != in_quote  # a quotation goes on
                 names = " ".join(name.text for name in name_spans(sentence)[:4])
                 previous = names or context
-                if (len(sentence.split()) >= 5 and not sentence.endswith("?") and not is_injection(sentence)
-                        and len(re.findall(r"\b[a-z]{3,}\b", sentence)) >= 3):
-                    units.append(Unit(n, para_no, len(units), sentence, asked, bullet, heading, source,
-                                      (chunk, len(units)), context=context, item=line_no if bullet else -1))
+                if (
+                    len(sentence.split()) >= 5
+                    and not sentence.endswith("?")
+                    and not is_injection(sentence)
+                    and len(re.findall(r"\b[a-z]{3,}\b", sentence)) >= 3
+                ):
+                    units.append(
+                        Unit(
+                            n,
+                            para_no,
+                            len(units),
+                            sentence,
+                            asked,
+                            bullet,
+                            heading,
+                            source,
+                            (chunk, len(units)),
+                            context=context,
+                            item=line_no if bullet else -1,
+                        )
+                    )
         asked = ""
     return units
 
@@ -198,7 +230,7 @@ def figure_near(terms: list, text: str, idf, window: int = 4) -> float:
         return 0.0
     best = 0.0
     for i in spots:
-        near = set(tokens[max(0, i - window): i + window + 1])
+        near = set(tokens[max(0, i - window) : i + window + 1])
         best = max(best, sum(w * t.credit(near) for t, w in asked) / total)
     return best
 
@@ -216,6 +248,7 @@ def term_named(t, words: set[str]) -> bool:
 # --- list items ------------------------------------------------------------------------------------
 
 _EXCHANGES = {"NYSE", "Nasdaq", "NASDAQ", "NYSE Arca", "LSE", "TSX", "AMEX", "Cboe", "TSE", "HKEX"}
+# fmt: off
 _GENERIC = {"etf", "etfs", "fund", "funds", "index", "indic", "exchang", "trade", "trust", "stock", "share",
             "compani", "firm", "sector", "market", "ai", "ipo", "the", "us", "u.s", "ceo", "new", "york"}
 NOT_COMPANY = {"feder", "reserv", "fed", "treasuri", "congress", "senat", "white", "hous", "governor", "central",
@@ -232,10 +265,16 @@ _OPENERS = {"another", "additionally", "alternatively", "however", "meanwhile", 
             "many", "most", "some", "such", "these", "those", "this", "that", "each", "every", "both", "shares",
             "investors", "analysts", "traders", "companies", "stocks", "its", "their", "while", "when", "since",
             "after", "before", "despite", "unlike", "like", "according", "as", "in", "on", "at", "for", "with"}
+# fmt: on
 
 
-def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: frozenset[str] = frozenset(),
-               names_ok: frozenset[str] = frozenset()) -> list[str]:
+def list_items(
+    text: str,
+    kind: str,
+    exclude: set[tuple[str, ...]],
+    names: frozenset[str] = frozenset(),
+    names_ok: frozenset[str] = frozenset(),
+) -> list[str]:
     """The names of `kind` in a sentence ("fund", "index", "company", "person", "sector", "country"). A sentence's
     capitalised first word counts only when the corpus writes it with a capital elsewhere (`names`)."""
     low = " " + normalize(text).lower() + " "
@@ -260,12 +299,15 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
             first, _, rest = name.text.partition(" ")
             low = first.lower().removesuffix("'s")
             camel = any(c.isupper() for c in first[1:])  # "WisdomTree", "iShares": a name wherever it stands
-            if low not in names and not camel and (not rest or low in _OPENERS or low.endswith("ly")
-                                                   or low in STOPWORDS):
+            if (
+                low not in names
+                and not camel
+                and (not rest or low in _OPENERS or low.endswith("ly") or low in STOPWORDS)
+            ):
                 if not rest:
                     continue  # "Alternatively", "Another": capitalised only because a sentence starts there
                 name = dataclasses.replace(name, text=rest, tokens=tuple(tokenize(rest)), start=len(first) + 1)
-        after = text[name.start + len(name.text):name.start + len(name.text) + 2] if name.start >= 0 else ""
+        after = text[name.start + len(name.text) : name.start + len(name.text) + 2] if name.start >= 0 else ""
         if after.startswith(":") and name.start <= 4:
             continue  # a run-in label ("The Headwind: When rates rose…"), not a name
         if re.search(rf"[\"“]{re.escape(name.text)}[\"”]", text) and " " not in name.text:
@@ -277,18 +319,46 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
                 continue
             name = dataclasses.replace(name, text=clean, tokens=tuple(tokenize(clean)))
         toks = set(name.tokens)
-        if (tuple(name.tokens) in exclude or not (toks - _GENERIC) or any(set(e) == toks for e in exclude if e)
-                or name.text in _EXCHANGES or (re.fullmatch(r"[A-Z]{1,5}", name.text) and kind != "fund")
-                or (re.search(r"\d", name.text) and kind not in ("fund", "index"))):
+        if (
+            tuple(name.tokens) in exclude
+            or not (toks - _GENERIC)
+            or any(set(e) == toks for e in exclude if e)
+            or name.text in _EXCHANGES
+            or (re.fullmatch(r"[A-Z]{1,5}", name.text) and kind != "fund")
+            or (re.search(r"\d", name.text) and kind not in ("fund", "index"))
+        ):
             continue
         words = set(re.findall(r"[a-z&]+", name.text.lower()))
-        is_fund = bool(words & {"etf", "fund", "trust", "spdr"}) or (words & {"ishares", "vanguard", "invesco"} and len(words) > 1)
-        is_index = not is_fund and bool(words & {"index", "russell", "s&p", "nasdaq", "dow", "nikkei", "topix", "ftse",
-                                                 "msci", "stoxx", "dax", "kospi", "composite"})
+        is_fund = bool(words & {"etf", "fund", "trust", "spdr"}) or (
+            words & {"ishares", "vanguard", "invesco"} and len(words) > 1
+        )
+        is_index = not is_fund and bool(
+            words
+            & {
+                "index",
+                "russell",
+                "s&p",
+                "nasdaq",
+                "dow",
+                "nikkei",
+                "topix",
+                "ftse",
+                "msci",
+                "stoxx",
+                "dax",
+                "kospi",
+                "composite",
+            }
+        )
         parts = name.text.split()
-        is_person = (not is_fund and not is_index and 2 <= len(parts) <= 4
-                     and all(p[:1].isupper() and p[1:].islower() for p in parts if p.isalpha())
-                     and not (toks & ORG_WORDS) and bool(sentence_words & set(LIST_KINDS["person"]["marks"])))
+        is_person = (
+            not is_fund
+            and not is_index
+            and 2 <= len(parts) <= 4
+            and all(p[:1].isupper() and p[1:].islower() for p in parts if p.isalpha())
+            and not (toks & ORG_WORDS)
+            and bool(sentence_words & set(LIST_KINDS["person"]["marks"]))
+        )
         if kind == "fund" and is_fund:
             items.append(name.text)
         elif kind == "index" and is_index:
@@ -297,17 +367,64 @@ def list_items(text: str, kind: str, exclude: set[tuple[str, ...]], names: froze
             items.append(name.text)
         elif kind == "institution" and not is_person and (words & marks):
             items.append(name.text)
-        elif kind == "named" and not (is_person or is_index) and not (toks & NOT_COMPANY) and (
-                len(parts) >= 2 or (parts and parts[0] in names_ok)):
+        elif (
+            kind == "named"
+            and not (is_person or is_index)
+            and not (toks & NOT_COMPANY)
+            and (len(parts) >= 2 or (parts and parts[0] in names_ok))
+        ):
             items.append(name.text)  # "Contract Logistics", "Final Mile": named things of the asked kind
-        elif kind == "company" and not (is_fund or is_index or is_person) and not (toks & NOT_COMPANY) \
-                and not any(name.text.lower() == s for s in SECTORS + COUNTRIES) and len(name.text) > 2 \
-                and (sentence_words & (set(marks) | {"company", "companies", "provider", "maker", "firm", "stock",
-                                                      "shares", "specializing", "contender", "option", "pick",
-                                                      "lender", "bank", "producer", "miner", "operator", "reit",
-                                                      "owner", "developer", "group", "brand", "retailer", "name",
-                                                      "names", "including", "such", "like", "rose", "fell", "jumped",
-                                                      "gained", "climbed", "slid", "dropped", "rallied", "led"})
-                     or re.search(rf"{re.escape(name.text)}\s*\((?:NYSE|NASDAQ|Nasdaq|TSX|LSE)?:?\s*[A-Z]{{1,5}}\)", text)):
+        elif (
+            kind == "company"
+            and not (is_fund or is_index or is_person)
+            and not (toks & NOT_COMPANY)
+            and not any(name.text.lower() == s for s in SECTORS + COUNTRIES)
+            and len(name.text) > 2
+            and (
+                sentence_words
+                & (
+                    set(marks)
+                    | {
+                        "company",
+                        "companies",
+                        "provider",
+                        "maker",
+                        "firm",
+                        "stock",
+                        "shares",
+                        "specializing",
+                        "contender",
+                        "option",
+                        "pick",
+                        "lender",
+                        "bank",
+                        "producer",
+                        "miner",
+                        "operator",
+                        "reit",
+                        "owner",
+                        "developer",
+                        "group",
+                        "brand",
+                        "retailer",
+                        "name",
+                        "names",
+                        "including",
+                        "such",
+                        "like",
+                        "rose",
+                        "fell",
+                        "jumped",
+                        "gained",
+                        "climbed",
+                        "slid",
+                        "dropped",
+                        "rallied",
+                        "led",
+                    }
+                )
+                or re.search(rf"{re.escape(name.text)}\s*\((?:NYSE|NASDAQ|Nasdaq|TSX|LSE)?:?\s*[A-Z]{{1,5}}\)", text)
+            )
+        ):
             items.append(name.text)
     return list(dict.fromkeys(items))

@@ -53,8 +53,13 @@ def central(units: list[Unit], vecs: np.ndarray, title_sim: np.ndarray, k: int, 
         in_section[u.heading] = j + 1
         section_first[i] = 1.0 if j == 0 else (0.5 if j == 1 else 0.0)
     figures = np.array([1.0 if DIGIT.search(u.text) else 0.0 for u in units])
-    score = (rank + p.summary_lead_weight * (1 - position) + p.summary_section_weight * section_first
-             + p.summary_figure_weight * figures + p.summary_title_weight * title_sim)
+    score = (
+        rank
+        + p.summary_lead_weight * (1 - position)
+        + p.summary_section_weight * section_first
+        + p.summary_figure_weight * figures
+        + p.summary_title_weight * title_sim
+    )
     chosen: list[int] = []
     per_section: dict[str, int] = {}
     for i in np.argsort(-score):

@@ -23,10 +23,12 @@ from functools import lru_cache
 
 import snowballstemmer
 
+# fmt: off
 __all__ = [
     "MARKER_RE", "STOPWORDS", "Name", "language", "marker_numbers", "name_spans", "normalize", "only_punctuation",
     "parse_markers", "split_sentences", "stem", "strip_markers", "surface_words", "tokenize", "content_words",
 ]
+# fmt: on
 
 # ---------------------------------------------------------------------------
 # Citation markers
@@ -127,6 +129,7 @@ def marker_numbers(text: str) -> list[str]:
 # Sentence splitting
 # ---------------------------------------------------------------------------
 
+# fmt: off
 # Never a sentence end, whatever follows.
 _NEVER_END = frozenset({
     "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "lt", "col", "capt", "sgt", "st", "mt",
@@ -143,7 +146,9 @@ _AMBIGUOUS = frozenset({
     "inc", "corp", "co", "ltd", "llc", "plc", "bros", "jr", "sr", "etc", "est",
     "u.s", "u.k", "u.n", "e.u", "a.m", "p.m", "n.y", "d.c", "l.p", "s.a",
 })
+# fmt: on
 _DOTTED_RE = re.compile(r"(?:[a-z]\.)+[a-z]")
+# fmt: off
 # After an ambiguous abbreviation, a capitalised word from this list is taken
 # as the start of a new sentence; any other capitalised word (a name, "Treasury")
 # as the continuation of the current one.
@@ -155,6 +160,7 @@ _STARTERS = frozenset("""
     similarly finally first second third last over under during earlier later now today recently currently given
     separately notably importantly likewise nevertheless nonetheless indeed
 """.split())
+# fmt: on
 
 _TERMINAL_RE = re.compile(
     rf"""
@@ -191,7 +197,7 @@ def _is_boundary(block: str, m: re.Match[str]) -> bool:
         return True
     if ".." in p or "…" in p:
         return False  # an ellipsis elides words inside a quoted sentence
-    if re.search(r"[\]】]\s*$", block[:m.start()]) and MARKER_RE.search(block[max(0, m.start() - 24):m.start()]):
+    if re.search(r"[\]】]\s*$", block[: m.start()]) and MARKER_RE.search(block[max(0, m.start() - 24) : m.start()]):
         return True  # "...$75 billion [2]. the fund": a citation closes its sentence whatever follows
     if rest[0].islower():
         return False
@@ -230,7 +236,7 @@ def _blocks(text: str) -> list[str]:
         if bullet := _BULLET_RE.match(line):
             if current:
                 blocks.append(" ".join(current))
-            content = line[bullet.end():].strip()
+            content = line[bullet.end() :].strip()
             current = [content] if content else []
             continue
         if current and line[0].islower() and not _ends_terminal(current[-1]):
@@ -249,7 +255,7 @@ def _split_block(block: str) -> list[str]:
     start = 0
     for m in _TERMINAL_RE.finditer(block):
         if _is_boundary(block, m):
-            piece = block[start:m.end()].strip()
+            piece = block[start : m.end()].strip()
             if piece:
                 pieces.append(piece)
             start = m.end()
@@ -292,6 +298,7 @@ def split_sentences(text: str) -> list[str]:
 # Words
 # ---------------------------------------------------------------------------
 
+# fmt: off
 # Function words, question framing and words about the documents themselves ("according to the article"): none
 # of them tells one passage from another, and an answer sentence needs no support for them.
 STOPWORDS = frozenset("""
@@ -316,6 +323,7 @@ STOPWORDS = frozenset("""
     actually basically kinda sorta gonna wanna
     approximately roughly circa nearly estimated
 """.split())
+# fmt: on
 # A Snowball stemmer keeps the word it works on in the object: one per thread (requests are served in parallel).
 _STEMMERS = threading.local()
 # A word: letters with inner apostrophes, "&" (S&P, M&A) or dots (U.S.); a figure: digits with "," or ".".
@@ -341,10 +349,12 @@ def normalize(text: str) -> str:
     return _SPACED_AMP.sub(r"\1&\2", text)
 
 
+# fmt: off
 # Number words are their figures: "two-year" and "2-year" (and a question's "2y") are the same note, "three
 # rate cuts" and "3 rate cuts" the same count. ("one" is left alone: "one of the…" counts nothing.)
 NUMBER_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
                  "nine": "9", "ten": "10", "eleven": "11", "twelve": "12"}
+# fmt: on
 
 
 def _raw_tokens(text: str) -> list[str]:
@@ -385,6 +395,7 @@ def content_words(text: str) -> set[str]:
 # Lowercase words that may sit inside a name: "Bank of Japan", "Procter & Gamble", "S&P Small Cap 600".
 _NAME_GLUE = {"of", "&", "de", "for", "la", "du", "van", "von"}
 _NAME_WORD = re.compile(r"[A-Za-z][\w&'.-]*|\d[\d,.]*%?|&")
+# fmt: off
 # Words that are capitalised because of where they stand, not because they are names.
 _NOT_NAMES = STOPWORDS | {
     "is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
@@ -404,6 +415,7 @@ _NOT_NAMES = STOPWORDS | {
     "thinking", "wait", "hey", "hi", "hello", "thanks", "okay", "sure", "well", "just", "really",
     "according", "per", "based", "given", "if", "in", "on", "for", "from", "with", "after", "before", "since",
 }
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -449,7 +461,7 @@ def name_spans(text: str, *, title_case_ok: bool = False) -> list[Name]:
         bare = word.rstrip(".,'").replace("'s", "")
         low = bare.lower()
         before = text[:pos].rstrip()
-        sentence_start = not before or before[-1] in ".?!:;\"(¿¡\n"
+        sentence_start = not before or before[-1] in '.?!:;"(¿¡\n'
         if word[0].isalpha() and _is_cap(word) and not (low in _NOT_NAMES and (sentence_start or not run)):
             if sentence_start and run:
                 close()
@@ -458,8 +470,13 @@ def name_spans(text: str, *, title_case_ok: bool = False) -> list[Name]:
                 close()  # "Redcliff's Omar Haddad": the owner and the owned are two names
         elif word[0].isdigit() and run and not run[-1][0][0].isdigit():
             run.append((word.rstrip(".,"), pos))  # "Russell 2000", "S&P 500", "Q3"
-        elif (run and (low in _NAME_GLUE or word == "&") and i + 1 < len(words) and _is_cap(words[i + 1][0])
-              and (word == "&" or (len(run[-1][0]) >= 3 and not run[-1][0].isupper()))):
+        elif (
+            run
+            and (low in _NAME_GLUE or word == "&")
+            and i + 1 < len(words)
+            and _is_cap(words[i + 1][0])
+            and (word == "&" or (len(run[-1][0]) >= 3 and not run[-1][0].isupper()))
+        ):
             run.append((word, pos))
         else:
             close()
@@ -471,6 +488,7 @@ def name_spans(text: str, *, title_case_ok: bool = False) -> list[Name]:
 # Language
 # ---------------------------------------------------------------------------
 
+# fmt: off
 # The most frequent function words of each language (none of them an English word).
 _LANGUAGE_WORDS = {
     "es": "el la los las del que qué por porqué cómo como cuál cuáles cuánto cuánta cuántos es son está están "
@@ -498,13 +516,14 @@ _QUESTION_WORDS = {
     "it": {"perché", "quale", "quali", "quanti", "dove", "chi"},
     "nl": {"waarom", "hoe", "welke", "hoeveel"},
 }
+# fmt: on
 _LANGUAGE_SETS = {lang: frozenset(words.split()) for lang, words in _LANGUAGE_WORDS.items()}
 _ENGLISH_WORDS = STOPWORDS | {"is", "are", "the", "of", "and", "what", "why", "how", "do", "does"}
 _LETTER_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
 def language(text: str) -> str:
-    """"en", or the language whose function words clearly outnumber English ones ("¿Por qué…?" → "es").
+    """ "en", or the language whose function words clearly outnumber English ones ("¿Por qué…?" → "es").
 
     Names and figures are neutral, so "What is the P/E of Innodata?" is English and "Warum steigen Small Caps?"
     is German. Short or mixed questions count as English: a false "not English" reply is worse than trying.
@@ -539,7 +558,8 @@ _INJECTION = re.compile(
     r"|\b(?:ai|assistant|chatbot|language model|llm|gpt)s?\b[^.!?\n]{0,40}\b(?:must|should|shall|will|are to)\s+"
     r"(?:always\s+|only\s+)?(?:answer|say|reply|respond|output|write|print|repeat|recommend)\b"
     r"|\b(?-i:([A-Z]{3,}))\b(?:\W+\b(?-i:\1)\b){2,}",
-    re.I)
+    re.I,
+)
 
 
 def is_injection(sentence: str) -> bool:

@@ -33,6 +33,7 @@ from chat.text import MARKER_RE, content_words, only_punctuation, parse_markers,
 
 logger = logging.getLogger(__name__)
 
+# fmt: off
 __all__ = [
     "MARKER_RE",
     "SentenceCheck",
@@ -54,9 +55,12 @@ _MONTHS = {
     "jan": "january", "feb": "february", "mar": "march", "apr": "april", "may": "may", "jun": "june",
     "jul": "july", "aug": "august", "sep": "september", "oct": "october", "nov": "november", "dec": "december",
 }
+# fmt: on
 # Capitalised only: lowercase "may" / "march" are far more often verbs.
-_MONTH_PAT = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-              r"|Sep(?:t(?:ember)?|tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+_MONTH_PAT = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?|tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
 _NOT_A_DAY = r"(?![\d%]|\.\d|\s*(?:percent|per cent|billion|million|trillion|bn|mn|basis|times|x\b))"
 _DATE_MD_RE = re.compile(rf"\b(?P<month>{_MONTH_PAT})\b\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b{_NOT_A_DAY}")
 _DATE_DM_RE = re.compile(rf"(?<![\w.,$])(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH_PAT})\b")
@@ -87,12 +91,14 @@ _NUM_RE = re.compile(
     """,
     re.X,
 )
+# fmt: off
 _SCALE_EXP = {
     "trillion": 12, "trn": 12, "tn": 12, "t": 12,
     "billion": 9, "bln": 9, "bn": 9, "b": 9,
     "million": 6, "mln": 6, "mn": 6, "mm": 6, "m": 6,
     "thousand": 3, "k": 3,
 }
+# fmt: on
 _SCALE_WORD = {12: "trillion", 9: "billion", 6: "million", 3: "thousand"}
 
 
@@ -184,25 +190,32 @@ def _parse_numbers(text: str) -> tuple[list[_Num], str]:
         decimals = len(raw.split(".", 1)[1]) if "." in raw else 0
         scale_word = (m.group("scale") or m.group("sscale") or "").lower()
         currency = _currency(m.group("cur"), m.group("curword"))
-        found.append(_Num(
-            kind="pct" if m.group("pct") else "num",
-            value=value,
-            decimals=decimals,
-            scale=_SCALE_EXP.get(scale_word, 0),
-            currency=currency,
-            negative=bool(m.group("sign")),
-            bare=not any(m.group(g) for g in ("times", "pct", "bps", "scale", "sscale")),
-            start=m.start(),
-            end=m.end(),
-        ))
+        found.append(
+            _Num(
+                kind="pct" if m.group("pct") else "num",
+                value=value,
+                decimals=decimals,
+                scale=_SCALE_EXP.get(scale_word, 0),
+                currency=currency,
+                negative=bool(m.group("sign")),
+                bare=not any(m.group(g) for g in ("times", "pct", "bps", "scale", "sscale")),
+                start=m.start(),
+                end=m.end(),
+            )
+        )
         masked = _blank(masked, m.start(), m.end())
 
     found.sort(key=lambda n: n.start)
     # "$1-2 billion", "5 to 7%": the first number of a range borrows the unit of the second.
     for i in range(len(found) - 1):
         a, b = found[i], found[i + 1]
-        if (a.kind == "num" and a.bare and b.kind in ("num", "pct") and not b.bare
-                and re.fullmatch(r"\s*(?:-|–|—|to)\s*", text[a.end:b.start])):
+        if (
+            a.kind == "num"
+            and a.bare
+            and b.kind in ("num", "pct")
+            and not b.bare
+            and re.fullmatch(r"\s*(?:-|–|—|to)\s*", text[a.end : b.start])
+        ):
             currency = a.currency or b.currency
             found[i] = replace(a, kind=b.kind, scale=b.scale, currency=currency, bare=False)
             found[i + 1] = replace(b, currency=currency)
@@ -251,7 +264,8 @@ def _num_match(s: _Num, p: _Num, allow_rounding: bool = True) -> bool:
 
 def _missing(sentence_nums: list[_Num], passage_nums: list[list[_Num]], allow_rounding: bool = True) -> list[str]:
     return [
-        s.text for s in sentence_nums
+        s.text
+        for s in sentence_nums
         if not any(_num_match(s, p, allow_rounding) for nums in passage_nums for p in nums)
     ]
 
@@ -281,6 +295,7 @@ def numbers_supported(sentence: str, passages: Sequence[str], *, allow_rounding:
 # ---------------------------------------------------------------------------
 # Lexical support
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Units:
@@ -374,7 +389,7 @@ def _cosine_matrix(
     except Exception:
         logger.warning("embedding failed; falling back to lexical support only", exc_info=True)
         return None
-    sims = vecs[: len(sentences)] @ vecs[len(sentences):].T
+    sims = vecs[: len(sentences)] @ vecs[len(sentences) :].T
     return np.clip(np.nan_to_num(sims, nan=0.0), 0.0, 1.0)
 
 
@@ -491,8 +506,16 @@ def _check(
         else:
             missing = numbers_missing(i, cited)
             score = float(support[i, best - 1])
-            check = SentenceCheck(clean, cited, invalid, score, best, missing,
-                                  score >= min_support and not missing and s_units[i].size > 0, repointed_from)
+            check = SentenceCheck(
+                clean,
+                cited,
+                invalid,
+                score,
+                best,
+                missing,
+                score >= min_support and not missing and s_units[i].size > 0,
+                repointed_from,
+            )
         if not check.supported:
             logger.debug("dropping sentence (%s, support %.2f): %r", check.reason, check.support, clean)
         checks.append(check)

@@ -26,7 +26,9 @@ _INSTRUCTION = re.compile(
     r"something|anything)\b"
     r"|(?:\b(?:then|and|also|now|just)\s+)?\b(?:say|write|print|type|output|repeat|reply|respond|answer)\s+"
     r"(?:(?:only|exactly|just|with|the word)\s+){0,3}(?:[\"'“][^\"'”]{1,30}[\"'”]|(?-i:[A-Z]{3,})\b))"
-    r"[^.!?\n]*[.!?]?", re.I)
+    r"[^.!?\n]*[.!?]?",
+    re.I,
+)
 
 
 def strip_instructions(text: str) -> tuple[str, bool]:
@@ -37,6 +39,7 @@ def strip_instructions(text: str) -> tuple[str, bool]:
     return re.sub(r"\s+", " ", re.sub(r"^[\s,;:.]+|[\s,;:]+$", "", out)).strip(), True
 
 
+# fmt: off
 # How people type questions: apostrophes left out ("whats", "doesnt") and chat shorthand ("u", "pls"). The type
 # rules read standard spelling, so "whats the first article about" must read "what's …" to be a summary.
 _INFORMAL = {
@@ -60,6 +63,7 @@ FRAMING_WORDS = (
     "name", "names", "named", "list", "quote", "quoted", "cite", "cited", "recommend", "about", "first", "second",
     "third", "latest", "newest", "oldest", "both", "each", "according", "invest", "buy", "sell",
 )
+# fmt: on
 
 
 def mend_question(text: str, lexicon: Lexicon | None = None) -> str:
@@ -74,11 +78,21 @@ def mend_question(text: str, lexicon: Lexicon | None = None) -> str:
         if low in _INFORMAL:
             out = _INFORMAL[low]
             return out[:1].upper() + out[1:] if word[:1].isupper() else out
-        if len(low) < 4 or not low.isalpha() or low in english or low in known or low in FRAMING_WORDS \
-                or word[:1].isupper() and m.start() > 0:
+        if (
+            len(low) < 4
+            or not low.isalpha()
+            or low in english
+            or low in known
+            or low in FRAMING_WORDS
+            or word[:1].isupper()
+            and m.start() > 0
+        ):
             return word
-        close = [f for f in FRAMING_WORDS if abs(len(f) - len(low)) <= 1 and f[:1] == low[:1]
-                 and DamerauLevenshtein.distance(f, low) <= 1]
+        close = [
+            f
+            for f in FRAMING_WORDS
+            if abs(len(f) - len(low)) <= 1 and f[:1] == low[:1] and DamerauLevenshtein.distance(f, low) <= 1
+        ]
         if len(close) == 1:
             return close[0][:1].upper() + close[0][1:] if word[:1].isupper() else close[0]
         return word
@@ -88,9 +102,12 @@ def mend_question(text: str, lexicon: Lexicon | None = None) -> str:
     text = re.sub(r"(?<![\w.,])(\$?)(\d{1,3})k\b", lambda m: f"{m.group(1)}{m.group(2)},000", text, flags=re.I)
     # (one letter only after a dollar figure: "3m T-bills" are three-month bills)
     for short, letter, word in (("tn|trn", "t", "trillion"), ("bn|bil", "b", "billion"), ("mm|mn|mln", "m", "million")):
-        text = re.sub(rf"(?<![\w.,])(\$\d+(?:\.\d+)?\s?(?:{short}|{letter})|\d+(?:\.\d+)?\s?(?:{short}))\b(?!-)",
-                      lambda m, word=word: re.sub(r"\s?[a-z]+$", f" {word}", m.group(1), flags=re.I), text,
-                      flags=re.I)
+        text = re.sub(
+            rf"(?<![\w.,])(\$\d+(?:\.\d+)?\s?(?:{short}|{letter})|\d+(?:\.\d+)?\s?(?:{short}))\b(?!-)",
+            lambda m, word=word: re.sub(r"\s?[a-z]+$", f" {word}", m.group(1), flags=re.I),
+            text,
+            flags=re.I,
+        )
     # ("U.S." and "e.g." are abbreviations, not the words "u" and "e")
     return re.sub(r"(?<![\w'’&/.-])[A-Za-z]+(?![\w'’&-]|\.\w)", fix, text)
 
@@ -99,7 +116,9 @@ def mend_question(text: str, lexicon: Lexicon | None = None) -> str:
 
 FOLLOWUP_LEAD = re.compile(
     r"^\s*(and|but|so|also|what about|how about|and what|what of|why is that|why|how so|it|its|they|them|their|"
-    r"this|that|those|these|he|she|which|same|more on|tell me more|anything else|compared)\b", re.I)
+    r"this|that|those|these|he|she|which|same|more on|tell me more|anything else|compared)\b",
+    re.I,
+)
 
 
 def rewrite_followup(question: str, history: list[dict[str, str]]) -> str:

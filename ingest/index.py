@@ -82,10 +82,28 @@ class IngestReport:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IngestReport:
-        known = {k: data[k] for k in ("added", "unchanged", "updated", "deleted", "skipped", "failed", "renamed",
-                                      "chunks_total", "chunks_embedded", "chunks_reused", "seconds") if k in data}
-        return cls(**known, problems=list(data.get("problems", [])),
-                   renames=[(str(a), str(b)) for a, b in data.get("renames", [])])
+        known = {
+            k: data[k]
+            for k in (
+                "added",
+                "unchanged",
+                "updated",
+                "deleted",
+                "skipped",
+                "failed",
+                "renamed",
+                "chunks_total",
+                "chunks_embedded",
+                "chunks_reused",
+                "seconds",
+            )
+            if k in data
+        }
+        return cls(
+            **known,
+            problems=list(data.get("problems", [])),
+            renames=[(str(a), str(b)) for a, b in data.get("renames", [])],
+        )
 
     @property
     def changed(self) -> bool:
@@ -105,12 +123,21 @@ class _Pending:
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 class Indexer:
-    def __init__(self, store: Store, splitter: Splitter, *, lock_path: Path, max_file_bytes: int,
-                 batch_size: int = 256, chunk_tokens: int = 0, overlap_tokens: int = 0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        splitter: Splitter,
+        *,
+        lock_path: Path,
+        max_file_bytes: int,
+        batch_size: int = 256,
+        chunk_tokens: int = 0,
+        overlap_tokens: int = 0,
+    ) -> None:
         self.store = store
         self.embedder: Embedder = store.embedder
         self.splitter = splitter
@@ -158,8 +185,11 @@ class Indexer:
     def _model_changed(self) -> bool:
         got = self.store.manifest.get(ids=[META_ID], include=["metadatas"])
         if got["ids"] and got["metadatas"][0].get("model") != self.embedder.name:
-            log.warning("index was built with embedding model %s; rebuilding it for %s",
-                        got["metadatas"][0].get("model"), self.embedder.name)
+            log.warning(
+                "index was built with embedding model %s; rebuilding it for %s",
+                got["metadatas"][0].get("model"),
+                self.embedder.name,
+            )
             return True
         return False
 
@@ -179,9 +209,16 @@ class Indexer:
 
     # --- the run -------------------------------------------------------------------------------------
 
-    def run(self, corpus: Path, *, rebuild: bool = False, progress: bool = True,
-            on_locked: Callable[[], None] | None = None,
-            on_progress: Callable[[int, int], None] | None = None, allow_empty: bool = False) -> IngestReport:
+    def run(
+        self,
+        corpus: Path,
+        *,
+        rebuild: bool = False,
+        progress: bool = True,
+        on_locked: Callable[[], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        allow_empty: bool = False,
+    ) -> IngestReport:
         """Bring the index in line with `corpus`. `on_locked` runs once the ingest lock is held (it may raise to
         give the run up: the CLI hands the run to a server that took over the index meanwhile).
 
@@ -205,8 +242,9 @@ class Indexer:
             rebuild = rebuild or self._model_changed()
             version = base.new_version() if rebuild else current
             if rebuild:
-                log.info("rebuilding into index version %s; readers keep version %r until it is complete",
-                         version, current)
+                log.info(
+                    "rebuilding into index version %s; readers keep version %r until it is complete", version, current
+                )
                 self.store = base.for_version(version)
             try:
                 self._run(corpus, rebuild, progress, report, allow_empty)
@@ -224,11 +262,20 @@ class Indexer:
     def _run(self, corpus: Path, rebuild: bool, progress: bool, report: IngestReport, allow_empty: bool) -> None:
         found = discover(corpus)
         if not found.files and not allow_empty and not found.unreadable:
-            indexed = len(self._manifest_records()) if not rebuild else len(self.store.for_version(
-                self.store.version(refresh=True)).manifest.get(where={"kind": "file"}, include=[])["ids"])
+            indexed = (
+                len(self._manifest_records())
+                if not rebuild
+                else len(
+                    self.store.for_version(self.store.version(refresh=True)).manifest.get(
+                        where={"kind": "file"}, include=[]
+                    )["ids"]
+                )
+            )
             if indexed:
-                raise LoadError(f"the corpus folder {corpus} holds no articles; refusing to remove the {indexed} "
-                                "indexed ones (pass --allow-empty to empty the index)")
+                raise LoadError(
+                    f"the corpus folder {corpus} holds no articles; refusing to remove the {indexed} "
+                    "indexed ones (pass --allow-empty to empty the index)"
+                )
         for source, reason in found.skipped:
             self._problem(report, source, "skipped", reason)
         for source, reason in found.failed:
@@ -250,8 +297,12 @@ class Indexer:
                     self._problem(report, source, "skipped", "empty file")
                     continue
                 if size > self.max_file_bytes:
-                    self._problem(report, source, "skipped",
-                                  f"file too large ({size / 1e6:.1f} MB > MAX_FILE_MB={self.max_file_bytes / 1e6:g})")
+                    self._problem(
+                        report,
+                        source,
+                        "skipped",
+                        f"file too large ({size / 1e6:.1f} MB > MAX_FILE_MB={self.max_file_bytes / 1e6:g})",
+                    )
                     continue
                 present.add(source)
                 data = path.read_bytes()
@@ -282,15 +333,26 @@ class Indexer:
             todo.append(item)
 
         # Articles in a folder that could not be listed keep their chunks (as an unreadable file does).
-        gone = [s for s in records if s not in present
-                and not any(d == "" or s.startswith(d + "/") for d in found.unreadable)]
+        gone = [
+            s
+            for s in records
+            if s not in present and not any(d == "" or s.startswith(d + "/") for d in found.unreadable)
+        ]
         self._write(todo, progress, report)
         self._delete(gone, todo, records, report)
         if report.changed or rebuild or not self.store.manifest.get(ids=[META_ID])["ids"]:
             self.store.manifest.upsert(
-                ids=[META_ID], embeddings=[UNIT_VECTOR],
-                metadatas=[{"kind": "meta", "model": self.embedder.name, "signature": self.signature,
-                            "generation": uuid.uuid4().hex, "updated": time.time()}],
+                ids=[META_ID],
+                embeddings=[UNIT_VECTOR],
+                metadatas=[
+                    {
+                        "kind": "meta",
+                        "model": self.embedder.name,
+                        "signature": self.signature,
+                        "generation": uuid.uuid4().hex,
+                        "updated": time.time(),
+                    }
+                ],
             )
 
     def _write(self, todo: list[_Pending], progress: bool, report: IngestReport) -> None:
@@ -299,9 +361,12 @@ class Indexer:
         manifest = self.store.manifest
         for part in _batches(todo, 500):  # the marker that makes a killed run redo these files
             manifest.upsert(
-                ids=[f"file:{p.source}" for p in part], embeddings=[UNIT_VECTOR] * len(part),
-                metadatas=[{"kind": "file", "source": p.source, "key": p.key, "file_hash": p.file_hash,
-                            "state": "pending"} for p in part],
+                ids=[f"file:{p.source}" for p in part],
+                embeddings=[UNIT_VECTOR] * len(part),
+                metadatas=[
+                    {"kind": "file", "source": p.source, "key": p.key, "file_hash": p.file_hash, "state": "pending"}
+                    for p in part
+                ],
             )
         # Longest first: sentence-transformers sorts by length only within one encode call, so batches of
         # similar lengths waste less padding (real/computed word pieces 0.84 -> 0.89 on the benchmark corpus).
@@ -341,9 +406,19 @@ class Indexer:
                     self.store.chunks.delete(ids=stale)
         for part in _batches(todo, 500):
             manifest.upsert(
-                ids=[f"file:{p.source}" for p in part], embeddings=[UNIT_VECTOR] * len(part),
-                metadatas=[{"kind": "file", "source": p.source, "key": p.key, "file_hash": p.file_hash,
-                            "state": "done", "chunks": len(p.chunks)} for p in part],
+                ids=[f"file:{p.source}" for p in part],
+                embeddings=[UNIT_VECTOR] * len(part),
+                metadatas=[
+                    {
+                        "kind": "file",
+                        "source": p.source,
+                        "key": p.key,
+                        "file_hash": p.file_hash,
+                        "state": "done",
+                        "chunks": len(p.chunks),
+                    }
+                    for p in part
+                ],
             )
         for p in todo:
             if p.existed:
@@ -351,8 +426,9 @@ class Indexer:
             else:
                 report.added += 1
 
-    def _delete(self, gone: list[str], todo: list[_Pending], records: dict[str, dict[str, Any]],
-                report: IngestReport) -> None:
+    def _delete(
+        self, gone: list[str], todo: list[_Pending], records: dict[str, dict[str, Any]], report: IngestReport
+    ) -> None:
         new_by_hash = {p.file_hash: p for p in todo if not p.existed}
         for source in gone:
             self.store.chunks.delete(where={"source": source})

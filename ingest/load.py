@@ -91,7 +91,9 @@ def discover(corpus: Path) -> Discovery:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
-            failed.append((rel(folder) or ".", f"cannot list folder: {e.strerror or e}; its articles keep their chunks"))
+            failed.append(
+                (rel(folder) or ".", f"cannot list folder: {e.strerror or e}; its articles keep their chunks")
+            )
             unreadable.append("" if folder == corpus else rel(folder))
             return
         for entry in entries:
@@ -209,7 +211,7 @@ def load_markdown(data: bytes, path: Path) -> tuple[str, dict[str, str]]:
             key = aliases.get(str(key).lower(), str(key).lower())
             if key in METADATA_KEYS and value is not None:
                 meta[key] = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
-        text = text[m.end():]
+        text = text[m.end() :]
     if "title" not in meta:
         heading = re.search(r"^#\s+(.+)$", text, re.M)
         if heading:

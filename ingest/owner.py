@@ -11,6 +11,7 @@ folder after all gives the run to it.
 
     owner = claim(path, url, token)     # the server, before it opens the index; IndexBusy if another has it
     found = current_owner(path)          # the CLI: Owner(url, token, pid) or None
+    report = ingest_through(found, corpus, rebuild=False, progress=True)   # the run, in the owner
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingest.index import IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,10 @@ INFO_FILE = ".server.json"
 
 class IndexBusy(RuntimeError):
     """Another server already serves this embedded index."""
+
+
+class RemoteIngestError(RuntimeError):
+    """The server that owns the index refused an ingest, failed it, or does not answer."""
 
 
 class OwnerTookOver(RuntimeError):
@@ -62,8 +70,10 @@ def claim(path: Path, url: str, token: str) -> IO[str]:
                 continue
             handle.close()
             other = _read(path)
-            raise IndexBusy(f"another server (pid {other.pid if other else 'unknown'}, {other.url if other else '?'})"
-                            f" is already serving the index in {path}; stop it or use another CHROMA_PATH") from None
+            raise IndexBusy(
+                f"another server (pid {other.pid if other else 'unknown'}, {other.url if other else '?'})"
+                f" is already serving the index in {path}; stop it or use another CHROMA_PATH"
+            ) from None
     tmp = path / f"{INFO_FILE}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -108,3 +118,63 @@ def after_running_ingest(lock_path: Path) -> Iterator[None]:
             log.info("the ingest finished after %.1f s", time.monotonic() - started)
         fcntl.flock(handle, fcntl.LOCK_UN)
     yield
+
+
+def ingest_through(
+    owner: Owner, corpus: Path, *, rebuild: bool, progress: bool, allow_empty: bool = False, wait: float = 180.0
+) -> IngestReport:
+    """Hand an ingest to the server that owns the embedded index and follow its progress."""
+    import httpx
+    from tqdm.auto import tqdm
+
+    from ingest.index import IngestReport
+
+    if not owner.url or not owner.token:
+        raise RemoteIngestError(
+            f"a server holds the index in {corpus} but did not say where it listens; "
+            "stop it, or ingest through its /admin/ingest route with ADMIN_TOKEN"
+        )
+    deadline = time.monotonic() + wait
+    bar = None
+    while True:
+        try:
+            with httpx.stream(
+                "POST",
+                f"{owner.url}/admin/ingest",
+                json={"corpus": str(corpus), "rebuild": rebuild, "allow_empty": allow_empty},
+                headers={"Authorization": f"Bearer {owner.token}"},
+                timeout=httpx.Timeout(30.0, read=None),
+            ) as r:
+                if r.status_code != 200:
+                    r.read()
+                    try:
+                        reason = r.json().get("error", r.text)
+                    except ValueError:
+                        reason = r.text
+                    raise RemoteIngestError(f"the server refused the ingest ({r.status_code}): {reason}")
+                for line in r.iter_lines():
+                    if not line.strip():
+                        continue
+                    event = json.loads(line)
+                    if event["event"] == "progress":
+                        if bar is None and progress:
+                            bar = tqdm(
+                                total=event["total"], desc="embedding (in the server)", unit="chunk", leave=False
+                            )
+                        if bar is not None:
+                            bar.total = event["total"]
+                            bar.n = event["done"]
+                            bar.refresh()
+                    elif event["event"] == "report":
+                        if bar is not None:
+                            bar.close()
+                        return IngestReport.from_dict(event["report"])
+                    elif event["event"] == "error":
+                        raise RemoteIngestError(f"ingest in the server failed: {event['error']}")
+            raise RemoteIngestError("the server closed the ingest stream before reporting")
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise RemoteIngestError(
+                    f"the server that owns this index (pid {owner.pid}) does not answer at {owner.url}"
+                ) from None
+            time.sleep(0.5)  # it is still starting (loading the model, first ingest)

@@ -46,8 +46,9 @@ class Splitter:
     """Splits each section (heading + body) on its own, so a heading is always the start of a chunk that holds
     the beginning of its text; then merges neighbours that fit together, so tiny sections are not orphaned."""
 
-    def __init__(self, count_tokens: Callable[[str], int], *, max_tokens: int, chunk_tokens: int,
-                 overlap_tokens: int) -> None:
+    def __init__(
+        self, count_tokens: Callable[[str], int], *, max_tokens: int, chunk_tokens: int, overlap_tokens: int
+    ) -> None:
         if chunk_tokens + 2 > max_tokens:
             raise ValueError(f"CHUNK_TOKENS={chunk_tokens} exceeds what the embedder reads ({max_tokens} word pieces)")
         if not 0 <= overlap_tokens < chunk_tokens:
@@ -64,8 +65,11 @@ class Splitter:
 
     def _pieces(self, body: str, budget: int) -> list[tuple[int, int]]:
         splitter = RecursiveCharacterTextSplitter(
-            separators=SEPARATORS, keep_separator="end", chunk_size=max(budget, 16),
-            chunk_overlap=min(self.overlap_tokens, max(budget, 16) // 2), length_function=self._tokens,
+            separators=SEPARATORS,
+            keep_separator="end",
+            chunk_size=max(budget, 16),
+            chunk_overlap=min(self.overlap_tokens, max(budget, 16) // 2),
+            length_function=self._tokens,
             strip_whitespace=True,
         )
         spans: list[tuple[int, int]] = []
@@ -101,7 +105,7 @@ class Splitter:
             spans.extend((a, b, title) for a, b in pieces)
         merged: list[tuple[int, int, str]] = []
         for a, b, title in spans:
-            if merged and a >= merged[-1][1] and self._tokens(text[merged[-1][0]:b]) <= self.chunk_tokens:
+            if merged and a >= merged[-1][1] and self._tokens(text[merged[-1][0] : b]) <= self.chunk_tokens:
                 merged[-1] = (merged[-1][0], b, merged[-1][2])
             else:
                 merged.append((a, b, title))
@@ -124,5 +128,7 @@ class Splitter:
             embed_text = body if not section or body.startswith(section) else f"{section}\n{body}"
             if self.count_tokens(embed_text) > self.max_tokens:
                 embed_text = body  # a very long heading must not push article text past the model's limit
-            chunks.append(Chunk(chunk_id(source, piece, occurrence), len(chunks), piece, start, end, section, embed_text))
+            chunks.append(
+                Chunk(chunk_id(source, piece, occurrence), len(chunks), piece, start, end, section, embed_text)
+            )
         return chunks

@@ -96,8 +96,14 @@ class Store:
 
     def for_version(self, version: str) -> Store:
         """A view of this store pinned to one version (what a rebuild writes into)."""
-        return Store(client=self.client, name=self.name, embedder=self.embedder, location=self.location,
-                     pinned=version, _open=self._open)
+        return Store(
+            client=self.client,
+            name=self.name,
+            embedder=self.embedder,
+            location=self.location,
+            pinned=version,
+            _open=self._open,
+        )
 
     def new_version(self) -> str:
         return uuid.uuid4().hex[:8]
@@ -105,8 +111,9 @@ class Store:
     def switch(self, version: str) -> str:
         """Point readers at `version` (one write); returns the version they used before."""
         previous = self.version(refresh=True)
-        self._pointer().upsert(ids=[POINTER_ID], embeddings=[[1.0]],
-                               metadatas=[{"version": version, "switched": time.time()}])
+        self._pointer().upsert(
+            ids=[POINTER_ID], embeddings=[[1.0]], metadatas=[{"version": version, "switched": time.time()}]
+        )
         with self._lock:
             self._version, self._checked = version, time.monotonic()
         return previous
@@ -119,7 +126,7 @@ class Store:
             if cname == self.name or cname == self.name + MANIFEST_SUFFIX:
                 found.add("")
             elif cname.startswith(f"{self.name}-v"):
-                found.add(cname[len(self.name) + 2:].removesuffix(MANIFEST_SUFFIX))
+                found.add(cname[len(self.name) + 2 :].removesuffix(MANIFEST_SUFFIX))
         return sorted(found)
 
     def drop_version(self, version: str) -> None:
@@ -258,6 +265,7 @@ def open_store(
 def generation(store: Store) -> str:
     """Changes whenever an ingest changed the index (or a rebuild switched versions); readers (the BM25 side)
     refresh when it does."""
+
     def read() -> str:
         version = store.version()
         got = store.manifest.get(ids=["meta:index"], include=["metadatas"])

@@ -1,6 +1,6 @@
 """Shared fixtures: the real bundled embedding model, embedded Chroma in tmp_path, a real `chroma run` server.
 
-    python -m pytest            # from the repo root, inside the virtualenv
+python -m pytest            # from the repo root, inside the virtualenv
 """
 
 from __future__ import annotations
@@ -66,8 +66,12 @@ def start_chroma(path: Path) -> tuple[subprocess.Popen, int, object]:
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
     log = open(path / "server.log", "wb")
-    proc = subprocess.Popen([exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
     wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc=proc)
     return proc, port, log
 
@@ -93,9 +97,17 @@ def chroma_server(tmp_path_factory):
 
 def indexed_assistant(corpus: Path, workdir: Path, model_path: str, embedder):
     """The extractive assistant over an embedded index of `corpus` alone (built under `workdir`)."""
-    settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=workdir / "chroma",
-                                   collection=f"t{uuid.uuid4().hex[:10]}", embedding_model=model_path,
-                                   log_level="WARNING", chroma_host=None, openai_api_key=None, openai_base_url=None)
+    settings = app_module.Settings(
+        _env_file=None,
+        corpus_dir=corpus,
+        chroma_path=workdir / "chroma",
+        collection=f"t{uuid.uuid4().hex[:10]}",
+        embedding_model=model_path,
+        log_level="WARNING",
+        chroma_host=None,
+        openai_api_key=None,
+        openai_base_url=None,
+    )
     store = app_module.build_store(settings, embedder)
     app_module.build_indexer(settings, store).run(corpus, progress=False)
     return app_module.build_assistant(settings, store)
@@ -114,8 +126,13 @@ def assistant_over(articles: dict[str, str], workdir: Path, model_path: str, emb
 @pytest.fixture(params=["embedded", "server"])
 def settings(request, tmp_path, model_path):
     """Settings for a fresh, empty index: embedded in tmp_path, or a fresh collection on the Chroma server."""
-    kw = dict(corpus_dir=CORPUS, chroma_path=tmp_path / "chroma", collection=f"t{uuid.uuid4().hex[:12]}",
-              embedding_model=model_path, log_level="WARNING")
+    kw = dict(
+        corpus_dir=CORPUS,
+        chroma_path=tmp_path / "chroma",
+        collection=f"t{uuid.uuid4().hex[:12]}",
+        embedding_model=model_path,
+        log_level="WARNING",
+    )
     if request.param == "server":
         host, port = request.getfixturevalue("chroma_server")
         kw.update(chroma_host=host, chroma_port=port)
@@ -155,14 +172,26 @@ class ChatbotServer:
         self.feedback_path = workdir / "feedback.jsonl"
         self.log_path = workdir / "server.log"
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "CORPUS_"))}
-        self.env = {**keep, "CHROMA_PATH": str(self.chroma_path), "FEEDBACK_PATH": str(self.feedback_path),
-                    "LOG_LEVEL": "WARNING", "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1", **env}
+        self.env = {
+            **keep,
+            "CHROMA_PATH": str(self.chroma_path),
+            "FEEDBACK_PATH": str(self.feedback_path),
+            "LOG_LEVEL": "WARNING",
+            "HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 240.0) -> ChatbotServer:
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(self.port)], cwd=ROOT,
-                                     env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "app.py", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_http(f"{self.base}/healthz", timeout=timeout, proc=self.proc)
         except Exception as e:
@@ -291,9 +320,16 @@ def third_party_sites():
 @pytest.fixture(scope="session")
 def chatbot_server(tmp_path_factory, model_path, third_party_sites):
     """The real app (`python app.py serve`) over corpus/, ingested into a fresh index on first start."""
-    server = ChatbotServer(tmp_path_factory.mktemp("chatbot"), name="chatbot", env={
-        "EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS),
-        "ALLOWED_EMBED_ORIGINS": third_party_sites.allowed.origin, "RATE_LIMIT_PER_MINUTE": "1000"})
+    server = ChatbotServer(
+        tmp_path_factory.mktemp("chatbot"),
+        name="chatbot",
+        env={
+            "EMBEDDING_MODEL": model_path,
+            "CORPUS_DIR": str(CORPUS),
+            "ALLOWED_EMBED_ORIGINS": third_party_sites.allowed.origin,
+            "RATE_LIMIT_PER_MINUTE": "1000",
+        },
+    )
     server.start()
     for site in (third_party_sites.allowed, third_party_sites.disallowed):
         site.chatbot = server.base
@@ -306,8 +342,16 @@ def chatbot_server(tmp_path_factory, model_path, third_party_sites):
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory, model_path):
     """A second, short-lived server with a tiny rate limit (3/minute) and body limit (2 KiB)."""
-    server = ChatbotServer(tmp_path_factory.mktemp("limited"), name="limited", env={
-        "EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS), "RATE_LIMIT_PER_MINUTE": "3", "MAX_BODY_KB": "2"})
+    server = ChatbotServer(
+        tmp_path_factory.mktemp("limited"),
+        name="limited",
+        env={
+            "EMBEDDING_MODEL": model_path,
+            "CORPUS_DIR": str(CORPUS),
+            "RATE_LIMIT_PER_MINUTE": "3",
+            "MAX_BODY_KB": "2",
+        },
+    )
     server.start()
     try:
         yield server
@@ -343,9 +387,16 @@ def xss_server(tmp_path_factory, model_path, third_party_sites):
     corpus = workdir / "corpus"
     corpus.mkdir()
     (corpus / "zebra-corp-results.md").write_text(XSS_ARTICLE, encoding="utf-8")
-    server = ChatbotServer(workdir, name="xss", env={
-        "EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(corpus),
-        "ALLOWED_EMBED_ORIGINS": third_party_sites.allowed.origin, "RATE_LIMIT_PER_MINUTE": "1000"})
+    server = ChatbotServer(
+        workdir,
+        name="xss",
+        env={
+            "EMBEDDING_MODEL": model_path,
+            "CORPUS_DIR": str(corpus),
+            "ALLOWED_EMBED_ORIGINS": third_party_sites.allowed.origin,
+            "RATE_LIMIT_PER_MINUTE": "1000",
+        },
+    )
     server.start()
     try:
         yield server

@@ -74,8 +74,9 @@ class _Failure:
     headers: dict[str, str]
 
 
-def _error(message: str, type_: str = "invalid_request_error",
-           code: str | None = None, param: str | None = None) -> dict:
+def _error(
+    message: str, type_: str = "invalid_request_error", code: str | None = None, param: str | None = None
+) -> dict:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
@@ -115,8 +116,9 @@ class OpenAIStub:
             self._queue.extend(replies)
         return self
 
-    def fail(self, status: int = 500, body: Any = None, times: int = 1,
-             headers: dict[str, str] | None = None) -> OpenAIStub:
+    def fail(
+        self, status: int = 500, body: Any = None, times: int = 1, headers: dict[str, str] | None = None
+    ) -> OpenAIStub:
         """Queue ``times`` HTTP errors; ``body`` is a dict/str (default: OpenAI error JSON)."""
         if body is None:
             kind = "server_error" if status >= 500 else "invalid_request_error"
@@ -162,9 +164,12 @@ class OpenAIStub:
         handler = type("Handler", (_Handler,), {"stub": self})
         self._server = _Server(("127.0.0.1", 0), handler)
         self._port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True,
-                                        name=f"openai-stub:{self.port}")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name=f"openai-stub:{self.port}",
+        )
         self._thread.start()
         return self
 
@@ -256,8 +261,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         with self.stub._lock:
-            self.stub.requests.append(RecordedRequest(
-                self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            self.stub.requests.append(
+                RecordedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            )
         return body
 
     def _authorised(self) -> bool:
@@ -274,9 +280,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") != "/v1/models":
             return self._send_json(404, _error(f"Unknown path {self.path}", code="not_found"))
         now = int(time.time())
-        self._send_json(200, {"object": "list", "data": [
-            {"id": m, "object": "model", "created": now, "owned_by": "openai-stub"}
-            for m in self.stub.models]})
+        self._send_json(
+            200,
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": now, "owned_by": "openai-stub"} for m in self.stub.models
+                ],
+            },
+        )
 
     def do_POST(self) -> None:
         req = self._record()
@@ -288,25 +300,47 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(400, _error("Request body must be a JSON object.", code="invalid_json"))
         for field in ("model", "messages"):
             if not req.get(field):
-                return self._send_json(400, _error(
-                    f"Missing required parameter: '{field}'.", code="missing_required_parameter", param=field))
+                return self._send_json(
+                    400,
+                    _error(f"Missing required parameter: '{field}'.", code="missing_required_parameter", param=field),
+                )
         item = self.stub._next(req)
         if isinstance(item, _Failure):
             return self._send_json(item.status, item.body, item.headers)
         text, finish = self.stub._shape(item, req)
         pieces = re.findall(r"\S+\s*|\s+", text)
         prompt = sum(len(_text_of(m.get("content")).split()) for m in req["messages"])
-        usage = {"prompt_tokens": prompt, "completion_tokens": len(text.split()),
-                 "total_tokens": prompt + len(text.split())}
-        base = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()),
-                "model": req["model"], "system_fingerprint": "fp_stub"}
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": len(text.split()),
+            "total_tokens": prompt + len(text.split()),
+        }
+        base = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "created": int(time.time()),
+            "model": req["model"],
+            "system_fingerprint": "fp_stub",
+        }
         if req.get("stream"):
             self._stream(base, pieces, finish, usage, req)
         else:
             time.sleep(self.stub.delay * len(pieces))
-            self._send_json(200, {**base, "object": "chat.completion", "usage": usage, "choices": [{
-                "index": 0, "message": {"role": "assistant", "content": text, "refusal": None},
-                "logprobs": None, "finish_reason": finish}]})
+            self._send_json(
+                200,
+                {
+                    **base,
+                    "object": "chat.completion",
+                    "usage": usage,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": text, "refusal": None},
+                            "logprobs": None,
+                            "finish_reason": finish,
+                        }
+                    ],
+                },
+            )
 
     def _stream(self, base: dict, pieces: list[str], finish: str, usage: dict, req: dict) -> None:
         include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
@@ -322,8 +356,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         def chunk(delta: dict, finish_reason: str | None = None) -> None:
-            c = {**base, "object": "chat.completion.chunk", "choices": [
-                {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]}
+            c = {
+                **base,
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            }
             send(json.dumps({**c, "usage": None} if include_usage else c))
 
         try:

@@ -77,18 +77,23 @@ def test_a_list_of_a_role_the_articles_do_not_name_is_refused_honestly(assistant
 # --- summaries -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("question,source", [
-    ("Sum up the CoinMela story in a few bullets", COINMELA),
-    ("What is the first article about?", AINVEST),
-    ("tl;dr of the piece published on January 27", COINMELA),
-])
+@pytest.mark.parametrize(
+    "question,source",
+    [
+        ("Sum up the CoinMela story in a few bullets", COINMELA),
+        ("What is the first article about?", AINVEST),
+        ("tl;dr of the piece published on January 27", COINMELA),
+    ],
+)
 def test_a_summary_covers_the_named_article_only(assistant, question, source):
     answer = assistant.ask(question)
     assert answer.question_type == "summary" and not answer.refused, answer.text
     assert sources(answer) == {source}
     assert 3 <= len(bullets(answer)) <= 5
     every_claim_is_cited(answer)
-    positions = [next(c for c in answer.citations if c.n == int(MARKER.findall(b)[0])).start_char for b in bullets(answer)]
+    positions = [
+        next(c for c in answer.citations if c.n == int(MARKER.findall(b)[0])).start_char for b in bullets(answer)
+    ]
     assert positions == sorted(positions), "key points are in reading order"
 
 
@@ -136,24 +141,30 @@ def test_drivers_come_from_several_places(assistant):
 # --- wording ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("question,fact", [
-    ("What did coin mela say about the ishares russell 2000 etf's net assets?", "$75 billion"),  # split, lower
-    ("What forward multiple does the S&P SmallCap600 trade at?", "15.6"),  # joined
-    ("How much did the Fed lower rates, in bps?", "75 basis points"),  # shorthand
-    ("What does Innodatta do?", "data-labeling"),  # misspelt name
-    ("How much have smallcaps risen over the last six months?", "17%"),  # joined common words
-    ("By how much are small firms cheaper than the S&P 500?", "31%"),  # synonyms: firms, cheaper
-])
+@pytest.mark.parametrize(
+    "question,fact",
+    [
+        ("What did coin mela say about the ishares russell 2000 etf's net assets?", "$75 billion"),  # split, lower
+        ("What forward multiple does the S&P SmallCap600 trade at?", "15.6"),  # joined
+        ("How much did the Fed lower rates, in bps?", "75 basis points"),  # shorthand
+        ("What does Innodatta do?", "data-labeling"),  # misspelt name
+        ("How much have smallcaps risen over the last six months?", "17%"),  # joined common words
+        ("By how much are small firms cheaper than the S&P 500?", "31%"),  # synonyms: firms, cheaper
+    ],
+)
 def test_names_shorthand_misspellings_and_synonyms_find_the_fact(assistant, question, fact):
     answer = assistant.ask(question)
     assert not answer.refused, answer.text
     assert fact in answer.text
 
 
-@pytest.mark.parametrize("question,language", [
-    ("¿Por qué están subiendo las acciones de pequeña capitalización?", "Spanish"),
-    ("Warum sind Nebenwerte gerade so gefragt?", "German"),
-])
+@pytest.mark.parametrize(
+    "question,language",
+    [
+        ("¿Por qué están subiendo las acciones de pequeña capitalización?", "Spanish"),
+        ("Warum sind Nebenwerte gerade so gefragt?", "German"),
+    ],
+)
 def test_a_question_in_another_language_is_told_the_articles_are_in_english(assistant, question, language):
     answer = assistant.ask(question)
     assert answer.refused and answer.refusal_reason == "not_english"
@@ -272,7 +283,7 @@ def test_a_detail_of_the_story_s_own_subject_counts_without_its_name_in_the_sent
 
 
 def test_a_framing_word_that_opens_the_question_is_not_a_name(assistant):
-    """"Main drivers…" asks for drivers; "Main" is not a company the articles fail to mention."""
+    """ "Main drivers…" asks for drivers; "Main" is not a company the articles fail to mention."""
     answer = assistant.ask("Main drivers of the small-cap rally per AInvest?")
     assert not answer.refused, answer.text
     assert sources(answer) == {AINVEST}
@@ -285,7 +296,7 @@ def test_a_question_without_apostrophes_is_read_like_one_with_them(assistant):
 
 
 def test_shorthand_for_a_name_the_articles_never_use_is_not_covered(assistant):
-    """"BoE" stands for the Bank of England, which neither article names (one word of it, "bank", is not enough)."""
+    """ "BoE" stands for the Bank of England, which neither article names (one word of it, "bank", is not enough)."""
     answer = assistant.ask("Where's the BoE's bank rate these days?")
     assert answer.refused and answer.refusal_reason == "not_covered", answer.text
 
@@ -344,8 +355,9 @@ Net interest margin narrowed to 3.05% from 3.21% a year earlier as deposit costs
 
 @pytest.fixture(scope="module")
 def two_companies(tmp_path_factory, model_path, embedder):
-    return assistant_over({"pinecrest.md": PINECREST, "harlow.md": HARLOW}, tmp_path_factory.mktemp("companies"),
-                          model_path, embedder)
+    return assistant_over(
+        {"pinecrest.md": PINECREST, "harlow.md": HARLOW}, tmp_path_factory.mktemp("companies"), model_path, embedder
+    )
 
 
 def test_a_list_the_article_makes_is_given_whole(two_companies):
@@ -358,7 +370,7 @@ def test_a_list_the_article_makes_is_given_whole(two_companies):
 
 
 def test_a_risk_under_a_risks_heading_answers_what_could_go_wrong(two_companies):
-    """"Cocoa prices have climbed about 40%…" names no risk word and is far from the question in MiniLM's eyes; it
+    """ "Cocoa prices have climbed about 40%…" names no risk word and is far from the question in MiniLM's eyes; it
     sits under "## Risks", which is what makes it an answer (and keeps it from being dropped as off the question)."""
     answer = two_companies.ask("What could go wrong for Pinecrest?")
     assert not answer.refused, answer.text
@@ -375,23 +387,25 @@ def test_a_question_about_a_named_company_is_answered_from_the_article_that_name
 
 
 def test_a_short_topic_sentence_comes_with_the_sentence_that_makes_its_point(two_companies):
-    """"Margins are not safe, though." says nothing by itself: the sentence after it is the point."""
+    """ "Margins are not safe, though." says nothing by itself: the sentence after it is the point."""
     from chat.selection import elaborate
     from chat.sentences import Unit
 
     def unit(position: int, text: str) -> Unit:
         return Unit(1, 3, position, text, "", False, "Risks", "pinecrest.md", (1, position))
 
-    units = [unit(0, "Margins are not safe, though."),
-             unit(1, "Cocoa prices have climbed about 40% since September."),
-             unit(2, "Shares rose 6.2% on Wednesday after the results.")]
+    units = [
+        unit(0, "Margins are not safe, though."),
+        unit(1, "Cocoa prices have climbed about 40% since September."),
+        unit(2, "Shares rose 6.2% on Wednesday after the results."),
+    ]
     assert elaborate(units, [0], limit=5) == [0, 1]
     assert elaborate(units, [2], limit=5) == [2]  # a sentence with a figure makes its own point
     assert elaborate(units, [0, 2], limit=2) == [0, 2]  # no room left
 
 
 def test_a_why_or_how_question_keeps_its_figure_but_asks_no_detail(assistant):
-    """"How did lower rates help small caps' margins?" is about margins (their figures score higher), yet it does not
+    """ "How did lower rates help small caps' margins?" is about margins (their figures score higher), yet it does not
     ask for a margin figure the articles must give, as "What margin…?" does (a near miss when none is given)."""
     from chat.questions import analyze
 
@@ -444,7 +458,7 @@ def test_should_i_is_answered_with_what_the_article_tells_investors_to_weigh(uti
 
 
 def test_a_driver_question_is_not_answered_from_the_risks_section(utilities):
-    """"Much of the rally has been driven by…" uses driver words but sits under "What could end the run"."""
+    """ "Much of the rally has been driven by…" uses driver words but sits under "What could end the run"."""
     answer = utilities.ask("What's behind the utility rally?")
     assert answer.question_type == "points" and len(bullets(answer)) >= 3, answer.text
     assert "data centers" in answer.text and "Falling bond yields" in answer.text, answer.text
@@ -458,9 +472,11 @@ def test_other_wordings_of_what_could_go_wrong_get_the_risks(utilities, question
     assert "A rebound in yields would hurt the group" in answer.text, answer.text
 
 
-@pytest.mark.parametrize("question", ["Why might the utility rally fizzle out?", "why could the utility rally run out of steam?"])
+@pytest.mark.parametrize(
+    "question", ["Why might the utility rally fizzle out?", "why could the utility rally run out of steam?"]
+)
 def test_why_something_might_end_is_answered_with_its_risks(utilities, question):
-    """"Why might X fizzle out" asks what could end it (risks, as points), not why a fact is so."""
+    """ "Why might X fizzle out" asks what could end it (risks, as points), not why a fact is so."""
     answer = utilities.ask(question)
     assert answer.question_type == "points" and len(bullets(answer)) >= 2, answer.text
     assert "A rebound in yields would hurt the group" in answer.text, answer.text
@@ -471,10 +487,15 @@ def test_what_is_lifting_asks_for_several_drivers(utilities):
     assert answer.question_type == "points" and len(bullets(answer)) >= 2, answer.text
 
 
-@pytest.mark.parametrize("question", ["what are the dangers for someone piling into small caps today?",
-                                      "What could go sideways for small-cap buyers right now?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what are the dangers for someone piling into small caps today?",
+        "What could go sideways for small-cap buyers right now?",
+    ],
+)
 def test_a_risk_in_words_the_question_never_uses_is_kept(assistant, question):
-    """"they also include zombie companies" shares no word with the question; it is a risk of small caps all the
+    """ "they also include zombie companies" shares no word with the question; it is a risk of small caps all the
     same, read against the topic in the words risks are written in, and is not dropped as off the question."""
     answer = assistant.ask(question)
     assert answer.question_type == "points" and not answer.refused, answer.text

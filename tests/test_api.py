@@ -27,9 +27,11 @@ FAQ_QUESTION = "How does the maturity wall affect small caps differently than la
 OFF_TOPIC = "What is the best recipe for a chocolate layer cake?"
 TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
+# fmt: off
 ANSWER_KEYS = {"question", "answer", "refused", "refusal_reason", "question_type", "relevance", "relevance_label",
                "citations", "retrieved", "latency_ms", "mode", "standalone_question", "sentences", "dropped",
                "suggestions", "notes"}
+# fmt: on
 CITATION_KEYS = {f.name for f in dataclasses.fields(Citation)}
 RETRIEVED_KEYS = {f.name for f in dataclasses.fields(Retrieved)}
 SENTENCE_KEYS = {f.name for f in dataclasses.fields(SentenceInfo)}
@@ -117,11 +119,19 @@ def test_ask_faq_question_has_the_cli_json_shape_and_cites_ainvest(http, chatbot
 
     # The very same shape (and, the answerer being deterministic, the same answer) as `python app.py ask --json`
     # against the server's own index.
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")},
-           **{k: chatbot_server.env[k] for k in ("CHROMA_PATH", "EMBEDDING_MODEL", "CORPUS_DIR")},
-           "LOG_LEVEL": "WARNING"}
-    cli = subprocess.run([sys.executable, "app.py", "ask", "--json", FAQ_QUESTION], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")},
+        **{k: chatbot_server.env[k] for k in ("CHROMA_PATH", "EMBEDDING_MODEL", "CORPUS_DIR")},
+        "LOG_LEVEL": "WARNING",
+    }
+    cli = subprocess.run(
+        [sys.executable, "app.py", "ask", "--json", FAQ_QUESTION],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert cli.returncode == 0, cli.stderr[-3000:]
     expected = json.loads(cli.stdout)
     assert set(expected) == set(answer)
@@ -142,8 +152,10 @@ def test_ask_off_topic_is_refused_with_suggestions(http):
 
 
 def test_ask_with_history_resolves_a_follow_up(http):
-    history = [{"role": "user", "content": "Why are small caps outperforming large caps in 2026?"},
-               {"role": "assistant", "content": "Lower rates and cheaper valuations helped small caps. [1]"}]
+    history = [
+        {"role": "user", "content": "Why are small caps outperforming large caps in 2026?"},
+        {"role": "assistant", "content": "Lower rates and cheaper valuations helped small caps. [1]"},
+    ]
     r = http.post("/api/ask", json={"question": "and what about the dollar?", "history": history})
     assert r.status_code == 200, r.text
     answer = r.json()
@@ -152,8 +164,10 @@ def test_ask_with_history_resolves_a_follow_up(http):
 
 
 def test_a_short_self_contained_question_is_not_mixed_with_the_previous_topic(http):
-    history = [{"role": "user", "content": "What is the maturity wall?"},
-               {"role": "assistant", "content": "A period where a large volume of debt must be refinanced. [1]"}]
+    history = [
+        {"role": "user", "content": "What is the maturity wall?"},
+        {"role": "assistant", "content": "A period where a large volume of debt must be refinanced. [1]"},
+    ]
     question = "How cheap are small caps compared with the S&P 500?"
     answer = http.post("/api/ask", json={"question": question, "history": history}).json()
     alone = http.post("/api/ask", json={"question": question}).json()
@@ -167,6 +181,7 @@ def test_a_short_self_contained_question_is_not_mixed_with_the_previous_topic(ht
 # --- bad requests: always a 4xx JSON reason, never a traceback ---------------------------------------------------
 
 
+# fmt: off
 BAD_ASK_REQUESTS = {
     "empty question": (dict(json={"question": ""}), 400),
     "whitespace question": (dict(json={"question": " \n\t  "}), 400),
@@ -183,6 +198,7 @@ BAD_ASK_REQUESTS = {
     "JSON null body": (dict(content=b"null", headers={"content-type": "application/json"}), (400, 422)),
     "form-encoded body": (dict(data={"question": "What is the maturity wall?"}), (400, 415, 422)),
 }
+# fmt: on
 
 
 @pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream"])
@@ -196,6 +212,7 @@ def test_bad_ask_requests_are_clean_4xx_json(http, path, case):
         assert "empty" in reason
 
 
+# fmt: off
 BAD_COMPLETIONS = {
     "invalid JSON": dict(content=b"{not json", headers={"content-type": "application/json"}),
     "JSON list body": dict(json=[{"role": "user", "content": "hi"}]),
@@ -207,6 +224,7 @@ BAD_COMPLETIONS = {
     "last message from the assistant": dict(json={"messages": [{"role": "user", "content": "Why small caps?"},
                                                                {"role": "assistant", "content": "Because."}]}),
 }
+# fmt: on
 
 
 @pytest.mark.parametrize("case", list(BAD_COMPLETIONS), ids=lambda c: c.replace(" ", "-"))
@@ -238,8 +256,9 @@ def _big_question_body(size: int) -> bytes:
 def test_body_over_the_limit_with_content_length_is_413(limited_server, path):
     body = _big_question_body(3000)
     assert len(body) > 2 * 1024
-    r = httpx.post(limited_server.base + path, content=body, headers={"content-type": "application/json"},
-                   timeout=TIMEOUT)
+    r = httpx.post(
+        limited_server.base + path, content=body, headers={"content-type": "application/json"}, timeout=TIMEOUT
+    )
     assert "limit" in assert_clean_error(r, 413)
 
 
@@ -249,10 +268,11 @@ def test_body_over_the_limit_chunked_is_413(limited_server, path):
 
     def chunks() -> Iterator[bytes]:
         for i in range(0, len(body), 512):
-            yield body[i:i + 512]
+            yield body[i : i + 512]
 
-    r = httpx.post(limited_server.base + path, content=chunks(), headers={"content-type": "application/json"},
-                   timeout=TIMEOUT)
+    r = httpx.post(
+        limited_server.base + path, content=chunks(), headers={"content-type": "application/json"}, timeout=TIMEOUT
+    )
     assert r.request.headers.get("transfer-encoding") == "chunked"
     assert "content-length" not in r.request.headers
     assert "limit" in assert_clean_error(r, 413)
@@ -317,9 +337,13 @@ def test_openai_models_list(oai):
 
 
 def test_openai_chat_completion_has_markers_sources_and_citations(oai):
-    response = oai.chat.completions.create(model="research-chatbot",
-                                           messages=[{"role": "system", "content": "Be concise."},
-                                                     {"role": "user", "content": "What is the maturity wall?"}])
+    response = oai.chat.completions.create(
+        model="research-chatbot",
+        messages=[
+            {"role": "system", "content": "Be concise."},
+            {"role": "user", "content": "What is the maturity wall?"},
+        ],
+    )
     content = response.choices[0].message.content
     assert response.choices[0].finish_reason == "stop"
     assert "[1]" in content
@@ -364,11 +388,14 @@ def test_openai_streaming_deltas_equal_the_non_streaming_content(oai):
 
 
 def test_openai_follow_up_uses_the_history(oai):
-    response = oai.chat.completions.create(model="research-chatbot", messages=[
-        {"role": "user", "content": "Why are small caps outperforming large caps in 2026?"},
-        {"role": "assistant", "content": "Lower rates and cheaper valuations helped small caps. [1]"},
-        {"role": "user", "content": "and what about the dollar?"},
-    ])
+    response = oai.chat.completions.create(
+        model="research-chatbot",
+        messages=[
+            {"role": "user", "content": "Why are small caps outperforming large caps in 2026?"},
+            {"role": "assistant", "content": "Lower rates and cheaper valuations helped small caps. [1]"},
+            {"role": "user", "content": "and what about the dollar?"},
+        ],
+    )
     citations = response.model_extra["citations"]
     assert response.model_extra["refused"] is False and citations
     dollar = [c for c in citations if "dollar" in c["quote"].lower()]
@@ -378,8 +405,10 @@ def test_openai_follow_up_uses_the_history(oai):
 
 def test_openai_messages_must_end_with_a_user_message(oai):
     with pytest.raises(openai.BadRequestError) as err:
-        oai.chat.completions.create(model="research-chatbot", messages=[
-            {"role": "user", "content": "Why small caps?"}, {"role": "assistant", "content": "Because."}])
+        oai.chat.completions.create(
+            model="research-chatbot",
+            messages=[{"role": "user", "content": "Why small caps?"}, {"role": "assistant", "content": "Because."}],
+        )
     assert err.value.status_code == 400
     assert "last message" in str(err.value.body)
     with pytest.raises(openai.BadRequestError):

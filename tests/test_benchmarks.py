@@ -18,8 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(script: str, *args: str, timeout: int = 900) -> tuple[str, dict]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=str(ROOT), env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        cwd=str(ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, f"{script} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     return proc.stdout, json.loads(lines[-1])
@@ -27,10 +33,18 @@ def run(script: str, *args: str, timeout: int = 900) -> tuple[str, dict]:
 
 def test_ingest_benchmark_smoke(tmp_path):
     keep = tmp_path / "bench"
-    out, result = run("ingestion.py", "--docs", "20", "--seed", "3", "--batch-size", "16", "--no-cli", "--quiet",
-                      "--keep", str(keep))
-    for figure in ("bare SentenceTransformer", "pipeline (Indexer.run)", "chunks/s", "ratio pipeline/bare",
-                   "no-op re-ingest", "breakdown", "order: warm-up"):
+    out, result = run(
+        "ingestion.py", "--docs", "20", "--seed", "3", "--batch-size", "16", "--no-cli", "--quiet", "--keep", str(keep)
+    )
+    for figure in (
+        "bare SentenceTransformer",
+        "pipeline (Indexer.run)",
+        "chunks/s",
+        "ratio pipeline/bare",
+        "no-op re-ingest",
+        "breakdown",
+        "order: warm-up",
+    ):
         assert figure in out
     assert result["benchmark"] == "ingest" and result["docs"] == 20 and result["batch_size"] == 16
     assert result["chunks"] > 20 and result["texts"] > 0
@@ -74,8 +88,14 @@ def test_synthetic_corpus_is_deterministic_and_varied(tmp_path):
 
 def test_query_benchmark_smoke():
     out, result = run("query.py", "--repeat", "1", "--quiet")
-    for figure in ("p50", "p95", "mean", "retrieval, query vector not cached", "ask (extractive), caches warm",
-                   "verification"):
+    for figure in (
+        "p50",
+        "p95",
+        "mean",
+        "retrieval, query vector not cached",
+        "ask (extractive), caches warm",
+        "verification",
+    ):
         assert figure in out
     assert result["benchmark"] == "query" and result["repeat"] == 1
     for key in ("retrieval_cold", "retrieval_warm", "ask_cold", "ask_warm", "ask_query_cold"):
@@ -86,8 +106,14 @@ def test_query_benchmark_smoke():
 
 def run_stdout(script: str, *args: str, timeout: int = 900) -> str:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=str(ROOT), env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        cwd=str(ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, f"{script} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
@@ -109,8 +135,13 @@ def test_scale_benchmark_smoke_and_re_measuring_a_kept_index(tmp_path):
         assert after["chunks"] == before["chunks"] and after["ingest_s"] == before["ingest_s"]
         assert after["hit@5"] == before["hit@5"] and after["failed_ids"] == before["failed_ids"]
 
-    refused = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--work", str(work),
-                              "--sizes", "0"], cwd=str(ROOT), capture_output=True, text=True, timeout=300)
+    refused = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--work", str(work), "--sizes", "0"],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert refused.returncode != 0 and "not empty" in refused.stderr  # never overwrites a kept run
 
 

@@ -22,8 +22,10 @@ from app import EXAMPLE_QUESTIONS
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+# fmt: off
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+# fmt: on
 ANSWER_TIMEOUT = 90_000  # ms; generous on a slow machine, never a performance assertion
 
 FAQ_QUESTION = "How does the maturity wall affect small caps differently than large caps?"
@@ -302,8 +304,7 @@ def ask_in_widget(frame: FrameLocator, question: str):
     return reply
 
 
-def test_widget_on_an_allowed_site_answers_with_citations(page, context, chatbot_server, third_party_sites,
-                                                          artifacts):
+def test_widget_on_an_allowed_site_answers_with_citations(page, context, chatbot_server, third_party_sites, artifacts):
     page.goto(third_party_sites.allowed.url())
     button = page.locator("#research-chatbot-button")
     expect(button).to_be_visible()

@@ -64,6 +64,7 @@ def coinmela(coinmela_raw: str) -> CleanedText:
 # Real captures
 # --------------------------------------------------------------------------
 
+# fmt: off
 CHROME_DROPPED = [
     "Sign in to your account", "BTC", "$88,301", "Share This Article", "Popular News", "Leave a Reply",
     "Goldman Sachs Predicts", "Add a public comment", "Comentarios", "urlhttps3A2F", "Font Resizer",
@@ -71,6 +72,7 @@ CHROME_DROPPED = [
     "CoinMela News Desk brings you", "author avatar", "Sin comentarios", "Last updated",
     "Lost your password", "Ad image", "Advertisement", "Previous Article", "Bitget",
 ]
+# fmt: on
 
 
 @needs_corpus
@@ -91,8 +93,17 @@ def test_real_captures_drop_navigation_lines(coinmela: CleanedText, nav_word: st
 @needs_corpus
 def test_real_captures_chrome_substring_sanity(coinmela_raw: str, ainvest_raw: str) -> None:
     # The drop assertions above are only meaningful if the chrome was in the input.
-    for needle in ("Sign in to your account", "BTC", "$88,301", "Share This Article", "Popular News",
-                   "Goldman Sachs Predicts", "urlhttps3A2F", "Font Resizer", "© Coin Mela"):
+    for needle in (
+        "Sign in to your account",
+        "BTC",
+        "$88,301",
+        "Share This Article",
+        "Popular News",
+        "Goldman Sachs Predicts",
+        "urlhttps3A2F",
+        "Font Resizer",
+        "© Coin Mela",
+    ):
         assert needle in coinmela_raw
     for needle in ("Add a public comment", "Comentarios", "author avatar"):
         assert needle in ainvest_raw
@@ -130,7 +141,7 @@ def test_ainvest_key_points_bullets_kept(ainvest: CleanedText, ainvest_raw: str)
 
 def _faq_answers(raw: str) -> list[str]:
     """Each A: paragraph of the raw capture, with widget breaks rejoined the simple way."""
-    faq = raw[raw.index("Frequently Asked Questions"): raw.index("author avatar")]
+    faq = raw[raw.index("Frequently Asked Questions") : raw.index("author avatar")]
     blocks = [b.strip() for b in re.split(r"\n\s*\n", faq) if b.strip()]
     answers: list[str] = []
     for b in blocks:
@@ -171,10 +182,12 @@ def test_ainvest_sentences_rejoined(ainvest: CleanedText) -> None:
     assert "regarding debt.\n\nand other financial analysts" in text
 
 
+# fmt: off
 FIGURES = [
     "15.6", "22.6", "31%", "15.4%", "14.8%", "$300 million", "$75 billion", "14 trading days", "19.5",
     "75 basis points", "nearly 2% on January 23", "Amplitude", "Innodata",
 ]
+# fmt: on
 
 
 @needs_corpus
@@ -186,10 +199,14 @@ def test_real_captures_keep_figures(ainvest: CleanedText, coinmela: CleanedText,
 @needs_corpus
 def test_real_captures_keep_quotes_and_headings(ainvest: CleanedText, coinmela: CleanedText) -> None:
     both = ainvest.text + "\n" + coinmela.text
-    assert ("Peter Roy, a portfolio manager cited by Barron's, notes that sectors like waste management and "
-            "regional banking are ripe for takeover activity") in both
-    assert ('WisdomTree macro strategist Samuel Rines notes, "It\'s now more interesting to look at smaller '
-            'companies that have been left behind."') in both
+    assert (
+        "Peter Roy, a portfolio manager cited by Barron's, notes that sectors like waste management and "
+        "regional banking are ripe for takeover activity"
+    ) in both
+    assert (
+        "WisdomTree macro strategist Samuel Rines notes, \"It's now more interesting to look at smaller "
+        'companies that have been left behind."'
+    ) in both
     lines = _lines(both)
     for heading in ("The Valuation Gap", "Interest Rate Dynamics", "Investment Strategies"):
         assert f"## {heading}" in lines, heading
@@ -200,7 +217,7 @@ def test_real_captures_keep_quotes_and_headings(ainvest: CleanedText, coinmela: 
 
 @needs_corpus
 def test_coinmela_every_article_paragraph_kept(coinmela: CleanedText, coinmela_raw: str) -> None:
-    body = coinmela_raw[coinmela_raw.index("In a notable shift"): coinmela_raw.index("Goldman Sachs Predicts")]
+    body = coinmela_raw[coinmela_raw.index("In a notable shift") : coinmela_raw.index("Goldman Sachs Predicts")]
     for para in (p.strip() for p in body.split("\n\n")):
         if para:
             expected = "## " + para[4:] if para.startswith("### ") else para
@@ -305,9 +322,11 @@ def test_no_rejoin_after_sentence_end() -> None:
 
 
 def test_rejoin_does_not_glue_headline_to_dateline() -> None:
-    raw = ("Small Caps Beat Large Caps Again in January\n\nlunes, 12 de enero de 2026, 7:49 pm ET\n\n"
-           "Small caps beat large caps again this month, extending a streak that began in the autumn.\n\n"
-           "Analysts expect the trend to continue if rates keep falling through the spring.\n")
+    raw = (
+        "Small Caps Beat Large Caps Again in January\n\nlunes, 12 de enero de 2026, 7:49 pm ET\n\n"
+        "Small caps beat large caps again this month, extending a streak that began in the autumn.\n\n"
+        "Analysts expect the trend to continue if rates keep falling through the spring.\n"
+    )
     r = clean_capture(raw)
     assert r.title == "Small Caps Beat Large Caps Again in January"
     assert r.published == "2026-01-12"
@@ -315,10 +334,12 @@ def test_rejoin_does_not_glue_headline_to_dateline() -> None:
 
 
 def test_hard_wrapped_dump_is_unwrapped() -> None:
-    para = ("The Russell 2000 index of small companies rose for a seventh straight session on Friday, "
-            "its longest winning streak against the S&P 500 since January 2019, as investors bet that "
-            "lower borrowing costs would help smaller firms more than the largest technology companies, "
-            "which have led the market for most of the past three years and now trade at a large premium.")
+    para = (
+        "The Russell 2000 index of small companies rose for a seventh straight session on Friday, "
+        "its longest winning streak against the S&P 500 since January 2019, as investors bet that "
+        "lower borrowing costs would help smaller firms more than the largest technology companies, "
+        "which have led the market for most of the past three years and now trade at a large premium."
+    )
     import textwrap
 
     raw = "\n\n".join(textwrap.fill(para, 72) for _ in range(4))
@@ -330,8 +351,10 @@ def test_hard_wrapped_dump_is_unwrapped() -> None:
 # Metadata parsing
 # --------------------------------------------------------------------------
 
-BODY = ("Stocks of smaller companies rose sharply this week as investors priced in lower interest rates. "
-        "The move was broad, with banks, builders and industrial firms all taking part in the rally.")
+BODY = (
+    "Stocks of smaller companies rose sharply this week as investors priced in lower interest rates. "
+    "The move was broad, with banks, builders and industrial firms all taking part in the rally."
+)
 
 
 @pytest.mark.parametrize(
@@ -386,8 +409,9 @@ def test_no_metadata_when_absent() -> None:
 
 
 def test_by_clicking_is_not_an_author() -> None:
-    raw = (f"By clicking Accept all you agree to our use of cookies for advertising and analytics.\n"
-           f"Accept all\n\n{BODY}\n")
+    raw = (
+        f"By clicking Accept all you agree to our use of cookies for advertising and analytics.\nAccept all\n\n{BODY}\n"
+    )
     r = clean_capture(raw)
     assert r.author is None
     assert "clicking" not in r.text
@@ -400,21 +424,29 @@ def test_by_clicking_is_not_an_author() -> None:
 
 
 def test_inline_related_box_does_not_split_article() -> None:
-    raw = "\n".join([
-        "Menu", "Search", "Business",
-        "Oil prices jump as supply worries return",
-        "Sam Carter", "5 hours ago", "14 Comments",
-        "Oil prices rose more than 3% on Monday after a drone attack hit a major export terminal.",
-        "Brent crude futures climbed to $81.40 a barrel, while U.S. crude gained to $77.95.",
-        "Related",
-        "Oil giants post record buybacks despite lower prices",
-        "OPEC+ agrees to extend output cuts into next year",
-        "Analysts said the price spike could fade quickly if the terminal resumes loading within days.",
-        "Still, the attack comes at a sensitive moment for a market that had become complacent.",
-        "Refiners in Asia were already scrambling for alternative cargoes, traders said.",
-        "Most Popular", "Stocks slide as tech sell-off deepens", "Gold hits a fresh record",
-        "Fed officials signal patience on cuts",
-    ])
+    raw = "\n".join(
+        [
+            "Menu",
+            "Search",
+            "Business",
+            "Oil prices jump as supply worries return",
+            "Sam Carter",
+            "5 hours ago",
+            "14 Comments",
+            "Oil prices rose more than 3% on Monday after a drone attack hit a major export terminal.",
+            "Brent crude futures climbed to $81.40 a barrel, while U.S. crude gained to $77.95.",
+            "Related",
+            "Oil giants post record buybacks despite lower prices",
+            "OPEC+ agrees to extend output cuts into next year",
+            "Analysts said the price spike could fade quickly if the terminal resumes loading within days.",
+            "Still, the attack comes at a sensitive moment for a market that had become complacent.",
+            "Refiners in Asia were already scrambling for alternative cargoes, traders said.",
+            "Most Popular",
+            "Stocks slide as tech sell-off deepens",
+            "Gold hits a fresh record",
+            "Fed officials signal patience on cuts",
+        ]
+    )
     r = clean_capture(raw)
     assert r.text.startswith("Oil prices rose more than 3% on Monday")
     assert r.text.endswith("traders said.")
@@ -426,16 +458,30 @@ def test_inline_related_box_does_not_split_article() -> None:
 
 
 def test_author_box_after_article_dropped() -> None:
-    raw = "\n".join([
-        "Sign in", "Member-only story", "Small caps are cheap for a reason", "Rhea Kapoor", "Follow",
-        "6 min read", "Jan 18, 2026", "212", "Listen", "Share",
-        "Everyone has a chart showing small caps at their cheapest valuation in two decades. Few ask why.",
-        "About 40% of the companies in the Russell 2000 lost money over the past twelve months.",
-        "So I am not buying the index. I am buying quality small caps and waiting.",
-        "212", "4", "Written by Rhea Kapoor", "1.2K Followers",
-        "Former analyst turned writer. I cover markets, behavioural finance and the occasional chart crime.",
-        "More from Rhea Kapoor", "Why I sold my bank stocks in December",
-    ])
+    raw = "\n".join(
+        [
+            "Sign in",
+            "Member-only story",
+            "Small caps are cheap for a reason",
+            "Rhea Kapoor",
+            "Follow",
+            "6 min read",
+            "Jan 18, 2026",
+            "212",
+            "Listen",
+            "Share",
+            "Everyone has a chart showing small caps at their cheapest valuation in two decades. Few ask why.",
+            "About 40% of the companies in the Russell 2000 lost money over the past twelve months.",
+            "So I am not buying the index. I am buying quality small caps and waiting.",
+            "212",
+            "4",
+            "Written by Rhea Kapoor",
+            "1.2K Followers",
+            "Former analyst turned writer. I cover markets, behavioural finance and the occasional chart crime.",
+            "More from Rhea Kapoor",
+            "Why I sold my bank stocks in December",
+        ]
+    )
     r = clean_capture(raw)
     assert r.text.endswith("I am buying quality small caps and waiting.")
     assert "Former analyst" not in r.text and "Followers" not in r.text and "Member-only" not in r.text
@@ -444,35 +490,48 @@ def test_author_box_after_article_dropped() -> None:
 
 
 def test_sentences_mentioning_chrome_words_are_kept() -> None:
-    raw = ("That is what the CEO said.\n\n"
-           "Getty Images reported record revenue in the quarter, beating estimates.\n\n"
-           "Data provided by the ministry showed that inflation fell to 2.1% in December.\n\n"
-           "Jane Smith is an analyst at Morgan Stanley, which raised its price target.\n\n"
-           "Google said it would keep supporting third-party cookies in its Chrome browser.\n\n"
-           "She agreed.")
+    raw = (
+        "That is what the CEO said.\n\n"
+        "Getty Images reported record revenue in the quarter, beating estimates.\n\n"
+        "Data provided by the ministry showed that inflation fell to 2.1% in December.\n\n"
+        "Jane Smith is an analyst at Morgan Stanley, which raised its price target.\n\n"
+        "Google said it would keep supporting third-party cookies in its Chrome browser.\n\n"
+        "She agreed."
+    )
     r = clean_capture(raw)
     assert r.text == raw
     assert r.dropped_lines == 0
 
 
 def test_hard_separated_single_newline_capture() -> None:
-    raw = "\n".join([
-        "Home", "Markets", "Economy", "Home", "Markets", "Economy",
-        "Jobs report beats forecasts as hiring picks up in services",
-        "By Ana Ruiz", "March 6, 2026",
-        "Employers added 245,000 jobs in February, well above the 180,000 economists had expected.",
-        "The unemployment rate held at 4.1%, and average hourly earnings rose 0.3% from January.",
-        "We value your privacy",
-        "We and our partners use cookies to store and access personal data such as browsing data.",
-        "I Accept",
-    ])
+    raw = "\n".join(
+        [
+            "Home",
+            "Markets",
+            "Economy",
+            "Home",
+            "Markets",
+            "Economy",
+            "Jobs report beats forecasts as hiring picks up in services",
+            "By Ana Ruiz",
+            "March 6, 2026",
+            "Employers added 245,000 jobs in February, well above the 180,000 economists had expected.",
+            "The unemployment rate held at 4.1%, and average hourly earnings rose 0.3% from January.",
+            "We value your privacy",
+            "We and our partners use cookies to store and access personal data such as browsing data.",
+            "I Accept",
+        ]
+    )
     r = clean_capture(raw)
     assert r.text == (
         "Employers added 245,000 jobs in February, well above the 180,000 economists had expected.\n\n"
         "The unemployment rate held at 4.1%, and average hourly earnings rose 0.3% from January."
     )
     assert (r.title, r.author, r.published) == (
-        "Jobs report beats forecasts as hiring picks up in services", "Ana Ruiz", "2026-03-06")
+        "Jobs report beats forecasts as hiring picks up in services",
+        "Ana Ruiz",
+        "2026-03-06",
+    )
     assert r.dropped_lines == 14 - 2
 
 
@@ -500,11 +559,15 @@ def test_binary_junk_does_not_raise() -> None:
 
 
 def test_whitespace_normalised_unicode_kept() -> None:
-    raw = ("Die\u00a0Börse\tin Frankfurt schloss am Freitag mit einem deutlichen Plus von 1,2 Prozent.\r\n\r\n"
-           "Les marchés européens ont suivi, portés par les valeurs bancaires et l’énergie.\r\n")
+    raw = (
+        "Die\u00a0Börse\tin Frankfurt schloss am Freitag mit einem deutlichen Plus von 1,2 Prozent.\r\n\r\n"
+        "Les marchés européens ont suivi, portés par les valeurs bancaires et l’énergie.\r\n"
+    )
     r = clean_capture(raw)
-    assert r.text == ("Die Börse in Frankfurt schloss am Freitag mit einem deutlichen Plus von 1,2 Prozent.\n\n"
-                      "Les marchés européens ont suivi, portés par les valeurs bancaires et l’énergie.")
+    assert r.text == (
+        "Die Börse in Frankfurt schloss am Freitag mit einem deutlichen Plus von 1,2 Prozent.\n\n"
+        "Les marchés européens ont suivi, portés par les valeurs bancaires et l’énergie."
+    )
 
 
 def test_one_giant_line() -> None:

@@ -34,18 +34,40 @@ A, B = "news/a.txt", "b.txt"
 
 
 def cit(n: int, source: str, chunk: str, support: float = 1.0) -> dict:
-    return {"n": n, "source": source, "chunk_id": chunk, "support": support, "title": "T", "section": "",
-            "highlight": f"highlight {n}", "quote": f"passage {chunk}"}
+    return {
+        "n": n,
+        "source": source,
+        "chunk_id": chunk,
+        "support": support,
+        "title": "T",
+        "section": "",
+        "highlight": f"highlight {n}",
+        "quote": f"passage {chunk}",
+    }
 
 
 def ret(source: str, chunk: str, score: float = 0.03) -> dict:
     return {"source": source, "chunk_id": chunk, "score": score, "dense_score": 0.5, "title": "T", "section": "S"}
 
 
-def answer(text: str, *, refused: bool = False, citations: list | None = None, retrieved: list | None = None,
-           sentences: list | None = None) -> dict:
-    return {"answer": text, "refused": refused, "citations": citations or [], "retrieved": retrieved or [],
-            "sentences": sentences or [], "dropped": [], "mode": "extractive", "latency_ms": 1.0}
+def answer(
+    text: str,
+    *,
+    refused: bool = False,
+    citations: list | None = None,
+    retrieved: list | None = None,
+    sentences: list | None = None,
+) -> dict:
+    return {
+        "answer": text,
+        "refused": refused,
+        "citations": citations or [],
+        "retrieved": retrieved or [],
+        "sentences": sentences or [],
+        "dropped": [],
+        "mode": "extractive",
+        "latency_ms": 1.0,
+    }
 
 
 class FakeAssistant:
@@ -75,16 +97,24 @@ def toy_embed(texts: list[str]) -> np.ndarray:
 
 
 REFUSAL = "Sorry, the articles I have don't cover that."
+# fmt: off
 GOOD = answer("Small caps trade at 15.6 times earnings. [1] The discount is 31%. [2]",
               citations=[cit(1, A, "a1"), cit(2, A, "a2", 0.8)], retrieved=[ret(A, "a1"), ret(A, "a2"), ret(B, "b1")],
               sentences=[{"text": "x", "citations": [1], "support": 1.0}, {"text": "y", "citations": [2], "support": 0.8}])
+# fmt: on
 
 
 def rows_for(*specs: dict) -> list[dict]:
     rows = []
     for i, spec in enumerate(specs, 1):
-        row = {"id": f"q{i}", "line": i, "reference": None, "expected_sources": [], "must_include": [],
-               "expect_refusal": False}
+        row = {
+            "id": f"q{i}",
+            "line": i,
+            "reference": None,
+            "expected_sources": [],
+            "must_include": [],
+            "expect_refusal": False,
+        }
         row.update(spec)
         rows.append(row)
     return rows
@@ -94,11 +124,24 @@ def rows_for(*specs: dict) -> list[dict]:
 
 
 def test_hit_and_reciprocal_rank_perfect_partial_and_zero():
-    assert ev.retrieval_metrics([A, B], ["a.txt"], k=5) == {"first_hit_rank": 1, "hit@1": True, "hit@k": True, "rr": 1.0}
-    assert ev.retrieval_metrics([B, "x.txt", A], [A], k=5) == {"first_hit_rank": 3, "hit@1": False, "hit@k": True,
-                                                                "rr": pytest.approx(1 / 3)}
-    assert ev.retrieval_metrics([B, "x.txt", A], [A], k=2) == {"first_hit_rank": None, "hit@1": False, "hit@k": False,
-                                                                "rr": 0.0}
+    assert ev.retrieval_metrics([A, B], ["a.txt"], k=5) == {
+        "first_hit_rank": 1,
+        "hit@1": True,
+        "hit@k": True,
+        "rr": 1.0,
+    }
+    assert ev.retrieval_metrics([B, "x.txt", A], [A], k=5) == {
+        "first_hit_rank": 3,
+        "hit@1": False,
+        "hit@k": True,
+        "rr": pytest.approx(1 / 3),
+    }
+    assert ev.retrieval_metrics([B, "x.txt", A], [A], k=2) == {
+        "first_hit_rank": None,
+        "hit@1": False,
+        "hit@k": False,
+        "rr": 0.0,
+    }
     assert ev.retrieval_metrics([], [A], k=5)["hit@k"] is False
     assert ev.retrieval_metrics([A], [], k=5) == {"first_hit_rank": None, "hit@1": None, "hit@k": None, "rr": None}
 
@@ -113,11 +156,16 @@ def test_sources_match_by_relative_path_or_file_name():
 
 
 def test_mrr_over_rows_in_the_summary():
-    rows = rows_for({"question": "one", "expected_sources": [A]}, {"question": "two", "expected_sources": [A]},
-                    {"question": "three", "expected_sources": ["c.txt"]})
-    results = [ev.evaluate_row(rows[0], answer("x", retrieved=[ret(A, "1")]), k=5),
-               ev.evaluate_row(rows[1], answer("x", retrieved=[ret(B, "1"), ret(A, "2")]), k=5),
-               ev.evaluate_row(rows[2], answer("x", retrieved=[ret(B, "1")]), k=5)]
+    rows = rows_for(
+        {"question": "one", "expected_sources": [A]},
+        {"question": "two", "expected_sources": [A]},
+        {"question": "three", "expected_sources": ["c.txt"]},
+    )
+    results = [
+        ev.evaluate_row(rows[0], answer("x", retrieved=[ret(A, "1")]), k=5),
+        ev.evaluate_row(rows[1], answer("x", retrieved=[ret(B, "1"), ret(A, "2")]), k=5),
+        ev.evaluate_row(rows[2], answer("x", retrieved=[ret(B, "1")]), k=5),
+    ]
     for r in results:
         r["failures"], r["passed"] = [], True
     m = ev.summarise(results, k=5)["metrics"]
@@ -163,8 +211,12 @@ def test_similarity_uses_the_embedding_cosine():
 
 def test_citations_perfect():
     m = ev.citation_metrics(GOOD["answer"], GOOD["citations"], GOOD["retrieved"], [A])
-    assert m == {"citation_coverage": 1.0, "citation_validity": 1.0, "invalid_citations": [],
-                 "cited_source_precision": 1.0}
+    assert m == {
+        "citation_coverage": 1.0,
+        "citation_validity": 1.0,
+        "invalid_citations": [],
+        "cited_source_precision": 1.0,
+    }
 
 
 def test_citations_out_of_range_unretrieved_and_uncited():
@@ -179,8 +231,12 @@ def test_citations_out_of_range_unretrieved_and_uncited():
 
 def test_citations_zero():
     m = ev.citation_metrics("No markers at all. Nothing cited here.", [], [ret(A, "a1")], [A])
-    assert m == {"citation_coverage": 0.0, "citation_validity": None, "invalid_citations": [],
-                 "cited_source_precision": None}
+    assert m == {
+        "citation_coverage": 0.0,
+        "citation_validity": None,
+        "invalid_citations": [],
+        "cited_source_precision": None,
+    }
     m = ev.citation_metrics("Wrong article. [1]", [cit(1, B, "b1")], [ret(B, "b1")], [A])
     assert (m["citation_validity"], m["cited_source_precision"]) == (1.0, 0.0)
 
@@ -200,13 +256,22 @@ def test_support_is_the_mean_of_sentence_support():
 
 
 def test_refusal_accounting():
-    rows = [{"expect_refusal": True, "refused": True}, {"expect_refusal": True, "refused": False},
-            {"expect_refusal": True, "refused": None},  # an error is not a refusal
-            {"expect_refusal": False, "refused": True}, {"expect_refusal": False, "refused": False},
-            {"expect_refusal": False, "refused": False}]
-    assert ev.refusal_metrics(rows) == {"expected_refusals": 3, "correct_refusals": 1,
-                                        "refusal_accuracy": pytest.approx(1 / 3), "answerable": 3,
-                                        "false_refusals": 1, "false_refusal_rate": pytest.approx(1 / 3)}
+    rows = [
+        {"expect_refusal": True, "refused": True},
+        {"expect_refusal": True, "refused": False},
+        {"expect_refusal": True, "refused": None},  # an error is not a refusal
+        {"expect_refusal": False, "refused": True},
+        {"expect_refusal": False, "refused": False},
+        {"expect_refusal": False, "refused": False},
+    ]
+    assert ev.refusal_metrics(rows) == {
+        "expected_refusals": 3,
+        "correct_refusals": 1,
+        "refusal_accuracy": pytest.approx(1 / 3),
+        "answerable": 3,
+        "false_refusals": 1,
+        "false_refusal_rate": pytest.approx(1 / 3),
+    }
     perfect = [{"expect_refusal": True, "refused": True}, {"expect_refusal": False, "refused": False}]
     assert ev.refusal_metrics(perfect)["refusal_accuracy"] == 1.0
     assert ev.refusal_metrics(perfect)["false_refusals"] == 0
@@ -236,8 +301,11 @@ def test_latency_percentiles():
 
 def test_jsonl_with_unknown_fields_and_malformed_lines(tmp_path):
     rows, problems = ev.load_questions(DATA / "mixed.jsonl")
-    assert [r["question"] for r in rows] == ["What is the P/E of the S&P 500?", "What is the capital of France?",
-                                            "Which ETF is the largest?"]
+    assert [r["question"] for r in rows] == [
+        "What is the P/E of the S&P 500?",
+        "What is the capital of France?",
+        "Which ETF is the largest?",
+    ]
     first = rows[0]
     assert first["topic"] == "valuation" and first["priority"] == 2  # unknown fields kept as they are
     assert first["expected_sources"] == ["coinmela-small-caps-strong-start-2026-01-27.txt"]
@@ -271,9 +339,11 @@ def test_csv_with_list_fields(tmp_path):
     assert "line 2" not in " ".join(problems)
     # c5 spans lines 6-7 (a quoted newline); the bad rows after it are reported with their own line numbers
     assert by_id["c5"]["question"] == "A question\nover two lines?" and by_id["c5"]["line"] == 6
-    assert problems == ["line 8: 'expect_refusal' must be true or false, not 'maybe'",
-                        "line 9: missing or empty 'question'",
-                        "line 10: 'must_include' is not a valid JSON list (Expecting value: line 1 column 2 (char 1))"]
+    assert problems == [
+        "line 8: 'expect_refusal' must be true or false, not 'maybe'",
+        "line 9: missing or empty 'question'",
+        "line 10: 'must_include' is not a valid JSON list (Expecting value: line 1 column 2 (char 1))",
+    ]
 
 
 def test_csv_semicolon_delimited(tmp_path):
@@ -317,18 +387,28 @@ def test_shipped_faq_dataset_is_valid():
 
 def scripted_run(tmp_path, name="run", overrides: dict | None = None, **kw):
     rows = rows_for(
-        {"question": "How cheap are small caps?", "reference": "Small caps trade at 15.6 times earnings. The discount is 31%.",
-         "expected_sources": [A], "must_include": ["15.6", "31%"], "topic": "valuation"},
+        {
+            "question": "How cheap are small caps?",
+            "reference": "Small caps trade at 15.6 times earnings. The discount is 31%.",
+            "expected_sources": [A],
+            "must_include": ["15.6", "31%"],
+            "topic": "valuation",
+        },
         {"question": "What is the capital of France?", "expect_refusal": True},
-        {"question": "Which article wins?", "expected_sources": [B], "must_include": ["Innodata"],
-         "reference": "Innodata."},
+        {
+            "question": "Which article wins?",
+            "expected_sources": [B],
+            "must_include": ["Innodata"],
+            "reference": "Innodata.",
+        },
         {"question": "Broken <question>?", "must_include": ["x"]},
     )
     script = {
         rows[0]["question"]: GOOD,
         rows[1]["question"]: answer(REFUSAL, refused=True),
-        rows[2]["question"]: answer("<script>alert('x')</script> is the answer. [1]",
-                                    citations=[cit(1, A, "a1")], retrieved=[ret(A, "a1")]),
+        rows[2]["question"]: answer(
+            "<script>alert('x')</script> is the answer. [1]", citations=[cit(1, A, "a1")], retrieved=[ret(A, "a1")]
+        ),
         rows[3]["question"]: ValueError("the question is too long"),
     }
     script.update(overrides or {})
@@ -354,9 +434,18 @@ def test_run_eval_writes_every_file_and_scores_every_row(tmp_path):
     assert good["topic"] == "valuation" and good["id"] == "q1"  # input fields copied
     assert good["answer"] == GOOD["answer"] and good["refused"] is False
     assert [c["source"] for c in good["citations"]] == [A, A]
-    assert [(r["rank"], r["source"], r["score"]) for r in good["retrieved"]] == [(1, A, 0.03), (2, A, 0.03), (3, B, 0.03)]
+    assert [(r["rank"], r["source"], r["score"]) for r in good["retrieved"]] == [
+        (1, A, 0.03),
+        (2, A, 0.03),
+        (3, B, 0.03),
+    ]
     assert (good["hit@k"], good["rr"], good["fact_recall"], good["citation_validity"], good["passed"]) == (
-        True, 1.0, 1.0, 1.0, True)
+        True,
+        1.0,
+        1.0,
+        1.0,
+        True,
+    )
     assert good["similarity"] > 0.95 and good["token_f1"] == 1.0
     assert good["latency_ms"] is not None
     assert refusal["refusal_correct"] is True and refusal["passed"] is True
@@ -387,8 +476,9 @@ def test_a_broken_embedder_only_loses_similarity(tmp_path):
         raise RuntimeError("no model")
 
     rows = rows_for({"question": "How cheap are small caps?", "reference": "15.6 times", "must_include": ["15.6"]})
-    summary = ev.run_eval(FakeAssistant({rows[0]["question"]: GOOD}), broken, rows, tmp_path / "x", k=5,
-                          progress=False, warmup=False)
+    summary = ev.run_eval(
+        FakeAssistant({rows[0]["question"]: GOOD}), broken, rows, tmp_path / "x", k=5, progress=False, warmup=False
+    )
     assert summary["metrics"]["similarity"] is None and summary["metrics"]["fact_recall"] == 1.0
     assert "no model" in summary["warnings"][0]
 
@@ -397,8 +487,15 @@ def test_a_broken_embedder_only_loses_similarity(tmp_path):
 
 
 def gate_summary(**metrics) -> dict:
-    base = {"hit@1": 0.5, "hit@5": 0.75, "fact_recall": 0.9, "similarity": 0.8, "false_refusals": 1,
-            "refusal_accuracy": 0.5, "citation_validity": 1.0}
+    base = {
+        "hit@1": 0.5,
+        "hit@5": 0.75,
+        "fact_recall": 0.9,
+        "similarity": 0.8,
+        "false_refusals": 1,
+        "refusal_accuracy": 0.5,
+        "citation_validity": 1.0,
+    }
     base.update(metrics)
     return {"run": {"k": 5}, "metrics": base, "counts": {}}
 
@@ -406,25 +503,50 @@ def gate_summary(**metrics) -> dict:
 def test_gates_pass_and_fail():
     s = gate_summary()
     assert ev.check_gates(s) == []
-    assert ev.check_gates(s, min_hit=0.7, min_facts=0.9, min_similarity=0.8, max_false_refusals=1,
-                          min_refusal_accuracy=0.5, min_citation_validity=1.0) == []
+    assert (
+        ev.check_gates(
+            s,
+            min_hit=0.7,
+            min_facts=0.9,
+            min_similarity=0.8,
+            max_false_refusals=1,
+            min_refusal_accuracy=0.5,
+            min_citation_validity=1.0,
+        )
+        == []
+    )
     assert ev.check_gates(s, min_hit=0.9) == ["hit@5 0.75 < min 0.9"]
-    failed = ev.check_gates(s, min_hit=0.9, min_facts=0.95, min_similarity=0.85, max_false_refusals=0,
-                            min_refusal_accuracy=1.0, min_citation_validity=1.0)
-    assert failed == ["hit@5 0.75 < min 0.9", "fact_recall 0.9 < min 0.95", "similarity 0.8 < min 0.85",
-                      "refusal_accuracy 0.5 < min 1", "false_refusals 1 > max 0"]
+    failed = ev.check_gates(
+        s,
+        min_hit=0.9,
+        min_facts=0.95,
+        min_similarity=0.85,
+        max_false_refusals=0,
+        min_refusal_accuracy=1.0,
+        min_citation_validity=1.0,
+    )
+    assert failed == [
+        "hit@5 0.75 < min 0.9",
+        "fact_recall 0.9 < min 0.95",
+        "similarity 0.8 < min 0.85",
+        "refusal_accuracy 0.5 < min 1",
+        "false_refusals 1 > max 0",
+    ]
 
 
 def test_gate_on_an_unmeasured_metric_fails():
     s = gate_summary(refusal_accuracy=None)
     assert ev.check_gates(s, min_refusal_accuracy=0.5) == [
-        "refusal_accuracy not measured (no applicable questions) but a gate requires min 0.5"]
+        "refusal_accuracy not measured (no applicable questions) but a gate requires min 0.5"
+    ]
 
 
 def test_run_eval_records_gates(tmp_path):
     summary, out, _ = scripted_run(tmp_path, gates={"min_hit": 0.9, "max_false_refusals": 0, "min_facts": None})
-    assert summary["gates"] == {"thresholds": {"min_hit": 0.9, "max_false_refusals": 0},
-                                "failed": ["hit@5 0.5 < min 0.9"]}
+    assert summary["gates"] == {
+        "thresholds": {"min_hit": 0.9, "max_false_refusals": 0},
+        "failed": ["hit@5 0.5 < min 0.9"],
+    }
     assert "Failed gates" in (out / "report.html").read_text(encoding="utf-8")
 
 
@@ -435,8 +557,9 @@ def test_compare_runs_reports_metric_and_question_changes(tmp_path):
     _, old, _ = scripted_run(tmp_path, "old")
     fixed = answer("Innodata is the answer. [1]", citations=[cit(1, B, "b1")], retrieved=[ret(B, "b1")])
     refusal = answer(REFUSAL, refused=True, retrieved=[ret(A, "a1")])
-    _, new, _ = scripted_run(tmp_path, "new", overrides={"How cheap are small caps?": refusal,
-                                                         "Which article wins?": fixed})
+    _, new, _ = scripted_run(
+        tmp_path, "new", overrides={"How cheap are small caps?": refusal, "Which article wins?": fixed}
+    )
     text = ev.compare_runs(new, old)
     assert re.search(r"false_refusals\s+0\s+1\s+\+1\s+worse", text)
     assert re.search(r"hit@5\s+0\.500\s+1\.000\s+\+0\.5\s+better", text)
@@ -484,26 +607,47 @@ def test_report_is_self_contained_and_escaped(tmp_path):
 
 def test_parse_grades_is_tolerant_but_strict_about_scores():
     nested = '{"correctness": {"score": 4, "reason": "mostly"}, "faithfulness": {"score": 5, "reason": "cited"}}'
-    assert ev.parse_grades(nested) == {"correctness": 4, "correctness_reason": "mostly", "faithfulness": 5,
-                                       "faithfulness_reason": "cited"}
+    assert ev.parse_grades(nested) == {
+        "correctness": 4,
+        "correctness_reason": "mostly",
+        "faithfulness": 5,
+        "faithfulness_reason": "cited",
+    }
     fenced = 'Here you go:\n```json\n{"Correctness": {"grade": "3/5", "explanation": "half"}, "faithfulness": 2.0}\n```'
-    assert ev.parse_grades(fenced) == {"correctness": 3, "correctness_reason": "half", "faithfulness": 2,
-                                       "faithfulness_reason": ""}
+    assert ev.parse_grades(fenced) == {
+        "correctness": 3,
+        "correctness_reason": "half",
+        "faithfulness": 2,
+        "faithfulness_reason": "",
+    }
     flat = '{"correctness": "5", "correctness_reason": "right", "faithfulness": 1, "faithfulness_reason": "made up"}'
     assert ev.parse_grades(flat)["faithfulness_reason"] == "made up"
-    for bad in ("", "great answer!", "[4, 5]", '{"correctness": 6, "faithfulness": 3}',
-                '{"correctness": 4}', '{"correctness": true, "faithfulness": 3}', '{"correctness": 3.5, "faithfulness": 3}'):
+    for bad in (
+        "",
+        "great answer!",
+        "[4, 5]",
+        '{"correctness": 6, "faithfulness": 3}',
+        '{"correctness": 4}',
+        '{"correctness": true, "faithfulness": 3}',
+        '{"correctness": 3.5, "faithfulness": 3}',
+    ):
         with pytest.raises(ev.JudgeError):
             ev.parse_grades(bad)
 
 
 def test_judge_against_the_openai_stub(tmp_path):
     with OpenAIStub(models=["judge"]) as stub:
-        stub.reply(json.dumps({"correctness": {"score": 5, "reason": "matches the reference"},
-                               "faithfulness": {"score": 4, "reason": "supported"}}),
-                   "Sure! ```json\n{\"correctness\": {\"score\": \"2\", \"reason\": \"wrong\"},"
-                   " \"faithfulness\": {\"score\": 5, \"reason\": \"a refusal\"}}\n```",
-                   "I would rate this answer highly.")
+        stub.reply(
+            json.dumps(
+                {
+                    "correctness": {"score": 5, "reason": "matches the reference"},
+                    "faithfulness": {"score": 4, "reason": "supported"},
+                }
+            ),
+            'Sure! ```json\n{"correctness": {"score": "2", "reason": "wrong"},'
+            ' "faithfulness": {"score": 5, "reason": "a refusal"}}\n```',
+            "I would rate this answer highly.",
+        )
         judge = ev.Judge(base_url=stub.base_url, api_key="sk-test", model="judge", timeout=10, max_retries=0)
         summary, out, _ = scripted_run(tmp_path, judge=judge, warmup=False)
         sent = stub.chat_requests
@@ -529,8 +673,16 @@ def test_judge_http_failure_is_recorded_per_row(tmp_path):
         stub.fail(status=500, times=10)
         judge = ev.Judge(base_url=stub.base_url, api_key="sk-test", model="stub", timeout=10, max_retries=0)
         rows = rows_for({"question": "How cheap are small caps?", "reference": "15.6", "must_include": ["15.6"]})
-        summary = ev.run_eval(FakeAssistant({rows[0]["question"]: GOOD}), toy_embed, rows, tmp_path / "x", k=5,
-                              judge=judge, progress=False, warmup=False)
+        summary = ev.run_eval(
+            FakeAssistant({rows[0]["question"]: GOOD}),
+            toy_embed,
+            rows,
+            tmp_path / "x",
+            k=5,
+            judge=judge,
+            progress=False,
+            warmup=False,
+        )
     r = read_results(tmp_path / "x")[0]
     assert r["judge_error"].startswith("InternalServerError") and r["fact_recall"] == 1.0
     assert summary["metrics"]["judge_errors"] == 1 and summary["metrics"]["judge_correctness"] is None
@@ -542,16 +694,31 @@ def test_judge_http_failure_is_recorded_per_row(tmp_path):
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory, model_path, embedder):
     tmp = tmp_path_factory.mktemp("eval-e2e")
-    settings = app_module.Settings(_env_file=None, corpus_dir=CORPUS, chroma_path=tmp / "chroma",
-                                   collection=f"t{uuid.uuid4().hex[:12]}", embedding_model=model_path,
-                                   log_level="WARNING", chroma_host=None, openai_api_key=None, openai_base_url=None)
+    settings = app_module.Settings(
+        _env_file=None,
+        corpus_dir=CORPUS,
+        chroma_path=tmp / "chroma",
+        collection=f"t{uuid.uuid4().hex[:12]}",
+        embedding_model=model_path,
+        log_level="WARNING",
+        chroma_host=None,
+        openai_api_key=None,
+        openai_base_url=None,
+    )
     store = app_module.build_store(settings, embedder)
     app_module.build_indexer(settings, store).run(CORPUS, progress=False)
     assistant = app_module.build_assistant(settings, store)
     rows, problems = ev.load_questions(CORPUS / "faq.jsonl")
     out = tmp / "report"
-    summary = ev.run_eval(assistant, lambda texts: np.asarray(store.embedder.embed_documents(texts)), rows, out,
-                          k=settings.top_k, progress=False, meta={"questions_file": "corpus/faq.jsonl"})
+    summary = ev.run_eval(
+        assistant,
+        lambda texts: np.asarray(store.embedder.embed_documents(texts)),
+        rows,
+        out,
+        k=settings.top_k,
+        progress=False,
+        meta={"questions_file": "corpus/faq.jsonl"},
+    )
     return summary, out, rows, problems
 
 
@@ -585,17 +752,39 @@ def test_end_to_end_on_the_shipped_dataset(real_run):
 
 
 def _typed(qtype: str, recall: float | None, refused: bool, expect_refusal: bool = False) -> dict:
-    return {"id": f"{qtype}-{recall}-{refused}", "question": "q", "type": qtype, "expect_refusal": expect_refusal,
-            "refused": refused, "fact_recall": recall, "cited_source_precision": None if refused else 1.0,
-            "passed": True, "failures": [], "warnings": [], "latency_ms": 1.0}
+    return {
+        "id": f"{qtype}-{recall}-{refused}",
+        "question": "q",
+        "type": qtype,
+        "expect_refusal": expect_refusal,
+        "refused": refused,
+        "fact_recall": recall,
+        "cited_source_precision": None if refused else 1.0,
+        "passed": True,
+        "failures": [],
+        "warnings": [],
+        "latency_ms": 1.0,
+    }
 
 
 def test_summary_breaks_metrics_down_by_question_type():
-    rows = [_typed("list", 1.0, False), _typed("list", 0.5, False), _typed("summary", 0.0, True),
-            _typed("near_miss", None, True, expect_refusal=True), _typed("near_miss", None, False, expect_refusal=True)]
+    rows = [
+        _typed("list", 1.0, False),
+        _typed("list", 0.5, False),
+        _typed("summary", 0.0, True),
+        _typed("near_miss", None, True, expect_refusal=True),
+        _typed("near_miss", None, False, expect_refusal=True),
+    ]
     by = ev.summarise(rows, k=5)["by_type"]
-    assert by["list"] == {"questions": 2, "answerable": 2, "fact_recall": 0.75, "cited_source_precision": 1.0,
-                          "false_refusals": 0, "expected_refusals": 0, "correct_refusals": 0}
+    assert by["list"] == {
+        "questions": 2,
+        "answerable": 2,
+        "fact_recall": 0.75,
+        "cited_source_precision": 1.0,
+        "false_refusals": 0,
+        "expected_refusals": 0,
+        "correct_refusals": 0,
+    }
     assert by["summary"]["false_refusals"] == 1 and by["near_miss"]["correct_refusals"] == 1
     assert "by_type" not in ev.summarise([dict(r, type=None) for r in rows], k=5)
 
@@ -605,8 +794,10 @@ def test_type_gate_names_the_weak_type_and_rate_gates_apply():
     failed = ev.check_gates(summary, min_type_facts=0.5, max_false_refusal_rate=0.0, min_source_precision=0.9)
     assert failed == ["fact_recall of points questions 0.4 < min 0.5"]
     assert ev.check_gates(summary, min_type_facts=0.3) == []
-    assert "not measured" in ev.check_gates(ev.summarise([dict(_typed("x", 1.0, False), type=None)], k=5),
-                                            min_type_facts=0.5)[0]
+    assert (
+        "not measured"
+        in ev.check_gates(ev.summarise([dict(_typed("x", 1.0, False), type=None)], k=5), min_type_facts=0.5)[0]
+    )
 
 
 def test_table_prints_the_types_and_a_refusal_reason_mismatch_is_a_warning():
@@ -617,22 +808,37 @@ def test_table_prints_the_types_and_a_refusal_reason_mismatch_is_a_warning():
 
 
 def test_framing_lines_and_notes_need_no_citation():
-    text = ("The CoinMela article names these ETFs:\n- iShares Russell 2000 ETF — It is big. [1]\n\nAInvest:\n"
-            "- Small caps are cheap. [2]\n\nThis is not investment advice: the articles report facts.")
+    text = (
+        "The CoinMela article names these ETFs:\n- iShares Russell 2000 ETF — It is big. [1]\n\nAInvest:\n"
+        "- Small caps are cheap. [2]\n\nThis is not investment advice: the articles report facts."
+    )
     citations = [{"n": 1, "source": "a", "chunk_id": "x"}, {"n": 2, "source": "b", "chunk_id": "y"}]
     retrieved = [{"source": "a", "chunk_id": "x"}, {"source": "b", "chunk_id": "y"}]
-    m = ev.citation_metrics(text, citations, retrieved, ["a"],
-                            framing=["This is not investment advice: the articles report facts."])
+    m = ev.citation_metrics(
+        text, citations, retrieved, ["a"], framing=["This is not investment advice: the articles report facts."]
+    )
     assert m["citation_coverage"] == 1.0 and m["citation_validity"] == 1.0 and m["cited_source_precision"] == 0.5
 
 
 def test_summary_counts_what_verification_dropped_and_why():
-    rows = [dict(_typed("fact", 1.0, False), n_sentences=2,
-                 dropped=[{"reason": "echo", "text": "Q: why?"}, {"reason": "unsupported_words", "text": "x y z."}]),
-            dict(_typed("list", 1.0, False), n_sentences=1, dropped=[{"reason": "echo", "text": "Why?"}]),
-            dict(_typed("summary", None, True), n_sentences=0, dropped=[])]
+    rows = [
+        dict(
+            _typed("fact", 1.0, False),
+            n_sentences=2,
+            dropped=[{"reason": "echo", "text": "Q: why?"}, {"reason": "unsupported_words", "text": "x y z."}],
+        ),
+        dict(_typed("list", 1.0, False), n_sentences=1, dropped=[{"reason": "echo", "text": "Why?"}]),
+        dict(_typed("summary", None, True), n_sentences=0, dropped=[]),
+    ]
     summary = ev.summarise(rows, k=5)
-    assert summary["verification"] == {"sentences": 6, "kept": 3, "dropped": 3, "dropped_share": 0.5,
-                                       "by_reason": {"echo": 2, "unsupported_words": 1}}
-    assert "6 answer sentences written, 3 kept, 3 dropped (50%): echo 2, unsupported_words 1" in ev.summary_table(summary)
+    assert summary["verification"] == {
+        "sentences": 6,
+        "kept": 3,
+        "dropped": 3,
+        "dropped_share": 0.5,
+        "by_reason": {"echo": 2, "unsupported_words": 1},
+    }
+    assert "6 answer sentences written, 3 kept, 3 dropped (50%): echo 2, unsupported_words 1" in ev.summary_table(
+        summary
+    )
     assert ev.verification_line(ev.summarise([_typed("fact", 1.0, False)], k=5)) == ""

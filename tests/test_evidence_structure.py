@@ -99,9 +99,16 @@ def test_a_counted_run_of_points_is_completed_in_order():
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, model_path, embedder):
-    return assistant_over({"harrow-pumps-2026-04-02.txt": PUMPS, "harrow-copper-2026-04-09.txt": COPPER,
-                           "harrow-banks-2026-04-16.md": BANKS}, tmp_path_factory.mktemp("structure"),
-                          model_path, embedder)
+    return assistant_over(
+        {
+            "harrow-pumps-2026-04-02.txt": PUMPS,
+            "harrow-copper-2026-04-09.txt": COPPER,
+            "harrow-banks-2026-04-16.md": BANKS,
+        },
+        tmp_path_factory.mktemp("structure"),
+        model_path,
+        embedder,
+    )
 
 
 def test_a_figure_given_in_a_pronoun_sentence_answers_a_question_about_its_antecedent(assistant):
@@ -135,5 +142,11 @@ def test_a_list_of_what_a_table_holds_gives_every_row(assistant):
     """Table rows read alike ("X: Ticker …; Loan growth …"): none may be dropped as a near-duplicate of another."""
     answer = assistant.ask("Which banks are in the Harrow Tribune's loan growth table?")
     assert not answer.refused
-    for bank in ("Copperfield Bancorp", "Lindenmoor Financial", "Ashgrove Savings", "Quarrytown Bank", "Elmstead Trust"):
+    for bank in (
+        "Copperfield Bancorp",
+        "Lindenmoor Financial",
+        "Ashgrove Savings",
+        "Quarrytown Bank",
+        "Elmstead Trust",
+    ):
         assert bank in answer.text, answer.text

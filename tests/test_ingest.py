@@ -1,6 +1,6 @@
 """Ingestion end to end with the real bundled model and real Chroma (embedded and a `chroma run` server).
 
-    python -m pytest tests/test_ingest.py -q
+python -m pytest tests/test_ingest.py -q
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ingest.load import parse_document, read_sidecar, sidecar_entry
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
 COINMELA = "coinmela-small-caps-strong-start-2026-01-27.txt"
 
+# fmt: off
 CHROME = ["Sign in to your account", "BTC", "$88,301", "bitcoinBitcoin", "Share This Article", "Popular News",
           "Leave a Reply", "Goldman Sachs Predicts", "Add a public comment", "Comentarios", "urlhttps3A2F",
           "Font Resizer", "All Rights Reserved", "Lost your password", "Follow US", "Advertisement",
@@ -33,6 +34,7 @@ CHROME = ["Sign in to your account", "BTC", "$88,301", "bitcoinBitcoin", "Share 
 FIGURES = ["15.6", "22.6", "31%", "$75 billion", "14 trading days", "$300 million and $2 billion", "19.5",
            "75 basis points", "15.4%", "14.8%", "nearly 2% on January 23", "17% rise", "nearly 50%",
            "Peter Roy", "Samuel Rines", "Amplitude", "Innodata", "seven straight sessions"]
+# fmt: on
 
 
 def norm(text: str) -> str:
@@ -78,7 +80,9 @@ def test_real_corpus_is_clean_and_complete(indexer, store):
         assert not any(junk in t for t in texts), f"page chrome reached the index: {junk!r}"
     for fact in FIGURES:
         assert any(fact in norm(t) for t in texts), f"figure missing from the index: {fact!r}"
-    ainvest = " ".join(norm(c["text"]) for c in sorted(chunks, key=lambda c: c["chunk_index"]) if c["source"] == AINVEST)
+    ainvest = " ".join(
+        norm(c["text"]) for c in sorted(chunks, key=lambda c: c["chunk_index"]) if c["source"] == AINVEST
+    )
     for answer in faq_answers():
         # the answer's words are all indexed (the capture's broken lines are rejoined by the cleaner)
         for sentence in re.split(r"(?<=[.!?])\s+", norm(answer)):
@@ -102,7 +106,7 @@ def test_every_chunk_carries_citation_metadata(indexer, store, embedder):
             assert c["title"] and c["chunk_id"] == c["id"] and c["format"] == "txt"
             assert "url" in c and "section" in c
             # the offsets point at the exact place in the cleaned article
-            assert doc.text[c["start_char"]:c["end_char"]] == c["text"]
+            assert doc.text[c["start_char"] : c["end_char"]] == c["text"]
     sections = {c["section"] for c in by_source[COINMELA]}
     assert {"The Valuation Gap", "Interest Rate Dynamics", "Investment Strategies"} <= sections
 
@@ -111,8 +115,11 @@ def test_chunks_fit_the_embedder_and_keep_headings_with_text(embedder, settings,
     indexer = app_module.build_indexer(settings, store)
     doc_text = (
         "# Heading one\n\n" + "Short intro sentence about small caps. " * 3 + "\n\n"
-        "## A very long section\n\n" + " ".join(f"Sentence number {i} talks about the Russell 2000 index and rates." for i in range(120))
-        + "\n\n## Run-on\n\n" + "word " * 900 + "\n\n## Tail\n\nThe end of the article is here."
+        "## A very long section\n\n"
+        + " ".join(f"Sentence number {i} talks about the Russell 2000 index and rates." for i in range(120))
+        + "\n\n## Run-on\n\n"
+        + "word " * 900
+        + "\n\n## Tail\n\nThe end of the article is here."
     )
     for source, text in [("synthetic.md", doc_text)] + [
         (s, parse_document(s, CORPUS / s, (CORPUS / s).read_bytes(), {}).text) for s in (AINVEST, COINMELA)
@@ -123,7 +130,7 @@ def test_chunks_fit_the_embedder_and_keep_headings_with_text(embedder, settings,
             assert embedder.count_tokens(c.embed_text) <= embedder.max_tokens == 256
             last_line = c.text.rstrip().splitlines()[-1]
             assert not last_line.startswith("#"), f"heading cut off from its text: {last_line!r}"
-            assert text[c.start:c.end] == c.text
+            assert text[c.start : c.end] == c.text
         covered = set()
         for c in chunks:
             covered.update(range(c.start, c.end))
@@ -150,8 +157,10 @@ def test_changed_deleted_renamed_and_duplicate_files(indexer, store, tmp_path):
     # a changed paragraph: only that text is embedded again, the old text is gone
     path = corpus / COINMELA
     raw = path.read_text(encoding="utf-8")
-    path.write_text(raw.replace("with net assets of approximately $75 billion", "with net assets of approximately $81 billion"),
-                    encoding="utf-8")
+    path.write_text(
+        raw.replace("with net assets of approximately $75 billion", "with net assets of approximately $81 billion"),
+        encoding="utf-8",
+    )
     r = run(indexer, corpus)
     assert (r.updated, r.unchanged, r.added) == (1, 1, 0)
     assert 0 < r.chunks_embedded < total / 2
@@ -266,20 +275,37 @@ def test_formats_and_metadata(indexer, store, tmp_path):
     (corpus / "nested" / "deeper").mkdir(parents=True)
     (corpus / "wire.html").write_text(HTML, encoding="utf-8")
     (corpus / "nested" / "banks.md").write_text(MD, encoding="utf-8")
-    (corpus / "nested" / "deeper" / "report.pdf").write_bytes(make_pdf(
-        ["Quarterly small-cap outlook.", "Small caps trade at 15.6 times forward earnings.",
-         "Floating-rate debt makes them sensitive to Fed cuts."], "Small-cap outlook Q1"))
+    (corpus / "nested" / "deeper" / "report.pdf").write_bytes(
+        make_pdf(
+            [
+                "Quarterly small-cap outlook.",
+                "Small caps trade at 15.6 times forward earnings.",
+                "Floating-rate debt makes them sensitive to Fed cuts.",
+            ],
+            "Small-cap outlook Q1",
+        )
+    )
     r = run(indexer, corpus)
     assert r.counts()["added"] == 3 and r.failed == 0
     chunks = {c["source"]: c for c in all_chunks(store)}
     html = chunks["wire.html"]
     assert (html["title"], html["publisher"], html["author"], html["published"], html["url"]) == (
-        "Midcaps rally", "Example Wire", "Dana Whitfield", "2026-02-03", "https://wire.example.com/midcaps-rally")
+        "Midcaps rally",
+        "Example Wire",
+        "Dana Whitfield",
+        "2026-02-03",
+        "https://wire.example.com/midcaps-rally",
+    )
     assert "12.7%" in html["text"] and "Home" not in html["text"] and "cookies" not in html["text"]
     assert "Gold hits record" not in html["text"] and "All rights reserved" not in html["text"]
     md = chunks["nested/banks.md"]
     assert (md["title"], md["publisher"], md["author"], md["published"], md["url"]) == (
-        "Regional banks and the rate path", "Markdown Monthly", "Lee Chen", "2026-01-20", "https://md.example.org/banks")
+        "Regional banks and the rate path",
+        "Markdown Monthly",
+        "Lee Chen",
+        "2026-01-20",
+        "https://md.example.org/banks",
+    )
     assert "title:" not in md["text"] and "9%" in md["text"]
     pdf = chunks["nested/deeper/report.pdf"]
     assert (pdf["title"], pdf["author"], pdf["published"]) == ("Small-cap outlook Q1", "Research Desk", "2026-01-15")
@@ -356,17 +382,28 @@ def synthetic_corpus(folder: Path, n: int) -> None:
             f"Shares of {sector} companies moved {i % 9 + 1}.{i % 7}% on day {i}, as traders weighed the outlook "
             f"for rates, margins and demand in the {sector} industry over the coming quarters."
             for _ in range(1)
-        ] + [f"Paragraph {j} of report {i}: analysts at firm {j * i % 13} said {sector} valuations of "
-             f"{10 + (i + j) % 20}.{j} times earnings looked {'cheap' if j % 2 else 'stretched'} versus history, "
-             "citing balance sheets, refinancing needs, buybacks and the path of the dollar." for j in range(14)]
-        (folder / f"report-{i:03d}.md").write_text(f"# Report {i} on {sector}\n\n" + "\n\n".join(paras), encoding="utf-8")
+        ] + [
+            f"Paragraph {j} of report {i}: analysts at firm {j * i % 13} said {sector} valuations of "
+            f"{10 + (i + j) % 20}.{j} times earnings looked {'cheap' if j % 2 else 'stretched'} versus history, "
+            "citing balance sheets, refinancing needs, buybacks and the path of the dollar."
+            for j in range(14)
+        ]
+        (folder / f"report-{i:03d}.md").write_text(
+            f"# Report {i} on {sector}\n\n" + "\n\n".join(paras), encoding="utf-8"
+        )
 
 
 def test_killed_ingest_converges(tmp_path, model_path):
     corpus = tmp_path / "corpus"
     synthetic_corpus(corpus, 60)
-    env = {**os.environ, "CORPUS_DIR": str(corpus), "CHROMA_PATH": str(tmp_path / "chroma"),
-           "COLLECTION": "crash", "EMBEDDING_MODEL": model_path, "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "CORPUS_DIR": str(corpus),
+        "CHROMA_PATH": str(tmp_path / "chroma"),
+        "COLLECTION": "crash",
+        "EMBEDDING_MODEL": model_path,
+        "LOG_LEVEL": "WARNING",
+    }
     cmd = [sys.executable, str(ROOT / "app.py"), "ingest", "--quiet"]
     for delay in (4.0, 7.0, 10.0):
         proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -379,8 +416,13 @@ def test_killed_ingest_converges(tmp_path, model_path):
     report = json.loads(done.stdout)
     assert report["failed"] == 0 and report["added"] + report["updated"] + report["unchanged"] == 60
 
-    settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=tmp_path / "chroma",
-                                   collection="crash", embedding_model=model_path)
+    settings = app_module.Settings(
+        _env_file=None,
+        corpus_dir=corpus,
+        chroma_path=tmp_path / "chroma",
+        collection="crash",
+        embedding_model=model_path,
+    )
     killed = app_module.build_store(settings)
     clean = app_module.build_store(settings.model_copy(update={"collection": "clean"}), killed.embedder)
     run(app_module.build_indexer(settings, clean), corpus)

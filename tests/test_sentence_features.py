@@ -1,6 +1,6 @@
 """chat.extractive sentence features and naming rules, and chat.evidence's merging of searches — no model, no index.
 
-    python -m pytest tests/test_sentence_features.py -q
+python -m pytest tests/test_sentence_features.py -q
 """
 
 from __future__ import annotations

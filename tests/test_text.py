@@ -1,6 +1,6 @@
 """chat.text: the one tokenizer, stemmer, name finder and language guess every part of the core uses.
 
-    python -m pytest tests/test_text.py -q        # no model, no index
+python -m pytest tests/test_text.py -q        # no model, no index
 """
 
 from __future__ import annotations
@@ -10,13 +10,16 @@ import pytest
 from chat.text import content_words, language, marker_numbers, name_spans, split_sentences, stem, tokenize
 
 
-@pytest.mark.parametrize("words", [
-    ("trades", "traded", "trading", "trade"),
-    ("companies", "company"),
-    ("caps", "cap"),
-    ("valuation", "valuations"),
-    ("rallied", "rally", "rallies"),
-])
+@pytest.mark.parametrize(
+    "words",
+    [
+        ("trades", "traded", "trading", "trade"),
+        ("companies", "company"),
+        ("caps", "cap"),
+        ("valuation", "valuations"),
+        ("rallied", "rally", "rallies"),
+    ],
+)
 def test_one_stemmer_meets_word_forms(words):
     assert len({stem(w) for w in words}) == 1
 
@@ -34,35 +37,46 @@ def test_stopwords_and_question_framing_carry_no_content():
     assert content_words("The ETF trades at 19.5 times.") == {"etf", "trade", "time"}
 
 
-@pytest.mark.parametrize("text,names", [
-    ("What is the expense ratio of the iShares Russell 2000 ETF?", ["iShares Russell 2000 ETF"]),
-    ("What did Peter Roy say about the Bank of Japan and S&P Small Cap 600?",
-     ["Peter Roy", "Bank of Japan", "S&P Small Cap 600"]),
-    ("what did Redcliff's Omar Haddad raise his forecast to", ["Redcliff", "Omar Haddad"]),
-    ("Why did it fall?", []),
-    ("Recap the story about small caps", []),  # an imperative is not a name
-    ("WHAT IS THE BEST ETF TO BUY", []),  # capitals say nothing when everything is capitalised
-])
+@pytest.mark.parametrize(
+    "text,names",
+    [
+        ("What is the expense ratio of the iShares Russell 2000 ETF?", ["iShares Russell 2000 ETF"]),
+        (
+            "What did Peter Roy say about the Bank of Japan and S&P Small Cap 600?",
+            ["Peter Roy", "Bank of Japan", "S&P Small Cap 600"],
+        ),
+        ("what did Redcliff's Omar Haddad raise his forecast to", ["Redcliff", "Omar Haddad"]),
+        ("Why did it fall?", []),
+        ("Recap the story about small caps", []),  # an imperative is not a name
+        ("WHAT IS THE BEST ETF TO BUY", []),  # capitals say nothing when everything is capitalised
+    ],
+)
 def test_name_spans(text, names):
     assert [n.text for n in name_spans(text)] == names
 
 
-@pytest.mark.parametrize("text,lang", [
-    ("¿Por qué suben las small caps?", "es"),
-    ("Warum steigen Small Caps?", "de"),
-    ("Quelle est la valeur du ratio cours/bénéfice?", "fr"),
-    ("O que diz o artigo sobre as small caps?", "pt"),
-    ("What is the P/E of Innodata?", "en"),
-    ("Why are small caps outperforming?", "en"),
-    ("Russell 2000?", "en"),
-])
+@pytest.mark.parametrize(
+    "text,lang",
+    [
+        ("¿Por qué suben las small caps?", "es"),
+        ("Warum steigen Small Caps?", "de"),
+        ("Quelle est la valeur du ratio cours/bénéfice?", "fr"),
+        ("O que diz o artigo sobre as small caps?", "pt"),
+        ("What is the P/E of Innodata?", "en"),
+        ("Why are small caps outperforming?", "en"),
+        ("Russell 2000?", "en"),
+    ],
+)
 def test_language(text, lang):
     assert language(text) == lang
 
 
 def test_sentence_splitter_keeps_markers_and_abbreviations():
     assert split_sentences("The U.S. Treasury rose [1]. Small caps fell. [2] Next one.") == [
-        "The U.S. Treasury rose [1].", "Small caps fell. [2]", "Next one."]
+        "The U.S. Treasury rose [1].",
+        "Small caps fell. [2]",
+        "Next one.",
+    ]
 
 
 def test_marker_numbers_expand_ranges_and_lists():
@@ -76,8 +90,11 @@ def test_stemming_is_safe_from_many_threads():
 
     from chat.text import stem
 
-    words = [f"{w}{s}" for w in ("trade", "rate", "yield", "inflat", "market", "rall", "cut", "valu", "earn")
-             for s in ("s", "ed", "ing", "ings", "ation", "ational", "ies", "ness", "ly")]
+    words = [
+        f"{w}{s}"
+        for w in ("trade", "rate", "yield", "inflat", "market", "rall", "cut", "valu", "earn")
+        for s in ("s", "ed", "ing", "ings", "ation", "ational", "ies", "ness", "ly")
+    ]
     expected = {w: stem.__wrapped__(w) for w in words}
     errors = []
 
@@ -103,7 +120,7 @@ def test_stemming_is_safe_from_many_threads():
 
 
 def test_number_words_are_their_figures():
-    """"two-year" and "2-year" are the same note; "three rate cuts" and "3 rate cuts" the same count."""
+    """ "two-year" and "2-year" are the same note; "three rate cuts" and "3 rate cuts" the same count."""
     assert tokenize("the two-year note") == tokenize("the 2-year note")
     assert tokenize("three rate cuts") == tokenize("3 rate cuts")
     assert tokenize("one of the largest") != tokenize("1 of the largest")  # "one of…" counts nothing

@@ -13,9 +13,11 @@ from chat.web.api import install_errors
 from chat.web.context import WebContext
 from chat.web.limits import RateLimiter
 
+# fmt: off
 CITATION = Citation(n=1, source="a.txt", title="Small caps lead", publisher="AInvest", published="2026-01-12", url="",
                     section="", quote="The Russell 2000 rose 5%.", highlight="The Russell 2000 rose 5%.",
                     chunk_id="c1", start_char=0, end_char=25, support=1.0)
+# fmt: on
 
 
 class FixedAssistant:
@@ -26,8 +28,16 @@ class FixedAssistant:
     def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
         if not question.strip():
             raise QuestionError("the question is empty")
-        return Answer(question=question, text="The Russell 2000 rose 5%. [1]", refused=False, citations=[CITATION],
-                      retrieved=[], latency_ms=1.0, mode="extractive", question_type="fact")
+        return Answer(
+            question=question,
+            text="The Russell 2000 rose 5%. [1]",
+            refused=False,
+            citations=[CITATION],
+            retrieved=[],
+            latency_ms=1.0,
+            mode="extractive",
+            question_type="fact",
+        )
 
     def stream(self, question: str, history: list[dict[str, str]] | None = None):
         answer = self.ask(question, history)
@@ -37,8 +47,9 @@ class FixedAssistant:
 
 def client(router, per_minute: int = 100) -> TestClient:
     app = FastAPI()
-    app.state.web = WebContext(FixedAssistant(), lambda: {"index": "ok"}, ["https://example.com"],
-                               RateLimiter(per_minute))
+    app.state.web = WebContext(
+        FixedAssistant(), lambda: {"index": "ok"}, ["https://example.com"], RateLimiter(per_minute)
+    )
     install_errors(app)
     app.include_router(router)
     return TestClient(app)
@@ -46,8 +57,10 @@ def client(router, per_minute: int = 100) -> TestClient:
 
 def test_the_openai_router_alone_answers_with_the_citations_and_a_source_list():
     c = client(openai_compat.router)
-    reply = c.post("/v1/chat/completions", json={"model": "research-chatbot",
-                                                  "messages": [{"role": "user", "content": "How did small caps do?"}]})
+    reply = c.post(
+        "/v1/chat/completions",
+        json={"model": "research-chatbot", "messages": [{"role": "user", "content": "How did small caps do?"}]},
+    )
     assert reply.status_code == 200, reply.text
     body = reply.json()
     assert body["object"] == "chat.completion" and body["citations"][0]["publisher"] == "AInvest"

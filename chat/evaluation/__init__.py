@@ -30,24 +30,26 @@ from chat.evaluation.dataset import EvalInputError, load_questions
 from chat.evaluation.gates import check_gates, summary_table
 from chat.evaluation.judge import Judge, JudgeError, parse_grades
 from chat.evaluation.metrics import (
-                                     citation_metrics,
-                                     fact_found,
-                                     fact_recall,
-                                     parse_marker_numbers,
-                                     percentile,
-                                     refusal_metrics,
-                                     retrieval_metrics,
-                                     source_matches,
-                                     strip_markers,
-                                     token_f1,
-                                     verification_line,
+    citation_metrics,
+    fact_found,
+    fact_recall,
+    parse_marker_numbers,
+    percentile,
+    refusal_metrics,
+    retrieval_metrics,
+    source_matches,
+    strip_markers,
+    token_f1,
+    verification_line,
 )
 from chat.evaluation.report import render_report
 from chat.evaluation.runner import default_out_dir, evaluate_row, row_failures, row_warnings, run_eval, summarise
 
+# fmt: off
 __all__ = [
     "EvalInputError", "Judge", "JudgeError", "check_gates", "citation_metrics", "compare_runs", "default_out_dir",
     "evaluate_row", "fact_found", "fact_recall", "load_questions", "parse_grades", "parse_marker_numbers",
     "percentile", "refusal_metrics", "render_report", "retrieval_metrics", "row_failures", "row_warnings",
     "run_eval", "source_matches", "strip_markers", "summarise", "summary_table", "token_f1", "verification_line",
 ]
+# fmt: on

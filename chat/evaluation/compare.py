@@ -1,6 +1,5 @@
 """Comparing two eval runs: per-metric deltas and the questions whose result changed."""
 
-
 import json
 import re
 from pathlib import Path
@@ -8,12 +7,14 @@ from typing import Any
 
 from chat.evaluation.metrics import strip_markers
 
+# fmt: off
 LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms", "latency_mean_ms", "false_refusals", "false_refusal_rate",
                    "errors", "failed_questions", "questions_with_warnings", "judge_errors")
 
 PER_QUESTION = ("passed", "refused", "hit@1", "hit@k", "rr", "similarity", "token_f1", "fact_recall",
                 "citation_coverage", "citation_validity", "cited_source_precision", "support",
                 "judge_correctness", "judge_faithfulness")
+# fmt: on
 
 
 def _load_run(d: Path) -> tuple[dict, list[dict]]:
@@ -24,8 +25,9 @@ def _load_run(d: Path) -> tuple[dict, list[dict]]:
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     results = []
     if (d / "results.jsonl").is_file():
-        results = [json.loads(line) for line in (d / "results.jsonl").read_text(encoding="utf-8").splitlines()
-                   if line.strip()]
+        results = [
+            json.loads(line) for line in (d / "results.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
     return summary, results
 
 
@@ -63,8 +65,9 @@ def compare_runs(new_dir: Path, old_dir: Path, out_dir: Path | None = None) -> s
             verdict = "better" if better else "worse"
         if key.startswith("latency") and delta is not None and a and abs(delta) / a < 0.1:
             verdict = "same"  # latency noise
-        metrics.append({"metric": key, "old": a, "new": b, "delta": None if delta is None else round(delta, 4),
-                        "verdict": verdict})
+        metrics.append(
+            {"metric": key, "old": a, "new": b, "delta": None if delta is None else round(delta, 4), "verdict": verdict}
+        )
 
     def key_of(r: dict) -> str:
         return re.sub(r"\s+", " ", r.get("question", "")).strip().lower()
@@ -91,14 +94,28 @@ def compare_runs(new_dir: Path, old_dir: Path, out_dir: Path | None = None) -> s
             status = "fixed"
         answer_changed = strip_markers(orow.get("answer", "")) != strip_markers(nr.get("answer", ""))
         if changes or answer_changed:
-            questions.append({"id": nr.get("id"), "question": nr.get("question"), "status": status,
-                              "answer_changed": answer_changed, "changes": changes,
-                              "old_failures": orow.get("failures", []), "new_failures": nr.get("failures", [])})
-    report = {"new": str(new_dir), "old": str(old_dir), "swapped": swapped,
-              "new_started": new_s.get("run", {}).get("started"), "old_started": old_s.get("run", {}).get("started"),
-              "metrics": metrics, "questions": questions,
-              "only_in_new": [r.get("question") for q, r in new_by.items() if q not in old_by],
-              "only_in_old": [r.get("question") for q, r in old_by.items() if q not in new_by]}
+            questions.append(
+                {
+                    "id": nr.get("id"),
+                    "question": nr.get("question"),
+                    "status": status,
+                    "answer_changed": answer_changed,
+                    "changes": changes,
+                    "old_failures": orow.get("failures", []),
+                    "new_failures": nr.get("failures", []),
+                }
+            )
+    report = {
+        "new": str(new_dir),
+        "old": str(old_dir),
+        "swapped": swapped,
+        "new_started": new_s.get("run", {}).get("started"),
+        "old_started": old_s.get("run", {}).get("started"),
+        "metrics": metrics,
+        "questions": questions,
+        "only_in_new": [r.get("question") for q, r in new_by.items() if q not in old_by],
+        "only_in_old": [r.get("question") for q, r in old_by.items() if q not in new_by],
+    }
 
     lines = [f"old: {old_dir} ({report['old_started']})", f"new: {new_dir} ({report['new_started']})"]
     if swapped:

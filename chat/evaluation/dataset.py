@@ -1,6 +1,5 @@
 """The questions file: JSONL or CSV rows read into dicts (`load_questions`), with the problems found."""
 
-
 import csv
 import io
 import json
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 KNOWN_FIELDS = ("question", "reference", "expected_sources", "must_include", "expect_refusal")
+# fmt: off
 # Fields run_eval writes; an input field with one of these names is kept as `input_<name>`.
 OUTPUT_FIELDS = (
     "line", "answer", "refused", "mode", "citations", "retrieved", "error", "latency_ms", "n_sentences",
@@ -19,9 +19,11 @@ OUTPUT_FIELDS = (
     "judge_correctness_reason", "judge_faithfulness", "judge_faithfulness_reason", "judge_error",
     "failures", "warnings", "passed", "refusal_reason", "question_type", "relevance", "dropped",
 )
+# fmt: on
 TRUE_WORDS = {"true", "1", "yes", "y", "on", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "off", "f", ""}
 # Metrics where a smaller number is better (for compare_runs).
+
 
 class EvalInputError(ValueError):
     """The questions file has no usable row (the message lists the problems)."""
@@ -47,8 +49,9 @@ def load_questions(path: Path) -> tuple[list[dict], list[str]]:
         kind = "jsonl"
     else:
         kind = "jsonl" if text.lstrip().startswith("{") else "csv"
-    rows, problems = (_load_csv(text, delimiter="\t" if suffix == ".tsv" else None) if kind == "csv"
-                      else _load_jsonl(text))
+    rows, problems = (
+        _load_csv(text, delimiter="\t" if suffix == ".tsv" else None) if kind == "csv" else _load_jsonl(text)
+    )
     if not rows:
         detail = "; ".join(problems[:5]) + (f"; ... ({len(problems)} problems)" if len(problems) > 5 else "")
         raise EvalInputError(f"no valid questions in {path}" + (f": {detail}" if detail else " (the file is empty)"))

@@ -1,21 +1,31 @@
 """Gates (thresholds that fail a run) and the printed summary table."""
 
-
 from chat.evaluation.metrics import verification_line
 
 
-def check_gates(summary: dict, *, min_hit: float | None = None, min_facts: float | None = None,
-                min_similarity: float | None = None, max_false_refusals: int | None = None,
-                min_refusal_accuracy: float | None = None, min_citation_validity: float | None = None,
-                min_source_precision: float | None = None, max_false_refusal_rate: float | None = None,
-                min_type_facts: float | None = None) -> list[str]:
+def check_gates(
+    summary: dict,
+    *,
+    min_hit: float | None = None,
+    min_facts: float | None = None,
+    min_similarity: float | None = None,
+    max_false_refusals: int | None = None,
+    min_refusal_accuracy: float | None = None,
+    min_citation_validity: float | None = None,
+    min_source_precision: float | None = None,
+    max_false_refusal_rate: float | None = None,
+    min_type_facts: float | None = None,
+) -> list[str]:
     """Failed gates as messages, e.g. ``["hit@5 0.75 < min 0.9"]``; empty when all pass. A gate whose metric
     could not be measured (no applicable question) fails too. `min_type_facts` applies to every question type
     (the `type` column) that has answerable rows with key facts."""
     m = summary.get("metrics", {})
     k = summary.get("run", {}).get("k")
-    hit_key = f"hit@{k}" if f"hit@{k}" in m else next((key for key in m if key.startswith("hit@") and key != "hit@1"),
-                                                       "hit@k")
+    hit_key = (
+        f"hit@{k}"
+        if f"hit@{k}" in m
+        else next((key for key in m if key.startswith("hit@") and key != "hit@1"), "hit@k")
+    )
     failed: list[str] = []
     for _name, key, threshold, lower in (
         ("hit", hit_key, min_hit, True),
@@ -31,8 +41,10 @@ def check_gates(summary: dict, *, min_hit: float | None = None, min_facts: float
             continue
         value = m.get(key)
         if value is None:
-            failed.append(f"{key} not measured (no applicable questions) but a gate requires "
-                          f"{'min' if lower else 'max'} {threshold:g}")
+            failed.append(
+                f"{key} not measured (no applicable questions) but a gate requires "
+                f"{'min' if lower else 'max'} {threshold:g}"
+            )
         elif lower and value < threshold:
             failed.append(f"{key} {value:.4g} < min {threshold:g}")
         elif not lower and value > threshold:
@@ -47,6 +59,7 @@ def check_gates(summary: dict, *, min_hit: float | None = None, min_facts: float
     return failed
 
 
+# fmt: off
 METRIC_LABELS = {
     "hit@1": ("retrieval", "hit@1"), "mrr": ("retrieval", "MRR"),
     "similarity": ("answer", "similarity to reference"), "token_f1": ("answer", "token F1"),
@@ -59,27 +72,57 @@ METRIC_LABELS = {
     "judge_errors": ("judge", "errors"), "errors": ("run", "errors"), "failed_questions": ("run", "failed questions"),
     "questions_with_warnings": ("run", "questions with warnings"),
 }
+# fmt: on
 
 
 def metric_rows(summary: dict) -> list[tuple[str, str, str, str]]:
     """(group, label, value, n) for the summary table and the report."""
     m, c = summary["metrics"], summary["counts"]
     k = summary["run"].get("k")
-    order = ["hit@1", f"hit@{k}", "mrr", "similarity", "token_f1", "fact_recall", "citation_coverage",
-             "citation_validity", "cited_source_precision", "support", "refusal_accuracy", "false_refusals",
-             "latency_p50_ms", "latency_p95_ms", "judge_correctness", "judge_faithfulness", "judge_errors", "errors",
-             "failed_questions", "questions_with_warnings"]
-    n_for = {"hit@1": c["with_expected_sources"], f"hit@{k}": c["with_expected_sources"],
-             "mrr": c["with_expected_sources"], "similarity": c["with_reference"], "token_f1": c["with_reference"],
-             "fact_recall": c["with_must_include"], "citation_coverage": c["citations_checked"],
-             "citation_validity": c["citations_checked"], "support": c["citations_checked"],
-             "cited_source_precision": c.get("cited_with_expected_sources"),
-             "refusal_accuracy": c["expected_refusals"], "false_refusals": c["answerable"],
-             "latency_p50_ms": c["questions"] - m.get("errors", 0),
-             "latency_p95_ms": c["questions"] - m.get("errors", 0),
-             "judge_correctness": c.get("judged"), "judge_faithfulness": c.get("judged"),
-             "failed_questions": c["questions"], "errors": c["questions"], "judge_errors": c["questions"],
-             "questions_with_warnings": c["questions"]}
+    order = [
+        "hit@1",
+        f"hit@{k}",
+        "mrr",
+        "similarity",
+        "token_f1",
+        "fact_recall",
+        "citation_coverage",
+        "citation_validity",
+        "cited_source_precision",
+        "support",
+        "refusal_accuracy",
+        "false_refusals",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "judge_correctness",
+        "judge_faithfulness",
+        "judge_errors",
+        "errors",
+        "failed_questions",
+        "questions_with_warnings",
+    ]
+    n_for = {
+        "hit@1": c["with_expected_sources"],
+        f"hit@{k}": c["with_expected_sources"],
+        "mrr": c["with_expected_sources"],
+        "similarity": c["with_reference"],
+        "token_f1": c["with_reference"],
+        "fact_recall": c["with_must_include"],
+        "citation_coverage": c["citations_checked"],
+        "citation_validity": c["citations_checked"],
+        "support": c["citations_checked"],
+        "cited_source_precision": c.get("cited_with_expected_sources"),
+        "refusal_accuracy": c["expected_refusals"],
+        "false_refusals": c["answerable"],
+        "latency_p50_ms": c["questions"] - m.get("errors", 0),
+        "latency_p95_ms": c["questions"] - m.get("errors", 0),
+        "judge_correctness": c.get("judged"),
+        "judge_faithfulness": c.get("judged"),
+        "failed_questions": c["questions"],
+        "errors": c["questions"],
+        "judge_errors": c["questions"],
+        "questions_with_warnings": c["questions"],
+    }
     out = []
     for key in order:
         if key not in m:
@@ -107,8 +150,10 @@ def summary_table(summary: dict) -> str:
     """The aggregate table (and the failing questions) as plain text for the terminal."""
     rows = metric_rows(summary)
     run = summary["run"]
-    head = (f"{summary['counts']['questions']} questions, mode {run.get('mode') or '?'}, k={run.get('k')}, "
-            f"{run.get('seconds', 0):.1f}s" + (f", judge {run['judge']}" if run.get("judge") else ""))
+    head = (
+        f"{summary['counts']['questions']} questions, mode {run.get('mode') or '?'}, k={run.get('k')}, "
+        f"{run.get('seconds', 0):.1f}s" + (f", judge {run['judge']}" if run.get("judge") else "")
+    )
     w1 = max(len(g) for g, *_ in rows)
     w2 = max(len(lbl) for _, lbl, *_ in rows)
     w3 = max(len(v) for *_, v, _ in rows)

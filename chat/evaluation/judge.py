@@ -1,6 +1,5 @@
 """The optional LLM judge: an OpenAI-compatible model grades correctness and faithfulness (1-5)."""
 
-
 import json
 import math
 import re
@@ -75,14 +74,23 @@ def _score(value: Any) -> int | None:
 class Judge:
     """Optional LLM judge over any OpenAI-compatible Chat Completions server (`openai` package)."""
 
-    def __init__(self, *, base_url: str | None, api_key: str | None, model: str, timeout: float = 60,
-                 max_retries: int = 1, max_passage_chars: int = 1500) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        model: str,
+        timeout: float = 60,
+        max_retries: int = 1,
+        max_passage_chars: int = 1500,
+    ) -> None:
         import openai
 
         self.model = model
         self.max_passage_chars = max_passage_chars
-        self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
-                                    max_retries=max_retries)
+        self.client = openai.OpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
+        )
 
     def prompt(self, row: dict, result: dict) -> str:
         parts = [f"Question: {row['question']}"]
@@ -91,8 +99,10 @@ class Judge:
         if row.get("reference"):
             parts.append(f"Reference answer: {row['reference']}")
         parts.append(f"Chatbot answer{' (a refusal)' if result.get('refused') else ''}: {result.get('answer', '')}")
-        passages = [f"[{c.get('n')}] {(c.get('quote') or c.get('highlight') or '')[: self.max_passage_chars]}"
-                    for c in result.get("citations", [])]
+        passages = [
+            f"[{c.get('n')}] {(c.get('quote') or c.get('highlight') or '')[: self.max_passage_chars]}"
+            for c in result.get("citations", [])
+        ]
         parts.append("Cited passages:\n" + ("\n\n".join(passages) if passages else "(none)"))
         return "\n\n".join(parts)
 
@@ -100,9 +110,13 @@ class Judge:
         """{correctness, correctness_reason, faithfulness, faithfulness_reason}; raises JudgeError."""
         try:
             resp = self.client.chat.completions.create(
-                model=self.model, temperature=0,
-                messages=[{"role": "system", "content": JUDGE_SYSTEM},
-                          {"role": "user", "content": self.prompt(row, result)}])
+                model=self.model,
+                temperature=0,
+                messages=[
+                    {"role": "system", "content": JUDGE_SYSTEM},
+                    {"role": "user", "content": self.prompt(row, result)},
+                ],
+            )
             text = resp.choices[0].message.content or ""
         except Exception as e:  # noqa: BLE001 - any client/server failure is one row's judge error
             raise JudgeError(f"{type(e).__name__}: {e}") from e

@@ -1,6 +1,5 @@
 """Per-question metrics, pure functions: retrieval hits, token F1, key-fact recall, citations, refusals."""
 
-
 import re
 import string
 import unicodedata
@@ -38,14 +37,12 @@ def retrieval_metrics(retrieved_sources: list[str], expected: list[str], k: int)
     if not expected:
         return {"first_hit_rank": None, "hit@1": None, "hit@k": None, "rr": None}
     rank = next((i for i, s in enumerate(retrieved_sources[:k], 1) if source_matches(s, expected)), None)
-    return {"first_hit_rank": rank, "hit@1": rank == 1, "hit@k": rank is not None,
-            "rr": 1.0 / rank if rank else 0.0}
+    return {"first_hit_rank": rank, "hit@1": rank == 1, "hit@k": rank is not None, "rr": 1.0 / rank if rank else 0.0}
 
 
 def _squad_normalise(text: str) -> str:
     text = strip_markers(text).lower()
-    text = "".join(" " if (ch in string.punctuation or unicodedata.category(ch).startswith("P")) else ch
-                   for ch in text)
+    text = "".join(" " if (ch in string.punctuation or unicodedata.category(ch).startswith("P")) else ch for ch in text)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
 
@@ -65,8 +62,9 @@ def token_f1(prediction: str, reference: str) -> float:
 
 def _fact_normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").casefold()
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-",
-                                         "\u00a0": " "}))
+    text = text.translate(
+        str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-", "\u00a0": " "})
+    )
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -107,16 +105,21 @@ def parse_marker_numbers(text: str) -> list[str]:
     return marker_numbers(text)
 
 
-def citation_metrics(text: str, citations: list[dict], retrieved: list[dict], expected: list[str],
-                     framing: list[str] | None = None) -> dict[str, Any]:
+def citation_metrics(
+    text: str, citations: list[dict], retrieved: list[dict], expected: list[str], framing: list[str] | None = None
+) -> dict[str, Any]:
     """Coverage (sentences with a marker), validity (markers in range and pointing at a retrieved passage),
     cited-source precision against `expected`. Framing is not a claim: a line that ends in ":" (a lead or a
     group heading) and the answer's `notes` need no citation."""
     notes = {" ".join(n.split()) for n in framing or []}
-    body = "\n".join(line for line in (text or "").splitlines()
-                     if not MARKER_RE.sub("", line).strip().endswith(":") and " ".join(line.split()) not in notes)
-    sentences = [s for s in split_sentences(body) if re.search(r"\w", MARKER_RE.sub("", s))
-                 and " ".join(s.split()) not in notes]
+    body = "\n".join(
+        line
+        for line in (text or "").splitlines()
+        if not MARKER_RE.sub("", line).strip().endswith(":") and " ".join(line.split()) not in notes
+    )
+    sentences = [
+        s for s in split_sentences(body) if re.search(r"\w", MARKER_RE.sub("", s)) and " ".join(s.split()) not in notes
+    ]
     coverage = (sum(1 for s in sentences if MARKER_RE.search(s)) / len(sentences)) if sentences else None
     by_n = {int(c.get("n", i)): c for i, c in enumerate(citations, 1)}
     chunk_ids = {r.get("chunk_id") for r in retrieved if r.get("chunk_id")}
@@ -125,8 +128,9 @@ def citation_metrics(text: str, citations: list[dict], retrieved: list[dict], ex
     invalid: list[str] = []
     for item in items:
         c = by_n.get(int(item)) if item.isdigit() else None
-        ok = c is not None and ((c.get("chunk_id") in chunk_ids) if c.get("chunk_id") and chunk_ids
-                                else c.get("source") in sources)
+        ok = c is not None and (
+            (c.get("chunk_id") in chunk_ids) if c.get("chunk_id") and chunk_ids else c.get("source") in sources
+        )
         if not ok and f"[{item}]" not in invalid:
             invalid.append(f"[{item}]")
     bad = sum(1 for item in items if f"[{item}]" in invalid)
@@ -134,8 +138,12 @@ def citation_metrics(text: str, citations: list[dict], retrieved: list[dict], ex
     precision = None
     if expected and citations:
         precision = sum(1 for c in citations if source_matches(c.get("source", ""), expected)) / len(citations)
-    return {"citation_coverage": coverage, "citation_validity": validity, "invalid_citations": invalid,
-            "cited_source_precision": precision}
+    return {
+        "citation_coverage": coverage,
+        "citation_validity": validity,
+        "invalid_citations": invalid,
+        "cited_source_precision": precision,
+    }
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -177,9 +185,13 @@ def verification_counts(results: list[dict]) -> dict[str, Any]:
             reasons[reason] = reasons.get(reason, 0) + 1
     dropped = sum(reasons.values())
     written = kept + dropped
-    return {"sentences": written, "kept": kept, "dropped": dropped,
-            "dropped_share": round(dropped / written, 4) if written else None,
-            "by_reason": dict(sorted(reasons.items(), key=lambda kv: -kv[1]))}
+    return {
+        "sentences": written,
+        "kept": kept,
+        "dropped": dropped,
+        "dropped_share": round(dropped / written, 4) if written else None,
+        "by_reason": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+    }
 
 
 def verification_line(summary: dict) -> str:
@@ -187,5 +199,7 @@ def verification_line(summary: dict) -> str:
     if not v.get("sentences"):
         return ""
     why = ", ".join(f"{k} {n}" for k, n in v["by_reason"].items()) or "none"
-    return (f"verification: {v['sentences']} answer sentences written, {v['kept']} kept, {v['dropped']} dropped "
-            f"({100 * v['dropped_share']:.0f}%): {why}")
+    return (
+        f"verification: {v['sentences']} answer sentences written, {v['kept']} kept, {v['dropped']} dropped "
+        f"({100 * v['dropped_share']:.0f}%): {why}"
+    )

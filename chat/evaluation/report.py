@@ -1,6 +1,5 @@
 """The self-contained HTML report of a run (summary cards, a per-question chart, every answer)."""
 
-
 import html
 import re
 from typing import Any
@@ -9,8 +8,10 @@ from chat.evaluation.dataset import KNOWN_FIELDS, OUTPUT_FIELDS
 from chat.evaluation.gates import metric_rows
 from chat.evaluation.metrics import source_matches, verification_line
 
+# fmt: off
 CHART_METRICS = (("hit@k", "hit@k", "#2563eb"), ("fact_recall", "key-fact recall", "#16a34a"),
                  ("similarity", "similarity", "#9333ea"), ("token_f1", "token F1", "#ea580c"))
+# fmt: on
 
 
 def esc(v: Any) -> str:
@@ -37,34 +38,46 @@ def _chart_svg(results: list[dict], k: int) -> str:
     row_h, top, bottom = 24, 40, 10
     width = label_w + len(CHART_METRICS) * (col_w + col_gap)
     height = top + row_h * len(results) + bottom
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="Per-question metrics" class="chart">']
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="Per-question metrics" class="chart">'
+    ]
     for i in range(len(results)):
         if i % 2 == 0:
             parts.append(f'<rect x="0" y="{top + i * row_h}" width="{width}" height="{row_h}" class="band"/>')
     for c, (_key, label, color) in enumerate(CHART_METRICS):
         x = label_w + c * (col_w + col_gap)
         label = label.replace("hit@k", f"hit@{k}")
-        parts.append(f'<rect x="{x}" y="14" width="10" height="10" rx="2" fill="{color}"/>'
-                     f'<text x="{x + 15}" y="23" class="colhead">{esc(label)}</text>')
+        parts.append(
+            f'<rect x="{x}" y="14" width="10" height="10" rx="2" fill="{color}"/>'
+            f'<text x="{x + 15}" y="23" class="colhead">{esc(label)}</text>'
+        )
     parts.append('<text x="10" y="23" class="colhead">question</text>')
     for i, r in enumerate(results):
         y = top + i * row_h
         mid = y + row_h / 2
         status = "s-fail" if not r.get("passed") else ("s-warn" if r.get("warnings") else "s-pass")
         q = r["question"] if len(r["question"]) <= 52 else r["question"][:50].rstrip() + "…"
-        parts.append(f'<circle cx="14" cy="{mid:.1f}" r="4" class="dot {status}"><title>{status[2:]}</title></circle>'
-                     f'<text x="26" y="{mid + 4:.1f}" class="qid">{esc(r.get("id"))}</text>'
-                     f'<text x="84" y="{mid + 4:.1f}" class="qt {status}">{esc(q)}<title>{esc(r["question"])}</title></text>')
+        parts.append(
+            f'<circle cx="14" cy="{mid:.1f}" r="4" class="dot {status}"><title>{status[2:]}</title></circle>'
+            f'<text x="26" y="{mid + 4:.1f}" class="qid">{esc(r.get("id"))}</text>'
+            f'<text x="84" y="{mid + 4:.1f}" class="qt {status}">{esc(q)}<title>{esc(r["question"])}</title></text>'
+        )
         x_first = label_w
         if r.get("expect_refusal") or r.get("error"):
             ok = r.get("refused") is True and not r.get("error")
-            text = ("error: " + str(r.get("error"))[:60] if r.get("error")
-                    else "expected refusal: refused ✓" if ok else "expected refusal: answered instead ✗")
+            text = (
+                "error: " + str(r.get("error"))[:60]
+                if r.get("error")
+                else "expected refusal: refused ✓"
+                if ok
+                else "expected refusal: answered instead ✗"
+            )
             span = len(CHART_METRICS) * (col_w + col_gap) - col_gap
-            parts.append(f'<rect x="{x_first}" y="{y + 5}" width="{span}" height="{row_h - 10}" rx="3" '
-                         f'class="{"refok" if ok else "refbad"}"/>'
-                         f'<text x="{x_first + 8}" y="{mid + 4:.1f}" class="reftext {"on" if ok else ""}">{esc(text)}</text>')
+            parts.append(
+                f'<rect x="{x_first}" y="{y + 5}" width="{span}" height="{row_h - 10}" rx="3" '
+                f'class="{"refok" if ok else "refbad"}"/>'
+                f'<text x="{x_first + 8}" y="{mid + 4:.1f}" class="reftext {"on" if ok else ""}">{esc(text)}</text>'
+            )
             continue
         for c, (key, label, color) in enumerate(CHART_METRICS):
             x = label_w + c * (col_w + col_gap)
@@ -74,9 +87,11 @@ def _chart_svg(results: list[dict], k: int) -> str:
                 parts.append(f'<text x="{x + bar_w + 8}" y="{mid + 4:.1f}" class="val na">n/a</text>')
                 continue
             v = max(0.0, min(1.0, float(v)))
-            parts.append(f'<rect x="{x}" y="{y + 7}" width="{max(1.5, v * bar_w):.1f}" height="{row_h - 14}" rx="2" '
-                         f'fill="{color}"><title>{esc(r.get("id"))} {esc(label)}: {v:.2f}</title></rect>'
-                         f'<text x="{x + bar_w + 8}" y="{mid + 4:.1f}" class="val">{v:.2f}</text>')
+            parts.append(
+                f'<rect x="{x}" y="{y + 7}" width="{max(1.5, v * bar_w):.1f}" height="{row_h - 14}" rx="2" '
+                f'fill="{color}"><title>{esc(r.get("id"))} {esc(label)}: {v:.2f}</title></rect>'
+                f'<text x="{x + bar_w + 8}" y="{mid + 4:.1f}" class="val">{v:.2f}</text>'
+            )
         if r.get("refused"):
             parts.append(f'<text x="{x_first + 6}" y="{mid + 4:.1f}" class="reftext">false refusal</text>')
     parts.append("</svg>")
@@ -176,8 +191,15 @@ footer{color:var(--muted);font-size:12px;margin-top:30px}
 """
 
 
-def _card(label: str, value: Any, *, fmt: str = "{:.2f}", good: float | None = None, bad: float | None = None,
-          lower_better: bool = False) -> str:
+def _card(
+    label: str,
+    value: Any,
+    *,
+    fmt: str = "{:.2f}",
+    good: float | None = None,
+    bad: float | None = None,
+    lower_better: bool = False,
+) -> str:
     if value is None:
         return f'<div class="card"><div class="v">n/a</div><div class="l">{esc(label)}</div></div>'
     cls = ""
@@ -186,8 +208,9 @@ def _card(label: str, value: Any, *, fmt: str = "{:.2f}", good: float | None = N
             cls = "good" if value <= good else ("low" if value > bad else "mid")
         else:
             cls = "good" if value >= good else ("low" if value < bad else "mid")
-    return (f'<div class="card {cls}"><div class="v">{esc(fmt.format(value))}</div>'
-            f'<div class="l">{esc(label)}</div></div>')
+    return (
+        f'<div class="card {cls}"><div class="v">{esc(fmt.format(value))}</div><div class="l">{esc(label)}</div></div>'
+    )
 
 
 def _anchor(r: dict) -> str:
@@ -199,8 +222,14 @@ def render_report(summary: dict, results: list[dict]) -> str:
     run, m, c = summary["run"], summary["metrics"], summary["counts"]
     k = run.get("k")
     passed = sum(1 for r in results if r.get("passed"))
-    meta_bits = [f"<b>{c['questions']}</b> questions", f"<b>{passed}</b> passed", f"mode <b>{esc(run.get('mode'))}</b>",
-                 f"k = <b>{esc(k)}</b>", f"started <b>{esc(run.get('started'))}</b>", f"{esc(run.get('seconds'))} s"]
+    meta_bits = [
+        f"<b>{c['questions']}</b> questions",
+        f"<b>{passed}</b> passed",
+        f"mode <b>{esc(run.get('mode'))}</b>",
+        f"k = <b>{esc(k)}</b>",
+        f"started <b>{esc(run.get('started'))}</b>",
+        f"{esc(run.get('seconds'))} s",
+    ]
     if run.get("questions_file"):
         meta_bits.append(f"file <b>{esc(run['questions_file'])}</b>")
     if run.get("judge"):
@@ -212,10 +241,20 @@ def render_report(summary: dict, results: list[dict]) -> str:
         _card("similarity", m.get("similarity"), good=0.75, bad=0.5),
         _card("token F1", m.get("token_f1"), good=0.5, bad=0.25),
         _card("citation validity", m.get("citation_validity"), good=0.99, bad=0.9),
-        _card(f"correct refusals ({c['correct_refusals']}/{c['expected_refusals']})", m.get("refusal_accuracy"),
-              good=0.99, bad=0.6),
-        _card(f"false refusals (of {c['answerable']})", m.get("false_refusals"), fmt="{}", good=0, bad=1,
-              lower_better=True),
+        _card(
+            f"correct refusals ({c['correct_refusals']}/{c['expected_refusals']})",
+            m.get("refusal_accuracy"),
+            good=0.99,
+            bad=0.6,
+        ),
+        _card(
+            f"false refusals (of {c['answerable']})",
+            m.get("false_refusals"),
+            fmt="{}",
+            good=0,
+            bad=1,
+            lower_better=True,
+        ),
         _card("latency p50 / ms", m.get("latency_p50_ms"), fmt="{:,.0f}"),
         _card("latency p95 / ms", m.get("latency_p95_ms"), fmt="{:,.0f}"),
     ]
@@ -223,26 +262,36 @@ def render_report(summary: dict, results: list[dict]) -> str:
         cards.append(_card("judge correctness", m.get("judge_correctness"), good=4, bad=3))
         cards.append(_card("judge faithfulness", m.get("judge_faithfulness"), good=4, bad=3))
 
-    agg = ['<table class="agg"><tr><th></th><th>metric</th><th style="text-align:right">value</th>'
-           '<th style="text-align:right">n</th></tr>']
+    agg = [
+        '<table class="agg"><tr><th></th><th>metric</th><th style="text-align:right">value</th>'
+        '<th style="text-align:right">n</th></tr>'
+    ]
     last = None
     for group, label, value, n in metric_rows(summary):
-        agg.append(f'<tr><td class="grp">{esc(group if group != last else "")}</td><td>{esc(label)}</td>'
-                   f'<td class="num">{esc(value)}</td><td class="n">{esc(n)}</td></tr>')
+        agg.append(
+            f'<tr><td class="grp">{esc(group if group != last else "")}</td><td>{esc(label)}</td>'
+            f'<td class="num">{esc(value)}</td><td class="n">{esc(n)}</td></tr>'
+        )
         last = group
     agg.append("</table>")
     if summary.get("by_type"):  # the per-type table, as the terminal shows it
-        agg.append('<table class="agg"><tr><th>question type</th><th class="num">n</th><th class="num">key facts</th>'
-                   '<th class="num">cited-source precision</th><th class="num">false refusals</th>'
-                   '<th class="num">correct refusals</th></tr>')
+        agg.append(
+            '<table class="agg"><tr><th>question type</th><th class="num">n</th><th class="num">key facts</th>'
+            '<th class="num">cited-source precision</th><th class="num">false refusals</th>'
+            '<th class="num">correct refusals</th></tr>'
+        )
         for name, t in summary["by_type"].items():
+
             def cell(v: Any) -> str:
                 return "–" if v is None else f"{v:.3f}"
-            agg.append(f'<tr><td>{esc(name)}</td><td class="num">{t["questions"]}</td>'
-                       f'<td class="num">{cell(t["fact_recall"])}</td>'
-                       f'<td class="num">{cell(t["cited_source_precision"])}</td>'
-                       f'<td class="num">{t["false_refusals"]}/{t["answerable"]}</td>'
-                       f'<td class="num">{t["correct_refusals"]}/{t["expected_refusals"]}</td></tr>')
+
+            agg.append(
+                f'<tr><td>{esc(name)}</td><td class="num">{t["questions"]}</td>'
+                f'<td class="num">{cell(t["fact_recall"])}</td>'
+                f'<td class="num">{cell(t["cited_source_precision"])}</td>'
+                f'<td class="num">{t["false_refusals"]}/{t["answerable"]}</td>'
+                f'<td class="num">{t["correct_refusals"]}/{t["expected_refusals"]}</td></tr>'
+            )
         agg.append("</table>")
     if verification_line(summary):
         agg.append(f'<p class="verification">{esc(verification_line(summary))}</p>')
@@ -262,10 +311,17 @@ def render_report(summary: dict, results: list[dict]) -> str:
             tags.append(f'<span class="tag bad">✗ {esc(f)}</span>')
         q.append("<div>" + "".join(tags) + "</div>")
         if r.get("failures") or r.get("warnings"):
-            q.append('<ul class="fails">' + "".join(f"<li>{esc(f)}</li>" for f in r.get("failures") or [])
-                     + "".join(f'<li class="w">{esc(f)}</li>' for f in r.get("warnings") or []) + "</ul>")
-        extra = {key: v for key, v in r.items() if key not in KNOWN_FIELDS and key not in OUTPUT_FIELDS
-                 and key not in ("id", "facts_found")}
+            q.append(
+                '<ul class="fails">'
+                + "".join(f"<li>{esc(f)}</li>" for f in r.get("failures") or [])
+                + "".join(f'<li class="w">{esc(f)}</li>' for f in r.get("warnings") or [])
+                + "</ul>"
+            )
+        extra = {
+            key: v
+            for key, v in r.items()
+            if key not in KNOWN_FIELDS and key not in OUTPUT_FIELDS and key not in ("id", "facts_found")
+        }
         if extra:
             q.append('<div class="small">' + " · ".join(f"{esc(key)}: {esc(v)}" for key, v in extra.items()) + "</div>")
 
@@ -276,11 +332,15 @@ def render_report(summary: dict, results: list[dict]) -> str:
         else:
             a = [f'<p class="answer">{_answer_html(r.get("answer", ""))}</p>']
         if r.get("reference"):
-            a.append(f'<details><summary>reference answer</summary><div class="ref">{esc(r["reference"])}</div></details>')
+            a.append(
+                f'<details><summary>reference answer</summary><div class="ref">{esc(r["reference"])}</div></details>'
+            )
         if r.get("judge_correctness") is not None:
-            a.append(f'<div class="small">judge: correctness {esc(r["judge_correctness"])}/5 — '
-                     f'{esc(r.get("judge_correctness_reason"))}<br>faithfulness {esc(r["judge_faithfulness"])}/5 — '
-                     f'{esc(r.get("judge_faithfulness_reason"))}</div>')
+            a.append(
+                f'<div class="small">judge: correctness {esc(r["judge_correctness"])}/5 — '
+                f"{esc(r.get('judge_correctness_reason'))}<br>faithfulness {esc(r['judge_faithfulness'])}/5 — "
+                f"{esc(r.get('judge_faithfulness_reason'))}</div>"
+            )
 
         expected = r.get("expected_sources") or []
         ev = ['<div class="ev">']
@@ -289,10 +349,12 @@ def render_report(summary: dict, results: list[dict]) -> str:
             for cit in r["citations"]:
                 good = source_matches(cit.get("source", ""), expected) if expected else None
                 mark = "" if good is None else ('<span class="ok">✓</span>' if good else '<span class="bad">✗</span>')
-                ev.append(f'<div class="cit"><span class="n">[{esc(cit.get("n"))}]</span>{mark} '
-                          f'<span class="src" title="{esc(cit.get("source"))}">{esc(cit.get("source"))}</span>'
-                          f' <span class="sc">{esc(cit.get("support"))}</span>'
-                          f'<div class="hl">“{esc(cit.get("highlight"))}”</div></div>')
+                ev.append(
+                    f'<div class="cit"><span class="n">[{esc(cit.get("n"))}]</span>{mark} '
+                    f'<span class="src" title="{esc(cit.get("source"))}">{esc(cit.get("source"))}</span>'
+                    f' <span class="sc">{esc(cit.get("support"))}</span>'
+                    f'<div class="hl">“{esc(cit.get("highlight"))}”</div></div>'
+                )
         if r.get("retrieved"):
             ev.append('<div class="evh">Retrieved <span class="small">(dense cosine)</span></div>')
             for ret in r["retrieved"]:
@@ -300,16 +362,25 @@ def render_report(summary: dict, results: list[dict]) -> str:
                 mark = "" if good is None else ('<span class="ok">✓</span>' if good else '<span class="na">·</span>')
                 score = ret.get("dense_score")
                 title = " — ".join(str(x) for x in (ret.get("source"), ret.get("section")) if x)
-                ev.append(f'<div class="ret"><span class="n">{esc(ret.get("rank"))}.</span>{mark} '
-                          f'<span class="src" title="{esc(title)}">{esc(ret.get("source"))}</span> <span class="sc">'
-                          f'{format(score, ".2f") if isinstance(score, (int, float)) else ""}</span></div>')
+                ev.append(
+                    f'<div class="ret"><span class="n">{esc(ret.get("rank"))}.</span>{mark} '
+                    f'<span class="src" title="{esc(title)}">{esc(ret.get("source"))}</span> <span class="sc">'
+                    f"{format(score, '.2f') if isinstance(score, (int, float)) else ''}</span></div>"
+                )
         ev.append("</div>")
 
-        scores = [("hit@1", r.get("hit@1")), (f"hit@{k}", r.get("hit@k")), ("RR", r.get("rr")),
-                  ("similarity", r.get("similarity")), ("token F1", r.get("token_f1")),
-                  ("fact recall", r.get("fact_recall")), ("cited sentences", r.get("citation_coverage")),
-                  ("validity", r.get("citation_validity")), ("src precision", r.get("cited_source_precision")),
-                  ("support", r.get("support"))]
+        scores = [
+            ("hit@1", r.get("hit@1")),
+            (f"hit@{k}", r.get("hit@k")),
+            ("RR", r.get("rr")),
+            ("similarity", r.get("similarity")),
+            ("token F1", r.get("token_f1")),
+            ("fact recall", r.get("fact_recall")),
+            ("cited sentences", r.get("citation_coverage")),
+            ("validity", r.get("citation_validity")),
+            ("src precision", r.get("cited_source_precision")),
+            ("support", r.get("support")),
+        ]
         if r.get("expect_refusal"):
             scores.insert(0, ("refused", r.get("refused") is True))
         elif r.get("refused"):
@@ -321,35 +392,46 @@ def render_report(summary: dict, results: list[dict]) -> str:
             sc.append(f"<tr><td>{esc(label)}</td><td>{_score_cell(v, good=thresholds[0], bad=thresholds[1])}</td></tr>")
         lat = r.get("latency_ms")
         sc.append(f"<tr><td>latency</td><td>{'–' if lat is None else f'{lat:,.0f} ms'}</td></tr></table>")
-        rows_html.append(f'<tr class="{cls}" id="{esc(_anchor(r))}"><td>{"".join(q)}</td><td>{"".join(a)}</td><td>{"".join(ev)}</td>'
-                         f'<td>{"".join(sc)}</td></tr>')
+        rows_html.append(
+            f'<tr class="{cls}" id="{esc(_anchor(r))}"><td>{"".join(q)}</td><td>{"".join(a)}</td><td>{"".join(ev)}</td>'
+            f"<td>{''.join(sc)}</td></tr>"
+        )
 
     fl = []
     for r in results:
         if r.get("passed"):
             continue
-        fl.append(f'<li><a href="#{esc(_anchor(r))}" class="qid">{esc(r.get("id"))}</a> {esc(r["question"])}'
-                  + "".join(f'<div class="why">{esc(f)}</div>' for f in r.get("failures") or []) + "</li>")
+        fl.append(
+            f'<li><a href="#{esc(_anchor(r))}" class="qid">{esc(r.get("id"))}</a> {esc(r["question"])}'
+            + "".join(f'<div class="why">{esc(f)}</div>' for f in r.get("failures") or [])
+            + "</li>"
+        )
     failing = f'<ul class="faillist">{"".join(fl)}</ul>' if fl else '<p class="ok">Every question passed.</p>'
     warned = [r for r in results if r.get("passed") and r.get("warnings")]
     if warned:
-        failing += ('<p class="small">With warnings only: ' + ", ".join(
-            f'<a href="#{esc(_anchor(r))}">{esc(r.get("id"))}</a>' for r in warned) + "</p>")
+        failing += (
+            '<p class="small">With warnings only: '
+            + ", ".join(f'<a href="#{esc(_anchor(r))}">{esc(r.get("id"))}</a>' for r in warned)
+            + "</p>"
+        )
     problems = run.get("problems") or []
     gate_html = ""
     gates = summary.get("gates") or {}
     if gates.get("failed"):
         gate_html = '<div class="gates"><b>Failed gates:</b> ' + "; ".join(esc(g) for g in gates["failed"]) + "</div>"
     elif gates.get("thresholds"):
-        gate_html = ('<div class="gates passed"><b>All gates passed:</b> '
-                     + ", ".join(f"{esc(key)} {esc(v)}" for key, v in gates["thresholds"].items()) + "</div>")
+        gate_html = (
+            '<div class="gates passed"><b>All gates passed:</b> '
+            + ", ".join(f"{esc(key)} {esc(v)}" for key, v in gates["thresholds"].items())
+            + "</div>"
+        )
     notes = ""
     if problems or summary.get("warnings"):
         items = [f"<li>{esc(p)}</li>" for p in [*problems, *(summary.get("warnings") or [])]]
-        notes = f'<h2>Input problems and warnings</h2><ul>{"".join(items)}</ul>'
+        notes = f"<h2>Input problems and warnings</h2><ul>{''.join(items)}</ul>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Chatbot evaluation — {esc(run.get('started'))}</title>
+<title>Chatbot evaluation — {esc(run.get("started"))}</title>
 <style>{REPORT_CSS}</style></head>
 <body><main>
 <h1>Chatbot evaluation</h1>
@@ -358,14 +440,14 @@ def render_report(summary: dict, results: list[dict]) -> str:
 <div class="cards">{"".join(cards)}</div>
 <div class="two">
 <section><h2>Aggregate metrics</h2><div class="panel">{"".join(agg)}</div></section>
-<section><h2>Failing questions ({c['questions'] - passed})</h2><div class="panel">{failing}</div></section>
+<section><h2>Failing questions ({c["questions"] - passed})</h2><div class="panel">{failing}</div></section>
 </div>
 <h2>Per question</h2>
 <div class="panel">{_chart_svg(results, k)}</div>
 {notes}
 <h2>Questions, answers and evidence</h2>
 <input type="checkbox" id="onlyfail" class="toggle">
-<div class="filter"><label for="onlyfail"><span class="box"></span>show only failing questions ({c['questions'] - passed} of {c['questions']})</label></div>
+<div class="filter"><label for="onlyfail"><span class="box"></span>show only failing questions ({c["questions"] - passed} of {c["questions"]})</label></div>
 <table class="qs">
 <colgroup><col style="width:24%"><col style="width:37%"><col style="width:24%"><col style="width:15%"></colgroup>
 <tr><th>Question, expectations, failures</th><th>Answer</th><th>Evidence</th><th>Scores</th></tr>

@@ -1,6 +1,5 @@
 """Running an eval: ask every question, score it, summarise, write results.jsonl/.csv, summary.json, report."""
 
-
 import csv
 import json
 import logging
@@ -31,6 +30,7 @@ from chat.evaluation.report import render_report
 
 log = logging.getLogger(__name__)
 
+
 def default_out_dir(root: Path | str = ".") -> Path:
     """`<root>/reports/eval-YYYYmmdd-HHMMSS`."""
     return Path(root) / "reports" / f"eval-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
@@ -46,12 +46,22 @@ def _citations_out(cits: list[dict]) -> list[dict]:
 
 
 def _retrieved_out(retrieved: list[dict]) -> list[dict]:
-    return [{"rank": i, "source": r.get("source"), "score": r.get("score"), "dense_score": r.get("dense_score"),
-             "section": r.get("section"), "chunk_id": r.get("chunk_id")} for i, r in enumerate(retrieved, 1)]
+    return [
+        {
+            "rank": i,
+            "source": r.get("source"),
+            "score": r.get("score"),
+            "dense_score": r.get("dense_score"),
+            "section": r.get("section"),
+            "chunk_id": r.get("chunk_id"),
+        }
+        for i, r in enumerate(retrieved, 1)
+    ]
 
 
-def evaluate_row(row: dict, ans: dict | None, *, k: int, error: str | None = None,
-                 latency_ms: float | None = None) -> dict[str, Any]:
+def evaluate_row(
+    row: dict, ans: dict | None, *, k: int, error: str | None = None, latency_ms: float | None = None
+) -> dict[str, Any]:
     """Every embedding-free metric of one question (similarity and judge are added by run_eval)."""
     ans = ans or {}
     text = ans.get("answer", "") if not error else ""
@@ -59,38 +69,69 @@ def evaluate_row(row: dict, ans: dict | None, *, k: int, error: str | None = Non
     citations = ans.get("citations") or []
     retrieved = ans.get("retrieved") or []
     out = dict(row)
-    out.update({
-        "answer": text, "refused": refused, "mode": ans.get("mode"), "error": error,
-        "latency_ms": round(latency_ms, 1) if latency_ms is not None else None,
-        "citations": _citations_out(citations), "retrieved": _retrieved_out(retrieved),
-        "n_sentences": len(ans.get("sentences") or []), "n_dropped": len(ans.get("dropped") or []),
-        "refusal_reason": ans.get("refusal_reason"), "question_type": ans.get("question_type"),
-        "relevance": ans.get("relevance"),
-        # What verification removed and the rule that removed it (chat.claims.DROP_REASONS).
-        "dropped": [{"reason": d.get("reason", ""), "text": d.get("text", ""),
-                     "unsupported_words": d.get("unsupported_words") or []} for d in ans.get("dropped") or []],
-    })
+    out.update(
+        {
+            "answer": text,
+            "refused": refused,
+            "mode": ans.get("mode"),
+            "error": error,
+            "latency_ms": round(latency_ms, 1) if latency_ms is not None else None,
+            "citations": _citations_out(citations),
+            "retrieved": _retrieved_out(retrieved),
+            "n_sentences": len(ans.get("sentences") or []),
+            "n_dropped": len(ans.get("dropped") or []),
+            "refusal_reason": ans.get("refusal_reason"),
+            "question_type": ans.get("question_type"),
+            "relevance": ans.get("relevance"),
+            # What verification removed and the rule that removed it (chat.claims.DROP_REASONS).
+            "dropped": [
+                {
+                    "reason": d.get("reason", ""),
+                    "text": d.get("text", ""),
+                    "unsupported_words": d.get("unsupported_words") or [],
+                }
+                for d in ans.get("dropped") or []
+            ],
+        }
+    )
     expected = row.get("expected_sources") or []
     # Retrieval is measured where an answer is expected: a question that should be refused (not English, a
     # detail the articles do not give) may be refused before anything is retrieved.
-    out.update(retrieval_metrics([r.get("source", "") for r in retrieved],
-                                 [] if row.get("expect_refusal") else expected, k))
+    out.update(
+        retrieval_metrics([r.get("source", "") for r in retrieved], [] if row.get("expect_refusal") else expected, k)
+    )
     answered_text = "" if refused or error else strip_markers(text)
     out["token_f1"] = token_f1(answered_text, row["reference"]) if row.get("reference") else None
     recall, found, missing = fact_recall(answered_text, row.get("must_include") or [])
     out.update({"fact_recall": recall, "facts_found": found, "facts_missing": missing})
     if refused or error:
-        out.update({"citation_coverage": None, "citation_validity": None, "invalid_citations": [],
-                    "cited_source_precision": None, "support": None})
+        out.update(
+            {
+                "citation_coverage": None,
+                "citation_validity": None,
+                "invalid_citations": [],
+                "cited_source_precision": None,
+                "support": None,
+            }
+        )
     else:
         out.update(citation_metrics(text, citations, retrieved, expected, framing=ans.get("notes") or []))
         sents = ans.get("sentences") or []
-        out["support"] = mean_or_none(s.get("support") for s in sents) if sents else mean_or_none(c.get("support") for c in citations)
+        out["support"] = (
+            mean_or_none(s.get("support") for s in sents)
+            if sents
+            else mean_or_none(c.get("support") for c in citations)
+        )
     out["refusal_correct"] = (refused is True) if row.get("expect_refusal") else None
     out["false_refusal"] = (refused is True) if not row.get("expect_refusal") else None
     out["similarity"] = None
-    for key in ("judge_correctness", "judge_correctness_reason", "judge_faithfulness", "judge_faithfulness_reason",
-                "judge_error"):
+    for key in (
+        "judge_correctness",
+        "judge_correctness_reason",
+        "judge_faithfulness",
+        "judge_faithfulness_reason",
+        "judge_error",
+    ):
         out[key] = None
     return out
 
@@ -178,14 +219,19 @@ def summarise(results: list[dict], *, k: int, run: dict | None = None) -> dict[s
         "errors": sum(1 for r in results if r.get("error")),
         "failed_questions": sum(1 for r in results if not r.get("passed")),
     }
-    counts = {"questions": len(results), "with_expected_sources": n("hit@k"),
-              "with_reference": sum(1 for r in answerable if r.get("token_f1") is not None),
-              "with_must_include": sum(1 for r in answerable if r.get("fact_recall") is not None),
-              "answered": sum(1 for r in results if r.get("refused") is False),
-              "refused": sum(1 for r in results if r.get("refused") is True),
-              "expected_refusals": ref["expected_refusals"], "correct_refusals": ref["correct_refusals"],
-              "answerable": ref["answerable"], "citations_checked": n("citation_validity"),
-              "cited_with_expected_sources": n("cited_source_precision")}
+    counts = {
+        "questions": len(results),
+        "with_expected_sources": n("hit@k"),
+        "with_reference": sum(1 for r in answerable if r.get("token_f1") is not None),
+        "with_must_include": sum(1 for r in answerable if r.get("fact_recall") is not None),
+        "answered": sum(1 for r in results if r.get("refused") is False),
+        "refused": sum(1 for r in results if r.get("refused") is True),
+        "expected_refusals": ref["expected_refusals"],
+        "correct_refusals": ref["correct_refusals"],
+        "answerable": ref["answerable"],
+        "citations_checked": n("citation_validity"),
+        "cited_with_expected_sources": n("cited_source_precision"),
+    }
     judged = [r for r in results if r.get("judge_correctness") is not None]
     if any(r.get("judge_correctness") is not None or r.get("judge_error") for r in results):
         metrics["judge_correctness"] = avg("judge_correctness")
@@ -193,8 +239,9 @@ def summarise(results: list[dict], *, k: int, run: dict | None = None) -> dict[s
         metrics["judge_errors"] = sum(1 for r in results if r.get("judge_error"))
         counts["judged"] = len(judged)
     metrics = {key: (round(v, 4) if isinstance(v, float) else v) for key, v in metrics.items()}
-    failures = [{"id": r.get("id"), "question": r["question"], "failures": r["failures"]}
-                for r in results if r.get("failures")]
+    failures = [
+        {"id": r.get("id"), "question": r["question"], "failures": r["failures"]} for r in results if r.get("failures")
+    ]
     metrics["questions_with_warnings"] = sum(1 for r in results if r.get("warnings"))
     out = {"run": dict(run or {}, k=k), "metrics": metrics, "counts": counts, "failures": failures}
     if any(r.get("type") for r in results):
@@ -216,18 +263,32 @@ def by_type(results: list[dict]) -> dict[str, dict[str, Any]]:
         ref = refusal_metrics(rows)
         facts = mean_or_none(r["fact_recall"] for r in answerable if r.get("fact_recall") is not None)
         prec = mean_or_none(r["cited_source_precision"] for r in rows if r.get("cited_source_precision") is not None)
-        out[name] = {"questions": len(rows), "answerable": len(answerable),
-                     "fact_recall": round(facts, 4) if facts is not None else None,
-                     "cited_source_precision": round(prec, 4) if prec is not None else None,
-                     "false_refusals": ref["false_refusals"], "expected_refusals": ref["expected_refusals"],
-                     "correct_refusals": ref["correct_refusals"]}
+        out[name] = {
+            "questions": len(rows),
+            "answerable": len(answerable),
+            "fact_recall": round(facts, 4) if facts is not None else None,
+            "cited_source_precision": round(prec, 4) if prec is not None else None,
+            "false_refusals": ref["false_refusals"],
+            "expected_refusals": ref["expected_refusals"],
+            "correct_refusals": ref["correct_refusals"],
+        }
     return out
 
 
-def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: list[dict], out_dir: Path, *, k: int,
-             judge: Judge | None = None, progress: bool = True, warmup: bool = True,
-             meta: dict | None = None, gates: dict | None = None,
-             assistant_for: Callable[[dict], Any] | None = None) -> dict:
+def run_eval(
+    assistant: Any,
+    embed: Callable[[list[str]], np.ndarray],
+    rows: list[dict],
+    out_dir: Path,
+    *,
+    k: int,
+    judge: Judge | None = None,
+    progress: bool = True,
+    warmup: bool = True,
+    meta: dict | None = None,
+    gates: dict | None = None,
+    assistant_for: Callable[[dict], Any] | None = None,
+) -> dict:
     """Ask every question, score it, write results.jsonl/.csv, summary.json and report.html; return the summary.
 
     `assistant.ask(question, [])` must return an `Answer` (or its `to_dict()`); `embed(texts)` returns one row
@@ -270,10 +331,14 @@ def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: lis
         if judge is not None and not error:
             try:
                 g = judge.grade(row, result)
-                result.update({"judge_correctness": g["correctness"],
-                               "judge_correctness_reason": g["correctness_reason"],
-                               "judge_faithfulness": g["faithfulness"],
-                               "judge_faithfulness_reason": g["faithfulness_reason"]})
+                result.update(
+                    {
+                        "judge_correctness": g["correctness"],
+                        "judge_correctness_reason": g["correctness_reason"],
+                        "judge_faithfulness": g["faithfulness"],
+                        "judge_faithfulness_reason": g["faithfulness_reason"],
+                    }
+                )
             except JudgeError as e:
                 result["judge_error"] = str(e)
                 log.warning("judge failed on %s: %s", row.get("id"), e)
@@ -281,8 +346,11 @@ def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: lis
     bar.close()
 
     warnings: list[str] = []
-    pairs = [(i, strip_markers(r["answer"]), r["reference"]) for i, r in enumerate(results)
-             if r.get("reference") and not r.get("expect_refusal")]
+    pairs = [
+        (i, strip_markers(r["answer"]), r["reference"])
+        for i, r in enumerate(results)
+        if r.get("reference") and not r.get("expect_refusal")
+    ]
     scored = [(i, a, b) for i, a, b in pairs if a and not results[i].get("refused")]
     for i, a, _b in pairs:
         if not a or results[i].get("refused"):
@@ -298,8 +366,15 @@ def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: lis
                 results[i]["similarity"] = None
 
     for r in results:
-        for key in ("rr", "token_f1", "fact_recall", "citation_coverage", "citation_validity",
-                    "cited_source_precision", "support"):
+        for key in (
+            "rr",
+            "token_f1",
+            "fact_recall",
+            "citation_coverage",
+            "citation_validity",
+            "cited_source_precision",
+            "support",
+        ):
             if isinstance(r.get(key), float):
                 r[key] = round(r[key], 4)
         r["failures"] = row_failures(r, k)
@@ -307,9 +382,15 @@ def run_eval(assistant: Any, embed: Callable[[list[str]], np.ndarray], rows: lis
         r["passed"] = not r["failures"]
 
     modes = sorted({r["mode"] for r in results if r.get("mode")})
-    run = {"started": started.isoformat(timespec="seconds"), "seconds": round(time.perf_counter() - t0, 2),
-           "mode": ", ".join(modes), "judge": getattr(judge, "model", None), "warmup_ms": warmup_ms,
-           "out_dir": str(out_dir), **(meta or {})}
+    run = {
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "mode": ", ".join(modes),
+        "judge": getattr(judge, "model", None),
+        "warmup_ms": warmup_ms,
+        "out_dir": str(out_dir),
+        **(meta or {}),
+    }
     summary = summarise(results, k=k, run=run)
     if warnings:
         summary["warnings"] = warnings
@@ -344,8 +425,11 @@ def _csv_cell(key: str, v: Any) -> Any:
     if key == "citations":
         return " | ".join(f"[{c.get('n')}] {c.get('source')} ({c.get('support')})" for c in v)
     if key == "retrieved":
-        return " | ".join(f"{c.get('rank')}. {c.get('source')}"
-                          + (f" ({c['score']:.4f})" if isinstance(c.get("score"), (int, float)) else "") for c in v)
+        return " | ".join(
+            f"{c.get('rank')}. {c.get('source')}"
+            + (f" ({c['score']:.4f})" if isinstance(c.get("score"), (int, float)) else "")
+            for c in v
+        )
     if key == "expected_sources" and isinstance(v, list) and all(isinstance(x, str) for x in v):
         return "|".join(v)
     if isinstance(v, (list, dict)):

@@ -24,8 +24,9 @@ class AdminIngest:
     {"event": "report", "report": {...}} or {"event": "error", "error": "..."}. One run at a time (409 while one
     runs); only with `Authorization: Bearer <token>`."""
 
-    def __init__(self, token: str,
-                 ingest: Callable[[str | None, bool, bool, Callable[[int, int], None]], dict[str, Any]]) -> None:
+    def __init__(
+        self, token: str, ingest: Callable[[str | None, bool, bool, Callable[[int, int], None]], dict[str, Any]]
+    ) -> None:
         if not token:
             raise ValueError("an admin route needs a token")
         self.token = token
@@ -46,8 +47,12 @@ class AdminIngest:
 
         def work() -> None:
             try:
-                report = self.ingest(corpus, rebuild, allow_empty,
-                                     lambda done, total: events.put({"event": "progress", "done": done, "total": total}))
+                report = self.ingest(
+                    corpus,
+                    rebuild,
+                    allow_empty,
+                    lambda done, total: events.put({"event": "progress", "done": done, "total": total}),
+                )
                 events.put({"event": "report", "report": report})
             except Exception as e:  # noqa: BLE001 - reported to the caller, whole
                 log.exception("ingest requested through /admin/ingest failed")
@@ -82,10 +87,17 @@ def admin_router(admin: AdminIngest) -> APIRouter:
             raise ApiError(400, "request body must be a JSON object")
         corpus, rebuild = payload.get("corpus"), payload.get("rebuild", False)
         allow_empty = payload.get("allow_empty", False)
-        if (corpus is not None and not isinstance(corpus, str) or not isinstance(rebuild, bool)
-                or not isinstance(allow_empty, bool)):
+        if (
+            corpus is not None
+            and not isinstance(corpus, str)
+            or not isinstance(rebuild, bool)
+            or not isinstance(allow_empty, bool)
+        ):
             raise ApiError(400, "'corpus' must be a string path, 'rebuild' and 'allow_empty' booleans")
-        return StreamingResponse(admin.run(corpus, rebuild, allow_empty), media_type="application/x-ndjson",
-                                 headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            admin.run(corpus, rebuild, allow_empty),
+            media_type="application/x-ndjson",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     return router

@@ -40,8 +40,9 @@ def install_errors(app: FastAPI, unavailable: tuple[type[BaseException], ...] = 
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()
+        )
         return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -56,10 +57,17 @@ def install_errors(app: FastAPI, unavailable: tuple[type[BaseException], ...] = 
         return JSONResponse({"error": "internal error; the server log has details"}, status_code=500)
 
 
-def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], allowed_origins: list[str],
-               limiter: RateLimiter, max_body_bytes: int, title: str = "Research chatbot",
-               unavailable: tuple[type[BaseException], ...] = (),
-               admin: AdminIngest | None = None) -> FastAPI:
+def create_api(
+    assistant: Assistant,
+    *,
+    health: Callable[[], dict[str, Any]],
+    allowed_origins: list[str],
+    limiter: RateLimiter,
+    max_body_bytes: int,
+    title: str = "Research chatbot",
+    unavailable: tuple[type[BaseException], ...] = (),
+    admin: AdminIngest | None = None,
+) -> FastAPI:
     """`unavailable`: the exceptions that mean the article index cannot be reached now (503 with Retry-After);
     `admin`: runs an ingest in this process for `POST /admin/ingest` (token-protected), or None for no route."""
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -75,15 +83,22 @@ def create_api(assistant: Assistant, *, health: Callable[[], dict[str, Any]], al
 
     # Unknown API paths get a JSON 404 / 405 (registered after every API route; Gradio, mounted at "/", would
     # answer with its own non-JSON 404).
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-                   include_in_schema=False)
-    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-                   include_in_schema=False)
+    @app.api_route(
+        "/api/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        include_in_schema=False,
+    )
+    @app.api_route(
+        "/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False
+    )
     def unknown(request: Request, rest: str) -> None:
         known = {route.path: route.methods for route in app.routes if hasattr(route, "methods")}
         if request.url.path in known:
-            raise ApiError(405, f"{request.method} is not allowed on {request.url.path}; use "
-                                f"{', '.join(sorted(known[request.url.path]))}")
+            raise ApiError(
+                405,
+                f"{request.method} is not allowed on {request.url.path}; use "
+                f"{', '.join(sorted(known[request.url.path]))}",
+            )
         raise ApiError(404, f"no such endpoint: {request.url.path}")
 
     app.include_router(widget.router)

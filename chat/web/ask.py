@@ -33,8 +33,11 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(..., description="The question.")
-    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
-                                description=f"Earlier turns, oldest first (at most {MAX_HISTORY_TURNS}).")
+    history: list[Turn] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY_TURNS,
+        description=f"Earlier turns, oldest first (at most {MAX_HISTORY_TURNS}).",
+    )
 
 
 def sse(event: str, data: Any) -> str:
@@ -51,8 +54,11 @@ def healthz(web: Context) -> Any:
     try:
         return {"status": "ok", "mode": web.assistant.mode, **web.health()}
     except web.unavailable:
-        return JSONResponse({"status": "unavailable", "mode": web.assistant.mode, "index": "unavailable"},
-                            status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"status": "unavailable", "mode": web.assistant.mode, "index": "unavailable"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
 
 @router.post("/api/ask")
@@ -89,5 +95,6 @@ def ask_stream(body: AskRequest, request: Request, web: Context) -> StreamingRes
                 yield sse("error", {"error": "the answer could not be completed; please try again"})
         yield "event: done\ndata: {}\n\n"
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -42,8 +42,11 @@ class RateLimiter:
                 hits.popleft()
             if len(hits) >= self.per_minute:
                 wait = max(1, math.ceil(60 - (now - hits[0])))
-                raise ApiError(429, f"too many questions: the limit is {self.per_minute} per minute; "
-                                    f"try again in {wait} s", {"Retry-After": str(wait)})
+                raise ApiError(
+                    429,
+                    f"too many questions: the limit is {self.per_minute} per minute; try again in {wait} s",
+                    {"Retry-After": str(wait)},
+                )
             hits.append(now)
             if len(self._hits) > 10_000:  # forget idle clients so memory stays bounded
                 for key in [k for k, v in self._hits.items() if not v or now - v[-1] >= 60]:
@@ -71,8 +74,13 @@ class WebGuard:
     @staticmethod
     async def _json(send: Callable, status: int, message: str) -> None:
         body = json.dumps({"error": message}).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:

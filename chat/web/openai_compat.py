@@ -47,20 +47,48 @@ async def chat_completions(request: Request, web: Context) -> Response:
     content = answer.text + sources_text(answer)
     extra = {"citations": [c.__dict__ for c in answer.citations], "refused": answer.refused}
     if not stream:
-        return JSONResponse({
-            "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, **extra})
+        return JSONResponse(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": MODEL_ID,
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+                ],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                **extra,
+            }
+        )
 
     def chunks() -> Iterator[str]:
         base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID}
-        yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                                         "finish_reason": None}]}) + "\n\n"
+        yield (
+            "data: "
+            + json.dumps(
+                {
+                    **base,
+                    "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+                }
+            )
+            + "\n\n"
+        )
         for piece in split_for_streaming(content):
-            yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"content": piece},
-                                                             "finish_reason": None}]}, ensure_ascii=False) + "\n\n"
-        yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                                     **extra}, ensure_ascii=False) + "\n\n"
+            yield (
+                "data: "
+                + json.dumps(
+                    {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]},
+                    ensure_ascii=False,
+                )
+                + "\n\n"
+            )
+        yield (
+            "data: "
+            + json.dumps(
+                {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], **extra}, ensure_ascii=False
+            )
+            + "\n\n"
+        )
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
@@ -106,7 +134,7 @@ def parse_messages(payload: Any) -> tuple[str, list[dict[str, str]]]:
             texts = []
             for j, part in enumerate(content):
                 if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
-                    raise ApiError(400, f"messages[{i}].content[{j}] must be {{\"type\": \"text\", \"text\": <string>}}")
+                    raise ApiError(400, f'messages[{i}].content[{j}] must be {{"type": "text", "text": <string>}}')
                 texts.append(part["text"])
             content = " ".join(texts)
         if not isinstance(content, str):
@@ -123,6 +151,7 @@ def parse_messages(payload: Any) -> tuple[str, list[dict[str, str]]]:
 def completion_options(payload: dict[str, Any]) -> bool:
     """Check the OpenAI request fields this server reads or accepts (400 on a wrong type or value, as OpenAI
     does); returns whether to stream."""
+
     def number(name: str, low: float, high: float, integer: bool = False) -> None:
         value = payload.get(name)
         if value is None:

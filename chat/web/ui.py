@@ -32,9 +32,11 @@ MAX_WINDOW_MESSAGES = 200  # a conversation in the window holds at most this man
 
 # The answer's own markers, as chat.assistant renders them: "[1]", "[12]", "[100]" (one number each).
 MARKER = re.compile(r"\[(\d{1,4})\]")
-EMPTY_SOURCES = ("<div class='sources-empty'><h3>Sources</h3><p>Ask a question: the passages behind each "
-                 "<span class='cite-demo'>[n]</span> of the answer appear here, with the supporting sentence "
-                 "highlighted.</p></div>")
+EMPTY_SOURCES = (
+    "<div class='sources-empty'><h3>Sources</h3><p>Ask a question: the passages behind each "
+    "<span class='cite-demo'>[n]</span> of the answer appear here, with the supporting sentence "
+    "highlighted.</p></div>"
+)
 
 CSS = """
 #chat .cite { color: var(--color-accent); font-weight: 600; cursor: pointer; font-size: .8em; vertical-align: super;
@@ -100,10 +102,12 @@ def support_label(support: float) -> tuple[str, str]:
     return "low", "weak source match"
 
 
+# fmt: off
 RELEVANCE_NOTES = {
     "partial": "These passages answer only part of what you asked.",
     "weak": "These are the closest passages found; they may not answer your question.",
 }
+# fmt: on
 
 
 def relevance_note(answer: Answer) -> str:
@@ -111,16 +115,20 @@ def relevance_note(answer: Answer) -> str:
     label = answer.relevance_label
     if answer.refused or label not in RELEVANCE_NOTES:
         return ""
-    return f"\n\n<span class='relevance {label}' title='how well the answer addresses the question: " \
-           f"{answer.relevance:.2f}'>{RELEVANCE_NOTES[label]}</span>"
+    return (
+        f"\n\n<span class='relevance {label}' title='how well the answer addresses the question: "
+        f"{answer.relevance:.2f}'>{RELEVANCE_NOTES[label]}</span>"
+    )
 
 
+# fmt: off
 # Markdown that would make text from a document (or a user) live in the chat window: links and images
 # ("[verify here](http://…)", "![x](http://…/pixel.png)") and the URLs and addresses the renderer links by
 # itself. Each is written as an HTML character reference, which reads the same and is never parsed as markup.
 _LIVE_MARKDOWN = {"[": "&#91;", "]": "&#93;", "(": "&#40;", ")": "&#41;", "!": "&#33;", "<": "&lt;", ">": "&gt;",
                   "&": "&amp;", "`": "&#96;", "@": "&#64;", "*": "&#42;", "_": "&#95;", "~": "&#126;",
                   "|": "&#124;", "\\": "&#92;"}
+# fmt: on
 _AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|\b(www)(\.)")
 
 
@@ -150,9 +158,13 @@ def _with_markers(text: str, valid: set[int], merge: bool = True) -> str:
     for i, m in enumerate(markers):
         n = int(m.group(1))
         # A run of sentences from one passage reads better with one marker at its end.
-        repeated = merge and i + 1 < len(markers) and int(markers[i + 1].group(1)) == n and \
-            not MARKER.search(text, m.end(), markers[i + 1].start())
-        out.append(inert(text[pos:m.start()].rstrip(" ")))
+        repeated = (
+            merge
+            and i + 1 < len(markers)
+            and int(markers[i + 1].group(1)) == n
+            and not MARKER.search(text, m.end(), markers[i + 1].start())
+        )
+        out.append(inert(text[pos : m.start()].rstrip(" ")))
         if n in valid and not repeated:
             # Gradio's sanitiser drops data-* attributes, so the number travels in a class name.
             out.append(f"<span class='cite cite-{n}' title='source {n}'>[{n}]</span>")
@@ -185,7 +197,8 @@ def format_sources(answer: Answer | None) -> str:
             f"<span class='support {level}' title='how closely this passage backs the quoted sentence "
             f"({c.support:.2f}); it does not say whether the answer addresses your question'>{label} "
             f"{c.support:.2f}</span></div><div class='src-meta'>{meta}<br><code>{html.escape(c.source)}</code></div>"
-            f"<div class='src-quote'>{format_quote(c.quote, marks)}</div></div>")
+            f"<div class='src-quote'>{format_quote(c.quote, marks)}</div></div>"
+        )
     return "<h3>Sources</h3>" + "".join(cards)
 
 
@@ -217,8 +230,7 @@ class FeedbackLog:
 
     def write(self, record: dict[str, Any]) -> None:
         record = {k: (v[:4000] if isinstance(v, str) else v) for k, v in record.items()}
-        line = json.dumps({"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **record},
-                          ensure_ascii=False)
+        line = json.dumps({"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **record}, ensure_ascii=False)
         data = line.encode("utf-8")
         if len(data) > self.MAX_RECORD:  # never cut JSON: keep the verdict, drop the texts
             data = json.dumps({k: record[k] for k in ("liked", "refused", "mode") if k in record}).encode()
@@ -247,10 +259,18 @@ class FeedbackLog:
 FEEDBACK_VERDICTS = {True: True, False: False, "Like": True, "Dislike": False, "like": True, "dislike": False}
 
 
-def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, max_chars: int,
-             limiter: RateLimiter | None = None, title: str = "Small-cap research assistant",
-             feedback_max_bytes: int = 5_000_000, client_of=None, unavailable: tuple[type[BaseException], ...] = ()
-             ) -> gr.Blocks:
+def build_ui(
+    assistant: Assistant,
+    *,
+    examples: list[str],
+    feedback_path: Path,
+    max_chars: int,
+    limiter: RateLimiter | None = None,
+    title: str = "Small-cap research assistant",
+    feedback_max_bytes: int = 5_000_000,
+    client_of=None,
+    unavailable: tuple[type[BaseException], ...] = (),
+) -> gr.Blocks:
     """`client_of(request)` names the client for rate limits (the app decides which proxies to believe);
     `unavailable`: the exceptions that mean the article index cannot be reached now."""
     feedback = FeedbackLog(feedback_path, feedback_max_bytes)
@@ -278,13 +298,17 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
             yield history, history, gr.skip(), answers, ""
             return
         if len(history) >= MAX_WINDOW_MESSAGES:
-            history = history + [{"role": "assistant", "content": "<span class='refusal'>This conversation is long "
-                                  "enough; start a new chat to go on.</span>"}]
+            history = history + [
+                {
+                    "role": "assistant",
+                    "content": "<span class='refusal'>This conversation is long "
+                    "enough; start a new chat to go on.</span>",
+                }
+            ]
             yield history, history[:-1], gr.skip(), answers, question
             return
         # The question is shown literally: "a<b" or "*x*" are text, not markup.
-        history = history + [{"role": "user", "content": inert(question)},
-                             {"role": "assistant", "content": "…"}]
+        history = history + [{"role": "user", "content": inert(question)}, {"role": "assistant", "content": "…"}]
         try:
             if limiter is not None:
                 limiter.check(client_of(request))
@@ -304,9 +328,10 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
             yield history, history, gr.skip(), answers, question
         except Exception as e:  # noqa: BLE001 - show a message, keep the details in the log
             if unavailable and isinstance(e, unavailable):
-                history[-1] = {"role": "assistant",
-                               "content": "<span class='refusal'>The article index is unavailable; try again shortly."
-                                          "</span>"}
+                history[-1] = {
+                    "role": "assistant",
+                    "content": "<span class='refusal'>The article index is unavailable; try again shortly.</span>",
+                }
                 yield history, history, gr.skip(), answers, question
                 return
             log.exception("answering failed")
@@ -325,10 +350,18 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
         except ApiError:
             log.debug("feedback ignored: rate limit")
             return
-        feedback.write({"liked": liked, "question": answer["question"], "answer": answer["answer"],
-                        "refused": answer["refused"], "mode": answer["mode"],
-                        "citations": [{"n": c["n"], "source": c["source"], "chunk_id": c["chunk_id"]}
-                                      for c in answer["citations"]]})
+        feedback.write(
+            {
+                "liked": liked,
+                "question": answer["question"],
+                "answer": answer["answer"],
+                "refused": answer["refused"],
+                "mode": answer["mode"],
+                "citations": [
+                    {"n": c["n"], "source": c["source"], "chunk_id": c["chunk_id"]} for c in answer["citations"]
+                ],
+            }
+        )
 
     def pick_example(data: gr.SelectData) -> str:
         return data.value["text"] if isinstance(data.value, dict) else str(data.value)
@@ -340,28 +373,47 @@ def build_ui(assistant: Assistant, *, examples: list[str], feedback_path: Path, 
     with gr.Blocks(title=title) as demo:
         answers = gr.State({})
         conversation = gr.State([])  # the messages shown, kept on the server (clients never send a history)
-        gr.Markdown(f"## {html.escape(title)}\nAnswers come only from the indexed articles, and every sentence "
-                    "cites the passage it comes from. Click a **[n]** to see its source.")
+        gr.Markdown(
+            f"## {html.escape(title)}\nAnswers come only from the indexed articles, and every sentence "
+            "cites the passage it comes from. Click a **[n]** to see its source."
+        )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    label="Conversation", elem_id="chat", height=560, buttons=["copy", "copy_all"],
-                    feedback_options=["Like", "Dislike"], examples=[{"text": q} for q in examples],
+                    label="Conversation",
+                    elem_id="chat",
+                    height=560,
+                    buttons=["copy", "copy_all"],
+                    feedback_options=["Like", "Dislike"],
+                    examples=[{"text": q} for q in examples],
                     placeholder="**Ask about the 2026 small-cap rally.** Pick an example or type a question.",
-                    sanitize_html=True, layout="bubble",
+                    sanitize_html=True,
+                    layout="bubble",
                 )
-                box = gr.Textbox(placeholder="Ask about the articles…", show_label=False, max_length=max_chars,
-                                 submit_btn=True, autofocus=True, elem_id="question")
+                box = gr.Textbox(
+                    placeholder="Ask about the articles…",
+                    show_label=False,
+                    max_length=max_chars,
+                    submit_btn=True,
+                    autofocus=True,
+                    elem_id="question",
+                )
                 new_chat = gr.Button("New chat", variant="secondary", size="sm", elem_id="new-chat")
             with gr.Column(scale=2):
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
 
-        box.submit(respond, [box, conversation, answers], [chatbot, conversation, sources, answers, box],
-                   api_name="chat")
+        box.submit(
+            respond, [box, conversation, answers], [chatbot, conversation, sources, answers, box], api_name="chat"
+        )
         chatbot.example_select(pick_example, None, box, api_name=False).then(
-            respond, [box, conversation, answers], [chatbot, conversation, sources, answers, box], api_name=False)
+            respond, [box, conversation, answers], [chatbot, conversation, sources, answers, box], api_name=False
+        )
         chatbot.like(on_like, [answers], None, api_name=False)
         chatbot.select(show_sources_of, [answers], sources, api_name=False)
-        new_chat.click(lambda: ([], [], EMPTY_SOURCES, {}, ""), None, [chatbot, conversation, sources, answers, box],
-                       api_name=False)
+        new_chat.click(
+            lambda: ([], [], EMPTY_SOURCES, {}, ""),
+            None,
+            [chatbot, conversation, sources, answers, box],
+            api_name=False,
+        )
     return demo

@@ -32,19 +32,26 @@ def frame_ancestors(origins: list[str]) -> str:
 @router.get("/widget.js")
 def widget_loader(web: Context) -> Response:
     body = WIDGET_JS.replace("__ALLOWED_ORIGINS__", json.dumps(web.allowed_origins))
-    return Response(body, media_type="application/javascript",
-                    headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"})
+    return Response(
+        body,
+        media_type="application/javascript",
+        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+    )
 
 
 @router.get("/widget")
 def widget_page(request: Request, web: Context) -> Response:
     if len(request.url.query) > 1024:
         raise ApiError(400, "widget parameters too long (title: 60 characters, greeting: 240)")
-    csp = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-           f"connect-src 'self'; base-uri 'none'; form-action 'none'; {frame_ancestors(web.allowed_origins)}")
-    return Response(WIDGET_HTML, media_type="text/html",
-                    headers={"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
-                             "Referrer-Policy": "no-referrer"})
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; base-uri 'none'; form-action 'none'; {frame_ancestors(web.allowed_origins)}"
+    )
+    return Response(
+        WIDGET_HTML,
+        media_type="text/html",
+        headers={"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"},
+    )
 
 
 @router.get("/widget/app.js")

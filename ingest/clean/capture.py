@@ -137,7 +137,7 @@ def _clean(raw: str) -> CleanedText:
     else:
         start, end = _extend_with_short_sentences(units, *region)
         start = _leading_headings(units, start)
-        kept = [u for u in units[start:end + 1] if u.kind in ("P", "S", "H", "B", "T") and not u.is_title]
+        kept = [u for u in units[start : end + 1] if u.kind in ("P", "S", "H", "B", "T") and not u.is_title]
 
     published = _extract_published(units, start, first_comments)
     body = _render(kept)

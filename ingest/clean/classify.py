@@ -58,7 +58,7 @@ def _is_ticker(u: _Unit) -> bool:
 def _is_logo_dup(t: str) -> bool:
     tokens = t.split()
     n = len(tokens)
-    if n >= 2 and n % 2 == 0 and tokens[: n // 2] == tokens[n // 2:]:
+    if n >= 2 and n % 2 == 0 and tokens[: n // 2] == tokens[n // 2 :]:
         return True
     compact = t.replace(" ", "")
     half = len(compact) // 2
@@ -108,13 +108,12 @@ def _demote_inline_boxes(units: list[_Unit]) -> None:
             continue
         k = i + 1
         links = 0
-        while (k < n and k - i <= 8 and links <= 3 and units[k].kind in ("H", "B", "J", "S")
-               and not units[k].terminal):
+        while k < n and k - i <= 8 and links <= 3 and units[k].kind in ("H", "B", "J", "S") and not units[k].terminal:
             links += units[k].kind != "J"
             k += 1
         # Teaser cards ("headline", "summary.", "headline", "summary.") look the same at first;
         # the article resuming is betrayed by two prose paragraphs in a row.
-        if (k + 1 < n and units[k].kind == "P" and units[k + 1].kind == "P" and 1 <= links <= 3):
+        if k + 1 < n and units[k].kind == "P" and units[k + 1].kind == "P" and 1 <= links <= 3:
             for v in units[i:k]:
                 v.kind, v.barrier, v.weight = "J", "", 0.3
 
@@ -283,8 +282,12 @@ def _mark_headline_runs(units: list[_Unit]) -> None:
             continue  # thumbnails and image names sit between the headlines
         # Short sentence-case bullets are more likely key points than links, so only
         # title-case bullets count towards a headline list.
-        if (u.kind == "H" or (u.kind == "B" and u.title_ratio >= 0.6)) and u.nwords >= 4 \
-                and not u.md_level and not u.numbered:
+        if (
+            (u.kind == "H" or (u.kind == "B" and u.title_ratio >= 0.6))
+            and u.nwords >= 4
+            and not u.md_level
+            and not u.numbered
+        ):
             run.append(u)
         else:
             flush()

@@ -49,11 +49,13 @@ log = logging.getLogger(__name__)
 class _Unit:
     """One logical line of the capture plus the features used to classify it."""
 
+    # fmt: off
     __slots__ = (
         "text", "bullet", "numbered", "md_level", "cells", "nsrc", "blank_before",
         "words", "nwords", "nstop", "title_ratio", "terminal", "norm", "kind",
         "barrier", "weight", "cjk", "date_iso", "is_title", "letters", "base",
     )
+    # fmt: on
 
     def __init__(self, text: str, cells: list[str] | None, blank_before: int) -> None:
         self.bullet = False
@@ -78,16 +80,16 @@ class _Unit:
             num = _NUMBERED_RE.match(text)
             if num:
                 # "12. Januar 2026" is a German date, not item 12 of a list
-                nxt = text[num.end():].split(" ", 1)[0].rstrip(".,").lower()
+                nxt = text[num.end() :].split(" ", 1)[0].rstrip(".,").lower()
                 if _strip_accents(nxt) in _MONTHS:
                     num = None
             bul = None if num is None and text[:1].isdigit() else _BULLET_RE.match(text)
             if num:
                 self.numbered = num.group(1)
-                text = text[num.end():]
+                text = text[num.end() :]
             elif bul:
                 self.bullet = True
-                text = text[bul.end():]
+                text = text[bul.end() :]
         emph = _EMPHASIS_RE.match(text) if len(text) <= _MAX_MARKUP_LINE else None
         if emph:
             text = emph.group(2).strip()
@@ -151,8 +153,9 @@ def _normalise_text(raw: object) -> str:
 
 def _table_cells(line: str) -> list[str] | None:
     stripped = line.strip()
-    if stripped.count("|") >= 2 or (stripped.count("|") == 1 and not _NAV_SEP_RE.search(stripped)
-                                    and stripped.startswith("|")):
+    if stripped.count("|") >= 2 or (
+        stripped.count("|") == 1 and not _NAV_SEP_RE.search(stripped) and stripped.startswith("|")
+    ):
         cells = [c.strip() for c in stripped.strip("|").split("|")]
         return cells if len(cells) >= 2 else None
     if "\t" in stripped or "   " in stripped:
@@ -196,8 +199,7 @@ def _unwrap_hard_wrapped(units: list[_Unit]) -> list[_Unit]:
     # Headline lists are also full-width and unpunctuated; real wrapping is betrayed by
     # continuation lines that start lowercase.
     cont = sum(
-        1 for i in full
-        if i + 1 < len(units) and units[i + 1].blank_before == 0 and units[i + 1].text[:1].islower()
+        1 for i in full if i + 1 < len(units) and units[i + 1].blank_before == 0 and units[i + 1].text[:1].islower()
     )
     if cont < 0.25 * len(full):
         return units

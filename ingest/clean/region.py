@@ -80,9 +80,7 @@ def _select_region(units: list[_Unit]) -> tuple[int, int] | None:
     if not clusters:
         return None
     first_comments = next((i for i, u in enumerate(units) if u.barrier == "comments"), None)
-    before_comments = (
-        sum(k.words for k in clusters if k.end < first_comments) if first_comments is not None else 0
-    )
+    before_comments = sum(k.words for k in clusters if k.end < first_comments) if first_comments is not None else 0
 
     def score(c: _Cluster) -> float:
         # Comments are prose too; they only win when there is no article above them.
@@ -92,7 +90,7 @@ def _select_region(units: list[_Unit]) -> tuple[int, int] | None:
 
     mi = max(range(len(clusters)), key=lambda k: (score(clusters[k]), -k))
     start, end = clusters[mi].start, clusters[mi].end
-    for c in clusters[mi + 1:]:
+    for c in clusters[mi + 1 :]:
         # a by-line or dateline after the body ("Written by …") starts the author box
         gap = _between(units, end + 1, c.start, stop_at_meta=True)
         if gap is None or not (gap <= _MERGE_GAP_ANY or (gap <= _MERGE_GAP_BIG and c.words >= _MERGE_BIG_WORDS)):
@@ -108,6 +106,7 @@ def _select_region(units: list[_Unit]) -> tuple[int, int] | None:
 
 def _extend_with_short_sentences(units: list[_Unit], start: int, end: int) -> tuple[int, int]:
     """Short sentence paragraphs ("It did not last.") touching the region belong to it."""
+
     def ok(u: _Unit) -> bool:
         return u.kind == "S" and u.terminal and u.nwords >= 2 and not u.bullet and not u.is_title
 
@@ -179,7 +178,7 @@ def _title_candidates(units: list[_Unit], start: int) -> str | None:
             sc += 0.5 if u.title_ratio >= 0.6 else 0.0
             sc += 0.5 if u.kind == "H" else 0.0
             # The headline sits right above the by-line / dateline.
-            if any(v.kind == "M" for v in units[i + 1: i + 4]):
+            if any(v.kind == "M" for v in units[i + 1 : i + 4]):
                 sc += 2.5
             if best is None or sc >= best[0]:  # ties go to the earlier line: title before dek
                 best = (sc, i)
@@ -213,7 +212,7 @@ def _extract_author(units: list[_Unit], limit: int, region_start: int) -> str | 
         u = units[i]
         if u.kind not in ("H", "S") or u.is_title or not 2 <= u.nwords <= 4 or u.nstop:
             continue
-        near = units[max(0, i - 1): i + 2]
+        near = units[max(0, i - 1) : i + 2]
         if any(v.kind == "M" and (v.date_iso or _RELTIME_RE.match(v.norm)) for v in near):
             name = _clean_name(u.text)
             if name:
@@ -227,7 +226,7 @@ def _extract_published(units: list[_Unit], region_start: int, limit: int) -> str
         m = _PUBLISHED_RE.search(u.norm)
         if m:
             # "Updated Feb 3, 2026 · Published Jan 30, 2026": the date after the label wins
-            return _find_date(u.norm[m.end():]) or u.date_iso
+            return _find_date(u.norm[m.end() :]) or u.date_iso
     fresh = [(i, u) for i, u in dated if not _UPDATED_RE.search(u.norm)]
     for i, u in fresh:
         if i < region_start:

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 # Lexical resources
 # --------------------------------------------------------------------------
 
+# fmt: off
 _STOPWORDS = frozenset(
     """
     the a an and or of to in on at for with by from as is are was were be been being has have had
@@ -66,6 +67,7 @@ _SOCIAL = frozenset(
     instagram tiktok threads flipboard copy link print share messenger bluesky mastodon rss tumblr
     xing vk weibo wechat line sms""".split()
 )
+# fmt: on
 
 # Whole-line boilerplate (matched against the normalised line: lowercase, accents stripped,
 # leading/trailing punctuation removed).  Kept as whole-line matches so article sentences
@@ -182,6 +184,7 @@ _BOILER_PHRASE_RE = re.compile(
     r"|^(?:advertisement|anzeige|publicidad|publicite|werbung)\b"
 )
 
+# fmt: off
 # Section headers after which the article does not continue.  The kind matters: nothing
 # after a comments header can outrank the article.
 _BARRIER_RES = (
@@ -218,17 +221,20 @@ _BARRIER_RES = (
         r"more from (?:this|the) author"
     )),
 )
+# fmt: on
 _FOOTER_RE = re.compile(
     r"all rights reserved|todos los derechos reservados|alle rechte vorbehalten|tous droits reserves"
     r"|tutti i diritti riservati|todos os direitos reservados|^©|^\(c\) ?\d{4}|^copyright\b"
 )
 
+# fmt: off
 _AD_MARKERS = frozenset({
     "advertisement", "advertising", "publicidad", "anzeige", "werbung", "publicite", "pubblicita",
     "sponsored", "ad", "ads", "ad image", "story continues", "story continues below",
     "story continues below advertisement", "article continues below", "continue reading below",
     "scroll to continue", "advertisement scroll to continue",
 })
+# fmt: on
 
 _GENERIC_SECTION_RE = re.compile(
     r"(?:key (?:takeaways|points|facts)|summary|introduction|overview|highlights|faq|"
@@ -290,8 +296,9 @@ _BYLINE_RE = re.compile(
     r"|[Ww]ritten by|[Pp]osted by|[Rr]eported by|[Bb]y|BY|[Vv]on|[Pp]or|[Pp]ar|[Dd]i|[Dd]oor)(?:\s+|(?=[A-Z]))(.+)$"
 )
 _BYLINE_LOOSE_RE = re.compile(r"^(?:by|von|por|par|di|door|written by|posted by)\s+(.+)$", re.IGNORECASE)
-_NOT_AUTHOR_RE = re.compile(r"^(?:fact[- ]checked|reviewed|edited|medically reviewed|photos?|illustrations?) by",
-                            re.IGNORECASE)
+_NOT_AUTHOR_RE = re.compile(
+    r"^(?:fact[- ]checked|reviewed|edited|medically reviewed|photos?|illustrations?) by", re.IGNORECASE
+)
 _INLINE_BY_RE = re.compile(r"\s(?:[Bb]y|[Vv]on|[Pp]or|[Pp]ar)\s+([A-Z][^|,•·]{1,60})$")
 _AUTHOR_LABEL_RE = re.compile(r"^(?:author|autor|autora|auteur|autore|written by)\s*:\s*(.+)$", re.IGNORECASE)
 _NAME_CONNECTORS = frozenset("and & y und et e de van von da del der la le di dos das".split())
@@ -305,9 +312,11 @@ _DATE_CJK_RE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2}
 _DATE_DOT_RE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
 _DATE_SLASH_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 
+# fmt: off
 _JOIN_FUNCTION_WORDS = frozenset(
     "the a an of by to from than with like as and or el la los las del der die das le les des du".split()
 )
+# fmt: on
 _QUOTES_OPEN = "\"'“”‘’«„‚"
 
 # Weighted budget of non-prose lines allowed between two prose lines of one cluster.
