@@ -4,7 +4,7 @@
 
     text ─► questions.analyze (type, named articles, sides, names, spelling) ─► refusal.before_search
          ─► evidence.gather (per type) ─► refusal.after_search ─► answerer.draft (extractive | generative)
-         ─► verify.verify_claims ─► refusal.after_answer ─► compose ─► Answer
+         ─► verify.verify_claims ─► refusal.after_answer ─► cite ─► Answer
 
 Two answerers share one contract (a `Draft` of claims citing numbered passages) and the same server-side
 verification. The `Answer` is what the UI, widget, HTTP API and batch evaluation all consume.
@@ -48,11 +48,23 @@ from chat.refusal import (
     Decision,
     RefusalPolicy,
 )
-from chat.retrieval import HybridRetriever
-from chat.schema import NOT_COVERED, TIMED_OUT, UNVERIFIED, Answer, Citation, Claim, Draft, Retrieved, SentenceInfo
+from chat.retrieval import HybridRetriever, PassageMetadata
+from chat.schema import (
+    NOT_COVERED,
+    TIMED_OUT,
+    UNVERIFIED,
+    Answer,
+    Citation,
+    Claim,
+    Draft,
+    Retrieved,
+    SentenceInfo,
+    unique,
+)
 from chat.sentences import FIGURE_QUESTION
 from chat.text import is_injection, split_sentences, tokenize
 from chat.wording import rewrite_followup
+from ingest.records import ChunkMetadata
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +77,11 @@ CUT_NOTES = {
     "time": "The model ran out of time; this answer may be incomplete.",
 }
 # fmt: on
+
+
+# The fields a citation repeats from its passage's record in the index (section is where its highlighted sentence
+# sits): a field added to both `Citation` and `ChunkMetadata` is carried over with no other change.
+CITED_FIELDS = tuple(f for f in Citation.model_fields if f in ChunkMetadata.__annotations__ and f != "section")
 
 
 class QuestionError(ValueError):
@@ -154,7 +171,6 @@ class Assistant:
         evidence = Evidence([])
 
         def finish(
-            text: str,
             *,
             refused: bool,
             reason: str | None = None,
@@ -162,24 +178,14 @@ class Assistant:
             kept: list[SentenceInfo] | None = None,
             dropped: list[SentenceInfo] | None = None,
             relevance: float = 0.0,
+            lead: str = "",
             notes: list[str] | None = None,
         ) -> Answer:
             if refused:
                 log.info("refused (%s, %s question): %r", reason, q.type, question)
-            retrieved = [
-                Retrieved(
-                    d.metadata.get("source", ""),
-                    d.metadata["chunk_id"],
-                    d.metadata["score"],
-                    d.metadata["dense_score"],
-                    d.metadata.get("title", ""),
-                    d.metadata.get("section", ""),
-                )
-                for d in evidence.passages
-            ]
+            retrieved = [Retrieved.model_validate(d.metadata) for d in evidence.passages]
             return Answer(
                 question=question,
-                text=text,
                 refused=refused,
                 citations=citations or [],
                 retrieved=retrieved,
@@ -192,19 +198,18 @@ class Assistant:
                 question_type=q.type,
                 refusal_reason=reason if refused else None,
                 relevance=relevance,
+                lead=lead,
                 notes=notes or [],
             )
 
         def refuse(decision: Decision, dropped: list[SentenceInfo] | None = None) -> Iterator[str | Answer]:
             if decision.claims:  # partly covered: one cited sentence saying what the articles do name
-                citations, kept, text = self._cite(decision.claims, evidence.passages, verified=False)
-                yield text
-                yield finish(
-                    text, refused=True, reason=decision.reason, citations=citations, kept=kept, dropped=dropped
-                )
-                return
-            yield decision.text
-            yield finish(decision.text, refused=True, reason=decision.reason, dropped=dropped)
+                citations, kept = self._cite(decision.claims, evidence.passages, verified=False)
+                answer = finish(refused=True, reason=decision.reason, citations=citations, kept=kept, dropped=dropped)
+            else:
+                answer = finish(refused=True, reason=decision.reason, dropped=dropped, notes=[decision.text])
+            yield answer.text
+            yield answer
 
         decision = self.refusals.before_search(q)
         if decision:
@@ -271,16 +276,20 @@ class Assistant:
         draft.gaps += self.refusals.gaps(q, evidence)
         if q.type == ADVICE:  # whichever answerer wrote it
             draft.notes.append(ADVICE_NOTE)
-        citations, sentences, text = self._cite(kept, evidence.passages, draft=draft, support=verification)
-        relevance = self._relevance(q, evidence, kept)
-        notes = draft.notes + draft.gaps
+        citations, sentences = self._cite(kept, evidence.passages, support=verification)
+        answer = finish(
+            refused=False,
+            citations=citations,
+            kept=sentences,
+            dropped=dropped,
+            relevance=self._relevance(q, evidence, kept),
+            lead=draft.lead,
+            notes=draft.gaps + draft.notes,
+        )
         if not self.answerer.live:
             # An extractive answer is complete at once: stream the verified text, not the unnumbered draft.
-            for piece in re.findall(r"[^\n]*\n|[^\n]+$", text):
-                yield piece
-        yield finish(
-            text, refused=False, citations=citations, kept=sentences, dropped=dropped, relevance=relevance, notes=notes
-        )
+            yield from re.findall(r"[^\n]*\n|[^\n]+$", answer.text)
+        yield answer
 
     # --- checking, scoring and composing -------------------------------------------------------------
 
@@ -301,7 +310,11 @@ class Assistant:
                     (
                         i,
                         SentenceInfo(
-                            result.text, result.cited, round(result.support, 3), False, [], reason=claims.INJECTION
+                            text=result.text,
+                            citations=result.cited,
+                            support=round(result.support, 3),
+                            supported=False,
+                            reason=claims.INJECTION,
                         ),
                     )
                 )
@@ -314,11 +327,11 @@ class Assistant:
                     (
                         i,
                         SentenceInfo(
-                            result.text,
-                            result.cited,
-                            round(result.support, 3),
-                            False,
-                            result.missing_numbers,
+                            text=result.text,
+                            citations=result.cited,
+                            support=round(result.support, 3),
+                            supported=False,
+                            missing_numbers=result.missing_numbers,
                             reason=result.reason,
                         ),
                     )
@@ -346,11 +359,11 @@ class Assistant:
                     (
                         i,
                         SentenceInfo(
-                            result.text,
-                            result.cited,
-                            round(result.support, 3),
-                            False,
-                            result.missing_numbers,
+                            text=result.text,
+                            citations=result.cited,
+                            support=round(result.support, 3),
+                            supported=False,
+                            missing_numbers=result.missing_numbers,
                             reason=reason,
                             unsupported_words=novel,
                         ),
@@ -379,10 +392,10 @@ class Assistant:
                 (
                     index[k],
                     SentenceInfo(
-                        c.text,
-                        c.cited or [c.n],
-                        0.0,
-                        False,
+                        text=c.text,
+                        citations=[k for k in c.cited or [c.n] if k],
+                        support=0.0,
+                        supported=False,
                         reason=claims.OFF_QUESTION,
                         relevance=round(c.relevance, 3),
                     ),
@@ -457,12 +470,11 @@ class Assistant:
         claims: list[Claim],
         passages: list[Document],
         *,
-        draft: Draft | None = None,
         support: check.Verification | None = None,
         verified: bool = True,
-    ) -> tuple[list[Citation], list[SentenceInfo], str]:
-        """Citations renumbered [1]…[m] in order of first use, the kept sentences, and the answer text laid out
-        as the draft asks (lead line, group headings, bullets, notes)."""
+    ) -> tuple[list[Citation], list[SentenceInfo]]:
+        """Citations renumbered [1]…[m] in order of first use, and the kept sentences citing them by those numbers
+        (with the group, label and bullet the answer is laid out by)."""
         renumber: dict[int, int] = {}
         for c in claims:
             for k in c.cited or [c.n]:
@@ -476,38 +488,34 @@ class Assistant:
         citations = []
         for old, new in renumber.items():
             doc = passages[old - 1]
-            m = doc.metadata
+            m: PassageMetadata = doc.metadata  # type: ignore[assignment] - LangChain types it as a plain dict
             citing = [c for c in claims if old in (c.cited or [c.n])]
             best = max(citing, key=lambda c: supports.get(c.text, 0.0))
             highlight = best_sentence(best.text, doc.page_content)
+            record = {f: m[f] for f in CITED_FIELDS if f in m}  # type: ignore[literal-required]
             citations.append(
                 Citation(
+                    **record,
                     n=new,
-                    source=m.get("source", ""),
-                    title=m.get("title", ""),
-                    publisher=m.get("publisher", ""),
-                    published=m.get("published", ""),
-                    url=m.get("url", ""),
                     section=section_at(doc.page_content, highlight, m.get("section", "")),
                     quote=doc.page_content,
                     highlight=highlight,
-                    chunk_id=m["chunk_id"],
-                    start_char=int(m.get("start_char", 0)),
-                    end_char=int(m.get("end_char", 0)),
                     support=round(max(supports.get(c.text, 1.0 if not verified else 0.0) for c in citing), 3),
                 )
             )
         sentences = [
             SentenceInfo(
-                c.text,
-                [renumber[k] for k in (c.cited or [c.n]) if k in renumber],
-                round(supports.get(c.text, 1.0 if not verified else 0.0), 3),
-                True,
+                text=c.text,
+                citations=unique([renumber[k] for k in (c.cited or [c.n]) if k in renumber]),
+                support=round(supports.get(c.text, 1.0 if not verified else 0.0), 3),
                 relevance=round(c.relevance, 3),
+                group=c.group,
+                label=c.label,
+                bullet=c.bullet,
             )
             for c in claims
         ]
-        return citations, sentences, compose(claims, renumber, draft)
+        return citations, sentences
 
 
 _GOES_ON = re.compile(r"^(?:[\"“‘']|(?:It|Its|It's|He|She|His|Her|They|Their|This|These|That|Those|But|And|So|Now)\b)")
@@ -518,42 +526,6 @@ def _continues(previous: Claim, claim: Claim) -> bool:
     return bool(set(previous.cited or [previous.n]) & set(claim.cited or [claim.n])) and bool(
         _GOES_ON.match(claim.text)
     )
-
-
-def compose(claims: list[Claim], renumber: dict[int, int], draft: Draft | None = None) -> str:
-    """The answer text: "Sentence. [1] Sentence. [2]" for prose; a lead line, "Group:" headings and
-    "- label — sentence [n]" bullets for lists, points, comparisons and summaries; notes last."""
-    lines: list[str] = []
-    prose: list[str] = []
-    group = None
-
-    def flush() -> None:
-        if prose:
-            lines.append(" ".join(prose))
-            prose.clear()
-
-    bullets = any(c.bullet for c in claims)
-    if draft is not None and draft.lead and bullets:
-        lines.append(draft.lead)
-    for c in claims:
-        text = c.text.strip()
-        if text and text[-1].isascii() and (text[-1].isalnum() or text[-1] in "%)$"):
-            text += "."
-        marks = "".join(f"[{renumber[k]}]" for k in dict.fromkeys(c.cited or [c.n]) if k in renumber)
-        if c.group and c.group != group:
-            flush()
-            lines.append(("" if not lines else "\n") + f"{c.group}:")
-            group = c.group
-        if c.bullet:
-            flush()
-            label = f"{c.label} — " if c.label and not text.lower().startswith(c.label.lower()) else ""
-            lines.append(f"- {label}{text} {marks}".rstrip())
-        else:
-            prose.append(f"{text} {marks}".rstrip())
-    flush()
-    body = "\n".join(lines) if bullets else " ".join(lines)
-    notes = (draft.gaps + draft.notes) if draft is not None else []
-    return "\n\n".join([body] + notes) if notes else body
 
 
 def section_at(passage: str, sentence: str, default: str) -> str:

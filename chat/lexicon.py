@@ -30,6 +30,7 @@ from scipy import sparse
 
 from chat.glossary import ABBREVIATIONS, synonym_map
 from chat.text import NUMBER_WORDS, STOPWORDS, normalize, stem, surface_words, tokenize
+from ingest.records import ChunkMetadata
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +295,7 @@ class Lexicon:
         source_index: dict[str, int] = {}
         row_source: list[int] = []
         chunks: dict[str, list[tuple[int, str]]] = {}
-        meta_of: dict[str, dict] = {}
+        meta_of: dict[str, ChunkMetadata] = {}
         words: Counter[str] = Counter()
         capitals: Counter[str] = Counter()  # uses of a word written with a capital
         uses: Counter[str] = Counter()
@@ -304,7 +305,7 @@ class Lexicon:
             if not got["ids"]:
                 break
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                meta = meta or {}
+                meta: ChunkMetadata = meta or {}  # type: ignore[assignment] - Chroma returns plain dicts
                 ids.append(cid)
                 header = f"{meta.get('title', '')} {meta.get('publisher', '')} {meta.get('section', '')}"
                 corpus.append(tokenize(f"{header} {doc}"))

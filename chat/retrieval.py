@@ -25,8 +25,32 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from chat.lexicon import Lexicon, Normalized
+from ingest.records import ChunkMetadata
 
 log = logging.getLogger(__name__)
+
+
+class PassageMetadata(ChunkMetadata):
+    """A retrieved passage's metadata: its record in the index (ingest.records) and how it was found."""
+
+    rank: int  # 1 = best
+    score: float  # fused dense + BM25 score
+    dense_score: float  # cosine similarity to the question
+    bm25_score: float
+
+
+def passage(
+    cid: str, text: str, meta: ChunkMetadata, *, rank: int, score: float, dense: float, bm25: float
+) -> Document:
+    """A LangChain Document for one retrieved chunk (its metadata a `PassageMetadata`)."""
+    record = PassageMetadata(
+        **{**meta, "chunk_id": cid},  # type: ignore[typeddict-item]
+        rank=rank,
+        score=round(score, 6),
+        dense_score=round(dense, 4),
+        bm25_score=round(bm25, 4),
+    )
+    return Document(id=cid, page_content=text, metadata=dict(record))
 
 
 class HybridRetriever(BaseRetriever):
@@ -136,18 +160,7 @@ class HybridRetriever(BaseRetriever):
         for rank, cid in enumerate(chosen, 1):
             text, meta, _ = by_id[cid]
             docs.append(
-                Document(
-                    id=cid,
-                    page_content=text,
-                    metadata={
-                        **meta,
-                        "chunk_id": cid,
-                        "rank": rank,
-                        "score": round(fused[cid], 6),
-                        "dense_score": round(dense_sim[cid], 4),
-                        "bm25_score": round(bm25.get(cid, 0.0), 4),
-                    },
-                )
+                passage(cid, text, meta, rank=rank, score=fused[cid], dense=dense_sim[cid], bm25=bm25.get(cid, 0.0))
             )
         return docs
 
@@ -163,20 +176,7 @@ class HybridRetriever(BaseRetriever):
         for rank, cid in enumerate((c for c in art.chunk_ids if c in by_id), 1):
             text, meta, vec = by_id[cid]
             dense = float(np.asarray(vec, dtype=np.float32) @ qvec) if qvec is not None else 0.0
-            docs.append(
-                Document(
-                    id=cid,
-                    page_content=text,
-                    metadata={
-                        **meta,
-                        "chunk_id": cid,
-                        "rank": rank,
-                        "score": 0.0,
-                        "dense_score": round(dense, 4),
-                        "bm25_score": 0.0,
-                    },
-                )
-            )
+            docs.append(passage(cid, text, meta, rank=rank, score=0.0, dense=dense, bm25=0.0))
         return docs
 
     def _fuse(self, candidates: list[str], dense_sim: dict[str, float], bm25: dict[str, float]) -> dict[str, float]:

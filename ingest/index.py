@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 
 from ingest.embed import Embedder
 from ingest.load import LOADER_VERSION, Document, LoadError, discover, parse_document, read_sidecar, sidecar_entry
+from ingest.records import ChunkMetadata, chunk_metadata
 from ingest.split import Chunk, Splitter
 from ingest.store import Store
 
@@ -443,15 +444,15 @@ class Indexer:
                 report.deleted += 1
 
     @staticmethod
-    def _chunk_metadata(p: _Pending, c: Chunk, text_hash: str) -> dict[str, Any]:
+    def _chunk_metadata(p: _Pending, c: Chunk, text_hash: str) -> ChunkMetadata:
         assert p.doc is not None
-        return {
-            **p.doc.metadata,
-            "chunk_index": c.index,
-            "chunk_id": c.chunk_id,
-            "chunks_in_source": len(p.chunks),
-            "start_char": c.start,
-            "end_char": c.end,
-            "section": c.section,
-            "text_hash": text_hash,
-        }
+        return chunk_metadata(
+            p.doc.metadata,
+            index=c.index,
+            chunk_id=c.chunk_id,
+            chunks=len(p.chunks),
+            start=c.start,
+            end=c.end,
+            section=c.section,
+            text_hash=text_hash,
+        )

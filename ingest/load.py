@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.clean import clean_capture
+from ingest.records import ARTICLE_FIELDS, ArticleMetadata
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ EVAL_FILE = "faq.jsonl"  # the evaluation set shipped beside the articles (chat/
 LOADER_VERSION = "2"  # bump when loading or cleaning changes: every file is then re-read and re-chunked
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | {".pdf"}
-METADATA_KEYS = ("title", "publisher", "author", "published", "url")
+METADATA_KEYS = ARTICLE_FIELDS
 
 
 class LoadError(Exception):
@@ -41,7 +42,7 @@ class LoadError(Exception):
 class Document:
     source: str  # path relative to the corpus, with forward slashes
     text: str  # cleaned article text; headings are lines starting with '#'
-    metadata: dict[str, str] = field(default_factory=dict)
+    metadata: ArticleMetadata
 
 
 @dataclass
@@ -298,7 +299,13 @@ def parse_document(source: str, path: Path, data: bytes, extra: dict[str, str]) 
     meta.setdefault("title", path.stem.replace("-", " ").replace("_", " ").strip().capitalize())
     if meta.get("published"):
         meta["published"] = iso_date(meta["published"])
-    metadata = {"source": source, "format": path.suffix.lower().lstrip(".")}
-    for key in METADATA_KEYS:
-        metadata[key] = meta.get(key, "")
+    metadata = ArticleMetadata(
+        source=source,
+        format=path.suffix.lower().lstrip("."),
+        title=meta.get("title", ""),
+        publisher=meta.get("publisher", ""),
+        author=meta.get("author", ""),
+        published=meta.get("published", ""),
+        url=meta.get("url", ""),
+    )
     return Document(source=source, text=text, metadata=metadata)

@@ -6,7 +6,6 @@ RATE_LIMIT_PER_MINUTE=3 and MAX_BODY_KB=2.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -30,11 +29,11 @@ TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 # fmt: off
 ANSWER_KEYS = {"question", "answer", "refused", "refusal_reason", "question_type", "relevance", "relevance_label",
                "citations", "retrieved", "latency_ms", "mode", "standalone_question", "sentences", "dropped",
-               "suggestions", "notes"}
+               "suggestions", "notes", "lead", "blocks"}
 # fmt: on
-CITATION_KEYS = {f.name for f in dataclasses.fields(Citation)}
-RETRIEVED_KEYS = {f.name for f in dataclasses.fields(Retrieved)}
-SENTENCE_KEYS = {f.name for f in dataclasses.fields(SentenceInfo)}
+CITATION_KEYS = set(Citation.model_fields)
+RETRIEVED_KEYS = set(Retrieved.model_fields)
+SENTENCE_KEYS = set(SentenceInfo.model_fields)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import pytest
 import app as app_module
 from chat import evaluation as ev
 from chat.evaluation.runner import similarities
+from chat.schema import Answer, SentenceInfo
 
 try:
     from tests.openai_stub import OpenAIStub
@@ -57,17 +58,25 @@ def answer(
     citations: list | None = None,
     retrieved: list | None = None,
     sentences: list | None = None,
-) -> dict:
-    return {
-        "answer": text,
-        "refused": refused,
-        "citations": citations or [],
-        "retrieved": retrieved or [],
-        "sentences": sentences or [],
-        "dropped": [],
-        "mode": "extractive",
-        "latency_ms": 1.0,
-    }
+) -> Answer:
+    """An `Answer` that reads as `text`: "Sentence. [1] Sentence. [2]" taken as cited sentences (a refusal: its
+    message), unless `sentences` are given."""
+    if sentences is None and not refused:
+        sentences = []
+        for part in re.split(r"(?<=[.!?\]])\s+(?=[^\[])", text):
+            numbers = [int(n) for n in re.findall(r"\[(\d+)\]", part)]
+            sentences.append({"text": re.sub(r"\s*\[\d+\]", "", part).strip(), "citations": numbers, "support": 1.0})
+    return Answer(
+        question="q",
+        refused=refused,
+        refusal_reason="not_covered" if refused else None,
+        notes=[text] if refused else [],
+        citations=citations or [],
+        retrieved=retrieved or [],
+        sentences=sentences or [],
+        mode="extractive",
+        latency_ms=1.0,
+    )
 
 
 class FakeAssistant:
@@ -100,7 +109,8 @@ REFUSAL = "Sorry, the articles I have don't cover that."
 # fmt: off
 GOOD = answer("Small caps trade at 15.6 times earnings. [1] The discount is 31%. [2]",
               citations=[cit(1, A, "a1"), cit(2, A, "a2", 0.8)], retrieved=[ret(A, "a1"), ret(A, "a2"), ret(B, "b1")],
-              sentences=[{"text": "x", "citations": [1], "support": 1.0}, {"text": "y", "citations": [2], "support": 0.8}])
+              sentences=[{"text": "Small caps trade at 15.6 times earnings.", "citations": [1], "support": 1.0},
+                         {"text": "The discount is 31%.", "citations": [2], "support": 0.8}])
 # fmt: on
 
 
@@ -181,7 +191,6 @@ def test_token_f1_squad_style():
     assert ev.token_f1("The cat sat.", "a cat sat") == 1.0  # articles and punctuation do not count
     assert ev.token_f1("dogs bark", "cats meow") == 0.0
     assert ev.token_f1("the cat sat", "a cat sat down") == pytest.approx(0.8)  # P = 1, R = 2/3
-    assert ev.token_f1("Small caps rose [1].", "small caps rose") == 1.0  # citation markers are ignored
     assert ev.token_f1("", "anything") == 0.0
     assert ev.token_f1("“Quoted” — text", '"quoted" text') == 1.0  # Unicode punctuation is punctuation
 
@@ -209,8 +218,12 @@ def test_similarity_uses_the_embedding_cosine():
 # --- citations -----------------------------------------------------------------------------------------
 
 
+def sentences(*numbers: list[int]) -> list[SentenceInfo]:
+    return [SentenceInfo(text=f"Claim {i}.", citations=ns) for i, ns in enumerate(numbers, 1)]
+
+
 def test_citations_perfect():
-    m = ev.citation_metrics(GOOD["answer"], GOOD["citations"], GOOD["retrieved"], [A])
+    m = ev.citation_metrics(GOOD.sentences, GOOD.citations, GOOD.retrieved, [A])
     assert m == {
         "citation_coverage": 1.0,
         "citation_validity": 1.0,
@@ -220,9 +233,8 @@ def test_citations_perfect():
 
 
 def test_citations_out_of_range_unretrieved_and_uncited():
-    cits = [cit(1, A, "a1"), cit(2, B, "gone")]
-    text = "First claim. [1] Second claim without a marker. Third claim. [2][3]"
-    m = ev.citation_metrics(text, cits, [ret(A, "a1")], [A])
+    held = answer("x", citations=[cit(1, A, "a1"), cit(2, B, "gone")], retrieved=[ret(A, "a1")])
+    m = ev.citation_metrics(sentences([1], [], [2, 3]), held.citations, held.retrieved, [A])
     assert m["citation_coverage"] == pytest.approx(2 / 3)
     assert m["invalid_citations"] == ["[2]", "[3]"]  # [2] is not a retrieved passage, [3] does not exist
     assert m["citation_validity"] == pytest.approx(1 / 3)
@@ -230,21 +242,16 @@ def test_citations_out_of_range_unretrieved_and_uncited():
 
 
 def test_citations_zero():
-    m = ev.citation_metrics("No markers at all. Nothing cited here.", [], [ret(A, "a1")], [A])
+    m = ev.citation_metrics(sentences([], []), [], answer("x", retrieved=[ret(A, "a1")]).retrieved, [A])
     assert m == {
         "citation_coverage": 0.0,
         "citation_validity": None,
         "invalid_citations": [],
         "cited_source_precision": None,
     }
-    m = ev.citation_metrics("Wrong article. [1]", [cit(1, B, "b1")], [ret(B, "b1")], [A])
+    wrong = answer("Wrong article. [1]", citations=[cit(1, B, "b1")], retrieved=[ret(B, "b1")])
+    m = ev.citation_metrics(wrong.sentences, wrong.citations, wrong.retrieved, [A])
     assert (m["citation_validity"], m["cited_source_precision"]) == (1.0, 0.0)
-
-
-def test_marker_parsing_expands_ranges_and_keeps_malformed_items():
-    assert ev.parse_marker_numbers("a [1, 2] b [3-4] c [1.5]") == ["1", "2", "3", "4", "1.5"]
-    m = ev.citation_metrics("Claim. [1.5]", [cit(1, A, "a1")], [ret(A, "a1")], [A])
-    assert m["invalid_citations"] == ["[1.5]"] and m["citation_validity"] == 0.0
 
 
 def test_support_is_the_mean_of_sentence_support():
@@ -432,7 +439,8 @@ def test_run_eval_writes_every_file_and_scores_every_row(tmp_path):
     assert len(results) == 4
     good, refusal, wrong, broken = results
     assert good["topic"] == "valuation" and good["id"] == "q1"  # input fields copied
-    assert good["answer"] == GOOD["answer"] and good["refused"] is False
+    assert good["answer"] == GOOD.text and good["refused"] is False
+    assert good["plain_answer"] == "Small caps trade at 15.6 times earnings. The discount is 31%."  # no markers
     assert [c["source"] for c in good["citations"]] == [A, A]
     assert [(r["rank"], r["source"], r["score"]) for r in good["retrieved"]] == [
         (1, A, 0.03),
@@ -808,15 +816,24 @@ def test_table_prints_the_types_and_a_refusal_reason_mismatch_is_a_warning():
 
 
 def test_framing_lines_and_notes_need_no_citation():
-    text = (
+    """A lead line, group headings and notes are the answer's own words: only its sentences are counted."""
+    listed = Answer(
+        question="Which ETFs?",
+        refused=False,
+        lead="The CoinMela article names these ETFs:",
+        sentences=[
+            SentenceInfo(text="It is big", citations=[1], bullet=True, label="iShares Russell 2000 ETF"),
+            SentenceInfo(text="Small caps are cheap", citations=[2], bullet=True, group="AInvest"),
+        ],
+        notes=["This is not investment advice: the articles report facts."],
+        citations=[cit(1, "a", "x"), cit(2, "b", "y")],
+        retrieved=[ret("a", "x"), ret("b", "y")],
+    )
+    assert listed.text == (
         "The CoinMela article names these ETFs:\n- iShares Russell 2000 ETF — It is big. [1]\n\nAInvest:\n"
         "- Small caps are cheap. [2]\n\nThis is not investment advice: the articles report facts."
     )
-    citations = [{"n": 1, "source": "a", "chunk_id": "x"}, {"n": 2, "source": "b", "chunk_id": "y"}]
-    retrieved = [{"source": "a", "chunk_id": "x"}, {"source": "b", "chunk_id": "y"}]
-    m = ev.citation_metrics(
-        text, citations, retrieved, ["a"], framing=["This is not investment advice: the articles report facts."]
-    )
+    m = ev.citation_metrics(listed.sentences, listed.citations, listed.retrieved, ["a"])
     assert m["citation_coverage"] == 1.0 and m["citation_validity"] == 1.0 and m["cited_source_precision"] == 0.5
 
 

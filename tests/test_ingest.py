@@ -22,6 +22,7 @@ from conftest import CORPUS, ROOT
 import app as app_module
 from ingest.index import IngestLocked
 from ingest.load import parse_document, read_sidecar, sidecar_entry
+from ingest.records import ChunkMetadata
 
 AINVEST = "ainvest-small-cap-resurgence-2026-01-12.txt"
 COINMELA = "coinmela-small-caps-strong-start-2026-01-27.txt"
@@ -105,6 +106,8 @@ def test_every_chunk_carries_citation_metadata(indexer, store, embedder):
             assert c["publisher"], c["published"] == expected[source]
             assert c["title"] and c["chunk_id"] == c["id"] and c["format"] == "txt"
             assert "url" in c and "section" in c
+            # every record has exactly the fields of the one record format the readers (chat/) are typed with
+            assert set(c) - {"id", "text"} == set(ChunkMetadata.__annotations__)
             # the offsets point at the exact place in the cleaned article
             assert doc.text[c["start_char"] : c["end_char"]] == c["text"]
     sections = {c["section"] for c in by_source[COINMELA]}

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from chat.assistant import QuestionError
-from chat.schema import Answer, Citation
+from chat.schema import Answer, Citation, SentenceInfo
 from chat.web import ask, openai_compat, widget
 from chat.web.api import install_errors
 from chat.web.context import WebContext
@@ -30,7 +30,7 @@ class FixedAssistant:
             raise QuestionError("the question is empty")
         return Answer(
             question=question,
-            text="The Russell 2000 rose 5%. [1]",
+            sentences=[SentenceInfo(text="The Russell 2000 rose 5%", citations=[1], support=1.0)],
             refused=False,
             citations=[CITATION],
             retrieved=[],
@@ -48,7 +48,7 @@ class FixedAssistant:
 def client(router, per_minute: int = 100) -> TestClient:
     app = FastAPI()
     app.state.web = WebContext(
-        FixedAssistant(), lambda: {"index": "ok"}, ["https://example.com"], RateLimiter(per_minute)
+        FixedAssistant(), lambda: {"index": "embedded", "chunks": 3}, ["https://example.com"], RateLimiter(per_minute)
     )
     install_errors(app)
     app.include_router(router)
@@ -77,7 +77,7 @@ def test_the_openai_router_alone_refuses_malformed_messages_as_json():
 
 def test_the_ask_router_alone_answers_streams_and_limits():
     c = client(ask.router, per_minute=2)
-    assert c.get("/healthz").json() == {"status": "ok", "mode": "extractive", "index": "ok"}
+    assert c.get("/healthz").json() == {"status": "ok", "mode": "extractive", "index": "embedded", "chunks": 3}
     assert c.post("/api/ask", json={"question": "How did small caps do?"}).json()["citations"][0]["n"] == 1
     events = c.post("/api/ask/stream", json={"question": "And mid caps?"}).text
     assert "event: token" in events and "event: answer" in events and events.rstrip().endswith("data: {}")

@@ -11,8 +11,8 @@ Metrics, per question and in total (no LLM needed):
 - retrieval: hit@1, hit@k and reciprocal rank of the first passage from an expected source (MRR@k);
 - answer: cosine similarity of the answer to the reference (the bundled embedding model), SQuAD-style token
   F1, key-fact recall over `must_include` (each item a string or a list of alternatives);
-- citations: share of answer sentences with a citation, validity of every `[n]` (in range and pointing at a
-  retrieved passage), precision of the cited sources against `expected_sources`, mean verification support;
+- citations: share of answer sentences with a citation, validity of every citation (a `Citation` of the answer
+  whose passage was retrieved), precision of the cited sources against `expected_sources`, mean verification support;
 - refusals: correct refusals on `expect_refusal` rows, false refusals on the others;
 - latency p50/p95 of `Assistant.ask`.
 
@@ -22,7 +22,7 @@ Output in `out_dir`: results.jsonl, results.csv, summary.json and a self-contain
 The package, one module per job: dataset (reading the questions file), metrics (pure per-question and summary
 metrics), judge (the optional LLM judge), runner (run_eval: ask, score, summarise, write), gates (thresholds and the
 printed table), compare (two runs side by side), report (the HTML report). It reads the answering core only
-through what `Assistant.ask` returns and `chat.text`'s marker grammar (tests/test_layout.py checks the rule).
+through what `Assistant.ask` returns, an `Answer` (tests/test_layout.py checks the rule).
 """
 
 from chat.evaluation.compare import compare_runs
@@ -33,12 +33,10 @@ from chat.evaluation.metrics import (
     citation_metrics,
     fact_found,
     fact_recall,
-    parse_marker_numbers,
     percentile,
     refusal_metrics,
     retrieval_metrics,
     source_matches,
-    strip_markers,
     token_f1,
     verification_line,
 )
@@ -48,8 +46,8 @@ from chat.evaluation.runner import default_out_dir, evaluate_row, row_failures, 
 # fmt: off
 __all__ = [
     "EvalInputError", "Judge", "JudgeError", "check_gates", "citation_metrics", "compare_runs", "default_out_dir",
-    "evaluate_row", "fact_found", "fact_recall", "load_questions", "parse_grades", "parse_marker_numbers",
+    "evaluate_row", "fact_found", "fact_recall", "load_questions", "parse_grades",
     "percentile", "refusal_metrics", "render_report", "retrieval_metrics", "row_failures", "row_warnings",
-    "run_eval", "source_matches", "strip_markers", "summarise", "summary_table", "token_f1", "verification_line",
+    "run_eval", "source_matches", "summarise", "summary_table", "token_f1", "verification_line",
 ]
 # fmt: on

@@ -5,8 +5,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from chat.evaluation.metrics import strip_markers
-
 # fmt: off
 LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms", "latency_mean_ms", "false_refusals", "false_refusal_rate",
                    "errors", "failed_questions", "questions_with_warnings", "judge_errors")
@@ -92,7 +90,10 @@ def compare_runs(new_dir: Path, old_dir: Path, out_dir: Path | None = None) -> s
             status = "newly failing"
         elif not orow.get("passed") and nr.get("passed"):
             status = "fixed"
-        answer_changed = strip_markers(orow.get("answer", "")) != strip_markers(nr.get("answer", ""))
+        # Words, not citation numbers: a run from before `plain_answer` was recorded compares its whole text.
+        answer_changed = orow.get("plain_answer", orow.get("answer", "")) != nr.get(
+            "plain_answer", nr.get("answer", "")
+        )
         if changes or answer_changed:
             questions.append(
                 {

@@ -9,14 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from chat.text import MARKER_RE, marker_numbers, split_sentences
-
-
-def strip_markers(text: str) -> str:
-    """Answer text without `[n]` markers, whitespace tidied."""
-    out = MARKER_RE.sub(" ", text or "")
-    out = re.sub(r"\s+", " ", out)
-    return re.sub(r"\s+([.,;:!?])", r"\1", out).strip()
+from chat.schema import Citation, Retrieved, SentenceInfo
 
 
 def source_matches(source: str, expected: Iterable[str]) -> bool:
@@ -41,7 +34,7 @@ def retrieval_metrics(retrieved_sources: list[str], expected: list[str], k: int)
 
 
 def _squad_normalise(text: str) -> str:
-    text = strip_markers(text).lower()
+    text = text.lower()
     text = "".join(" " if (ch in string.punctuation or unicodedata.category(ch).startswith("P")) else ch for ch in text)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
@@ -99,45 +92,28 @@ def fact_recall(text: str, must_include: list) -> tuple[float | None, list[str],
     return len(found) / len(must_include), found, missing
 
 
-def parse_marker_numbers(text: str) -> list[str]:
-    """Every citation item of every `[n]` marker in `text`, as written ("1", "3", "1.5", ...); ranges expanded
-    (chat.text's marker grammar, the same the verifier reads)."""
-    return marker_numbers(text)
-
-
 def citation_metrics(
-    text: str, citations: list[dict], retrieved: list[dict], expected: list[str], framing: list[str] | None = None
+    sentences: list[SentenceInfo], citations: list[Citation], retrieved: list[Retrieved], expected: list[str]
 ) -> dict[str, Any]:
-    """Coverage (sentences with a marker), validity (markers in range and pointing at a retrieved passage),
-    cited-source precision against `expected`. Framing is not a claim: a line that ends in ":" (a lead or a
-    group heading) and the answer's `notes` need no citation."""
-    notes = {" ".join(n.split()) for n in framing or []}
-    body = "\n".join(
-        line
-        for line in (text or "").splitlines()
-        if not MARKER_RE.sub("", line).strip().endswith(":") and " ".join(line.split()) not in notes
-    )
-    sentences = [
-        s for s in split_sentences(body) if re.search(r"\w", MARKER_RE.sub("", s)) and " ".join(s.split()) not in notes
-    ]
-    coverage = (sum(1 for s in sentences if MARKER_RE.search(s)) / len(sentences)) if sentences else None
-    by_n = {int(c.get("n", i)): c for i, c in enumerate(citations, 1)}
-    chunk_ids = {r.get("chunk_id") for r in retrieved if r.get("chunk_id")}
-    sources = {r.get("source") for r in retrieved if r.get("source")}
-    items = parse_marker_numbers(text)
+    """Coverage (the answer's sentences that cite a passage), validity (every citation of every sentence names a
+    `Citation` whose passage was retrieved), cited-source precision against `expected`. Read from the answer's
+    structure: its lead, headings and notes are its own words and are not sentences."""
+    coverage = (sum(1 for s in sentences if s.citations) / len(sentences)) if sentences else None
+    by_n = {c.n: c for c in citations}
+    chunk_ids = {r.chunk_id for r in retrieved if r.chunk_id}
+    sources = {r.source for r in retrieved if r.source}
+    numbers = [n for s in sentences for n in s.citations]
     invalid: list[str] = []
-    for item in items:
-        c = by_n.get(int(item)) if item.isdigit() else None
-        ok = c is not None and (
-            (c.get("chunk_id") in chunk_ids) if c.get("chunk_id") and chunk_ids else c.get("source") in sources
-        )
-        if not ok and f"[{item}]" not in invalid:
-            invalid.append(f"[{item}]")
-    bad = sum(1 for item in items if f"[{item}]" in invalid)
-    validity = (1 - bad / len(items)) if items else None
+    for n in numbers:
+        c = by_n.get(n)
+        ok = c is not None and ((c.chunk_id in chunk_ids) if c.chunk_id and chunk_ids else c.source in sources)
+        if not ok and f"[{n}]" not in invalid:
+            invalid.append(f"[{n}]")
+    bad = sum(1 for n in numbers if f"[{n}]" in invalid)
+    validity = (1 - bad / len(numbers)) if numbers else None
     precision = None
     if expected and citations:
-        precision = sum(1 for c in citations if source_matches(c.get("source", ""), expected)) / len(citations)
+        precision = sum(1 for c in citations if source_matches(c.source, expected)) / len(citations)
     return {
         "citation_coverage": coverage,
         "citation_validity": validity,

@@ -22,11 +22,11 @@ from chat.evaluation.metrics import (
     percentile,
     refusal_metrics,
     retrieval_metrics,
-    strip_markers,
     token_f1,
     verification_counts,
 )
 from chat.evaluation.report import render_report
+from chat.schema import Answer, Citation, Retrieved
 
 log = logging.getLogger(__name__)
 
@@ -36,75 +36,65 @@ def default_out_dir(root: Path | str = ".") -> Path:
     return Path(root) / "reports" / f"eval-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-def _answer_dict(answer: Any) -> dict[str, Any]:
-    return answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
+def as_answer(answer: Answer | dict[str, Any]) -> Answer:
+    """What `ask` returned, as an `Answer` (a dict is its JSON form, e.g. from another process)."""
+    return answer if isinstance(answer, Answer) else Answer.from_dict(answer)
 
 
-def _citations_out(cits: list[dict]) -> list[dict]:
-    keep = ("n", "source", "title", "section", "support", "highlight", "chunk_id", "quote")
-    return [{k: c.get(k) for k in keep if k in c} for c in cits]
+def _citations_out(cits: list[Citation]) -> list[dict]:
+    keep = {"n", "source", "title", "section", "support", "highlight", "chunk_id", "quote"}
+    return [c.model_dump(include=keep) for c in cits]
 
 
-def _retrieved_out(retrieved: list[dict]) -> list[dict]:
+def _retrieved_out(retrieved: list[Retrieved]) -> list[dict]:
     return [
-        {
-            "rank": i,
-            "source": r.get("source"),
-            "score": r.get("score"),
-            "dense_score": r.get("dense_score"),
-            "section": r.get("section"),
-            "chunk_id": r.get("chunk_id"),
-        }
+        {"rank": i, **r.model_dump(include={"source", "score", "dense_score", "section", "chunk_id"})}
         for i, r in enumerate(retrieved, 1)
     ]
 
 
 def evaluate_row(
-    row: dict, ans: dict | None, *, k: int, error: str | None = None, latency_ms: float | None = None
+    row: dict, answer: Answer | None, *, k: int, error: str | None = None, latency_ms: float | None = None
 ) -> dict[str, Any]:
     """Every embedding-free metric of one question (similarity and judge are added by run_eval)."""
-    ans = ans or {}
-    text = ans.get("answer", "") if not error else ""
-    refused = bool(ans.get("refused")) if not error else None
-    citations = ans.get("citations") or []
-    retrieved = ans.get("retrieved") or []
+    answer = answer if answer is not None and not error else None
+    refused = answer.refused if answer is not None else None
+    citations = answer.citations if answer is not None else []
+    retrieved = answer.retrieved if answer is not None else []
     out = dict(row)
     out.update(
         {
-            "answer": text,
+            "answer": answer.text if answer is not None else "",
+            # The answer's words without its markers, from its structure: what key facts, token F1, similarity
+            # and run comparisons read.
+            "plain_answer": answer.plain_text if answer is not None else "",
             "refused": refused,
-            "mode": ans.get("mode"),
+            "mode": answer.mode if answer is not None else None,
             "error": error,
             "latency_ms": round(latency_ms, 1) if latency_ms is not None else None,
             "citations": _citations_out(citations),
             "retrieved": _retrieved_out(retrieved),
-            "n_sentences": len(ans.get("sentences") or []),
-            "n_dropped": len(ans.get("dropped") or []),
-            "refusal_reason": ans.get("refusal_reason"),
-            "question_type": ans.get("question_type"),
-            "relevance": ans.get("relevance"),
+            "n_sentences": len(answer.sentences) if answer is not None else 0,
+            "n_dropped": len(answer.dropped) if answer is not None else 0,
+            "refusal_reason": answer.refusal_reason if answer is not None else None,
+            "question_type": answer.question_type if answer is not None else None,
+            "relevance": round(answer.relevance, 3) if answer is not None else None,
             # What verification removed and the rule that removed it (chat.claims.DROP_REASONS).
             "dropped": [
-                {
-                    "reason": d.get("reason", ""),
-                    "text": d.get("text", ""),
-                    "unsupported_words": d.get("unsupported_words") or [],
-                }
-                for d in ans.get("dropped") or []
+                {"reason": d.reason, "text": d.text, "unsupported_words": d.unsupported_words}
+                for d in (answer.dropped if answer is not None else [])
             ],
         }
     )
     expected = row.get("expected_sources") or []
     # Retrieval is measured where an answer is expected: a question that should be refused (not English, a
     # detail the articles do not give) may be refused before anything is retrieved.
-    out.update(
-        retrieval_metrics([r.get("source", "") for r in retrieved], [] if row.get("expect_refusal") else expected, k)
-    )
-    answered_text = "" if refused or error else strip_markers(text)
+    out.update(retrieval_metrics([r.source for r in retrieved], [] if row.get("expect_refusal") else expected, k))
+    answered_text = "" if refused or answer is None else answer.plain_text
     out["token_f1"] = token_f1(answered_text, row["reference"]) if row.get("reference") else None
     recall, found, missing = fact_recall(answered_text, row.get("must_include") or [])
     out.update({"fact_recall": recall, "facts_found": found, "facts_missing": missing})
-    if refused or error:
+    if refused or answer is None:
         out.update(
             {
                 "citation_coverage": None,
@@ -115,12 +105,11 @@ def evaluate_row(
             }
         )
     else:
-        out.update(citation_metrics(text, citations, retrieved, expected, framing=ans.get("notes") or []))
-        sents = ans.get("sentences") or []
+        out.update(citation_metrics(answer.sentences, citations, retrieved, expected))
         out["support"] = (
-            mean_or_none(s.get("support") for s in sents)
-            if sents
-            else mean_or_none(c.get("support") for c in citations)
+            mean_or_none(s.support for s in answer.sentences)
+            if answer.sentences
+            else mean_or_none(c.support for c in citations)
         )
     out["refusal_correct"] = (refused is True) if row.get("expect_refusal") else None
     out["false_refusal"] = (refused is True) if not row.get("expect_refusal") else None
@@ -322,7 +311,7 @@ def run_eval(
         ans, error, latency = None, None, None
         q0 = time.perf_counter()
         try:
-            ans = _answer_dict(pick(row).ask(row["question"], []))
+            ans = as_answer(pick(row).ask(row["question"], []))
             latency = (time.perf_counter() - q0) * 1e3
         except Exception as e:  # noqa: BLE001 - one failing question must not stop the run
             error = f"{type(e).__name__}: {e}"
@@ -347,7 +336,7 @@ def run_eval(
 
     warnings: list[str] = []
     pairs = [
-        (i, strip_markers(r["answer"]), r["reference"])
+        (i, r["plain_answer"], r["reference"])
         for i, r in enumerate(results)
         if r.get("reference") and not r.get("expect_refusal")
     ]

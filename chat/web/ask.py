@@ -29,6 +29,17 @@ class Turn(BaseModel):
     content: str
 
 
+class Health(BaseModel):
+    """Whether the server can answer, and over how much."""
+
+    status: Literal["ok", "unavailable"] = Field(
+        description="ok: questions are answered; unavailable: the index is not."
+    )
+    mode: str = Field(description="extractive | generative.")
+    index: str = Field(description="embedded | chroma-server | unavailable.")
+    chunks: int | None = Field(None, description="Passages in the index.")
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -49,10 +60,10 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 def healthz(web: Context) -> Any:
     try:
-        return {"status": "ok", "mode": web.assistant.mode, **web.health()}
+        return Health(status="ok", mode=web.assistant.mode, **web.health())
     except web.unavailable:
         return JSONResponse(
             {"status": "unavailable", "mode": web.assistant.mode, "index": "unavailable"},
@@ -61,13 +72,25 @@ def healthz(web: Context) -> Any:
         )
 
 
-@router.post("/api/ask")
-def ask(body: AskRequest, request: Request, web: Context) -> dict[str, Any]:
+@router.post("/api/ask", response_model=Answer)
+def ask(body: AskRequest, request: Request, web: Context) -> Answer:
+    """Answer a question from the indexed articles: the text, its cited sentences and sources, and how it was
+    answered (or why it was refused)."""
     web.limiter.check(client_key(request))
-    return web.answer_or_400(body.question, [t.model_dump() for t in body.history]).to_dict()
+    return web.answer_or_400(body.question, [t.model_dump() for t in body.history])
 
 
-@router.post("/api/ask/stream")
+@router.post(
+    "/api/ask/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "Server-sent events: `token` ({text, draft}) pieces of the answer as it is written, then "
+            "`answer` (an `Answer`), or `error` ({error}); `done` last.",
+        }
+    },
+)
 def ask_stream(body: AskRequest, request: Request, web: Context) -> StreamingResponse:
     web.limiter.check(client_key(request))
     history = [t.model_dump() for t in body.history]

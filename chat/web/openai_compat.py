@@ -12,10 +12,15 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from openai.types import CompletionUsage, Model
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
+from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice, ChoiceDelta
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from chat.schema import Answer
@@ -27,13 +32,33 @@ router = APIRouter()
 Context = Annotated[WebContext, Depends(context)]
 
 
-@router.get("/v1/models")
-def models() -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "local"}]}
+class ModelList(BaseModel):
+    """`GET /v1/models`: the one model this server is."""
+
+    object: Literal["list"] = "list"
+    data: list[Model]
 
 
-@router.post("/v1/chat/completions")
+@router.get("/v1/models", response_model=ModelList)
+def models() -> ModelList:
+    return ModelList(data=[Model(id=MODEL_ID, object="model", created=0, owned_by="local")])
+
+
+@router.post(
+    "/v1/chat/completions",
+    response_model=None,
+    responses={
+        200: {
+            "model": ChatCompletion,
+            "content": {"text/event-stream": {}},
+            "description": "A `chat.completion` (or, with `stream: true`, `chat.completion.chunk` events), with two "
+            "extra fields: `citations` (the answer's `Citation`s) and `refused`.",
+        }
+    },
+)
 async def chat_completions(request: Request, web: Context) -> Response:
+    """OpenAI's chat completions: the last user message is the question, earlier user/assistant turns its history.
+    The reply's content is the answer with its `[n]` markers and a plain-text source list."""
     try:
         payload = json.loads(await request.body() or b"null")
     except ValueError:
@@ -45,50 +70,38 @@ async def chat_completions(request: Request, web: Context) -> Response:
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     content = answer.text + sources_text(answer)
-    extra = {"citations": [c.__dict__ for c in answer.citations], "refused": answer.refused}
+    # Not OpenAI fields: clients that read them get the sources as data (the openai package keeps extra fields).
+    extra = {"citations": [c.model_dump() for c in answer.citations], "refused": answer.refused}
     if not stream:
-        return JSONResponse(
-            {
-                "id": completion_id,
-                "object": "chat.completion",
-                "created": created,
-                "model": MODEL_ID,
-                "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-                ],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                **extra,
-            }
+        completion = ChatCompletion(
+            id=completion_id,
+            object="chat.completion",
+            created=created,
+            model=MODEL_ID,
+            choices=[
+                Choice(index=0, message=ChatCompletionMessage(role="assistant", content=content), finish_reason="stop")
+            ],
+            usage=CompletionUsage(prompt_tokens=0, completion_tokens=0, total_tokens=0),
+            **extra,
         )
+        return JSONResponse(completion.model_dump(mode="json", exclude_unset=True))
+
+    def chunk(delta: ChoiceDelta, finish: Literal["stop"] | None = None, **more: Any) -> str:
+        event = ChatCompletionChunk(
+            id=completion_id,
+            object="chat.completion.chunk",
+            created=created,
+            model=MODEL_ID,
+            choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish)],
+            **more,
+        )
+        return f"data: {json.dumps(event.model_dump(mode='json', exclude_unset=True), ensure_ascii=False)}\n\n"
 
     def chunks() -> Iterator[str]:
-        base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID}
-        yield (
-            "data: "
-            + json.dumps(
-                {
-                    **base,
-                    "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
-                }
-            )
-            + "\n\n"
-        )
+        yield chunk(ChoiceDelta(role="assistant", content=""))
         for piece in split_for_streaming(content):
-            yield (
-                "data: "
-                + json.dumps(
-                    {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]},
-                    ensure_ascii=False,
-                )
-                + "\n\n"
-            )
-        yield (
-            "data: "
-            + json.dumps(
-                {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], **extra}, ensure_ascii=False
-            )
-            + "\n\n"
-        )
+            yield chunk(ChoiceDelta(content=piece))
+        yield chunk(ChoiceDelta(), "stop", **extra)
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -30,8 +30,6 @@ from chat.web.limits import MAX_HISTORY_TURNS, ApiError, RateLimiter
 log = logging.getLogger(__name__)
 MAX_WINDOW_MESSAGES = 200  # a conversation in the window holds at most this many messages (then: a new chat)
 
-# The answer's own markers, as chat.assistant renders them: "[1]", "[12]", "[100]" (one number each).
-MARKER = re.compile(r"\[(\d{1,4})\]")
 EMPTY_SOURCES = (
     "<div class='sources-empty'><h3>Sources</h3><p>Ask a question: the passages behind each "
     "<span class='cite-demo'>[n]</span> of the answer appear here, with the supporting sentence "
@@ -139,38 +137,21 @@ def inert(text: str) -> str:
     return _AUTOLINK.sub(lambda m: "&#58;" if m.group(1) else f"{m.group(2)}&#46;", out)
 
 
+def cite_marks(numbers: list[int]) -> str:
+    """A sentence's citation numbers as clickable markers (Gradio's sanitiser drops data-* attributes, so the
+    number travels in a class name)."""
+    return "".join(f"<span class='cite cite-{n}' title='source {n}'>[{n}]</span>" for n in numbers)
+
+
 def format_answer(answer: Answer) -> str:
-    """Answer text as chat markdown: inert (see `inert`), with [n] turned into clickable markers."""
-    text = answer.text
+    """The answer as chat markdown, laid out from its structure (`Answer.render`): every text inert (see
+    `inert`), every sentence's citations clickable markers; a run of sentences citing one passage shows its
+    marker once."""
     if answer.refused:
+        body = answer.render(cite=cite_marks, escape=inert, gap="")
         extra = "".join(f"\n- {inert(s)}" for s in answer.suggestions)
-        if answer.citations:  # "The CoinMela article mentions X but gives no expense ratio. [1]"
-            body = _with_markers(text, {c.n for c in answer.citations}, merge=False)
-        else:
-            body = inert(text)
         return f"<span class='refusal'>{body}</span>" + (f"\n\nYou could ask:{extra}" if extra else "")
-    return _with_markers(text, {c.n for c in answer.citations}) + relevance_note(answer)
-
-
-def _with_markers(text: str, valid: set[int], merge: bool = True) -> str:
-    markers = list(MARKER.finditer(text))
-    out, pos = [], 0
-    for i, m in enumerate(markers):
-        n = int(m.group(1))
-        # A run of sentences from one passage reads better with one marker at its end.
-        repeated = (
-            merge
-            and i + 1 < len(markers)
-            and int(markers[i + 1].group(1)) == n
-            and not MARKER.search(text, m.end(), markers[i + 1].start())
-        )
-        out.append(inert(text[pos : m.start()].rstrip(" ")))
-        if n in valid and not repeated:
-            # Gradio's sanitiser drops data-* attributes, so the number travels in a class name.
-            out.append(f"<span class='cite cite-{n}' title='source {n}'>[{n}]</span>")
-        pos = m.end()
-    out.append(inert(text[pos:]))
-    return "".join(out)
+    return answer.render(cite=cite_marks, escape=inert, merge=True, gap="") + relevance_note(answer)
 
 
 def format_quote(quote: str, marks: list[str]) -> str:

@@ -38,25 +38,39 @@
     node.className = "msg bot" + (answer.refused ? " refused" : "");
     var valid = {};
     answer.citations.forEach(function (c) { valid[c.n] = c; });
-    var parts = answer.answer.split(/(\[\d{1,4}\])/);
     var list = el("ol", "sources");
-    parts.forEach(function (part, i) {
-      var m = /^\[(\d{1,4})\]$/.exec(part);
-      // A run of sentences from one passage shows one marker, at the end of the run.
-      if (m && parts[i + 2] === part && !/\[\d{1,4}\]/.test(parts[i + 1])) return;
-      if (!m && /^\[\d{1,4}\]$/.test(parts[i + 1] || "")) part = part.replace(/ +$/, "");
-      if (m && valid[m[1]]) {
-        var b = el("button", "cite", "[" + m[1] + "]");
+    function marks(parent, numbers) {
+      numbers.forEach(function (n) {
+        if (!valid[n]) return;
+        var b = el("button", "cite", "[" + n + "]");
         b.type = "button";
-        b.title = valid[m[1]].title;
+        b.title = valid[n].title;
         b.addEventListener("click", function () {
           list.querySelectorAll("li").forEach(function (li) { li.classList.remove("active"); });
-          var item = list.querySelector('li[data-n="' + m[1] + '"]');
+          var item = list.querySelector('li[data-n="' + n + '"]');
           if (item) { item.classList.add("active"); item.scrollIntoView({ block: "nearest" }); }
         });
-        node.appendChild(b);
-      } else if (!m) {
-        node.appendChild(document.createTextNode(part));
+        parent.appendChild(b);
+      });
+    }
+    function same(a, b) { return a.length === b.length && a.every(function (n, i) { return n === b[i]; }); }
+    // The answer's layout (answer.blocks): lead line, headings, bullets, runs of cited sentences, notes.
+    answer.blocks.forEach(function (block) {
+      if (block.kind === "lead" || block.kind === "note") {
+        node.appendChild(el("p", block.kind, block.text));
+      } else if (block.kind === "heading") {
+        node.appendChild(el("p", "heading", block.text + ":"));
+      } else {
+        var p = el("p", block.kind === "item" ? "item" : "prose");
+        if (block.label) p.appendChild(el("strong", "", block.label + " — "));
+        block.pieces.forEach(function (piece, i) {
+          if (i) p.appendChild(document.createTextNode(" "));
+          p.appendChild(document.createTextNode(piece.text));
+          // A run of sentences from one passage shows one marker, at the end of the run.
+          var next = block.pieces[i + 1];
+          if (!(block.kind === "text" && next && same(next.citations, piece.citations))) marks(p, piece.citations);
+        });
+        node.appendChild(p);
       }
     });
     // An answer that does not directly address the question says so (answer.relevance_label).
