@@ -37,6 +37,7 @@ class Citation(BaseModel):
     source: str = Field(description="The article's file, relative to the corpus folder.")
     title: str = Field("", description="The article's title.")
     publisher: str = Field("", description="Who published the article.")
+    author: str = Field("", description="Who wrote the article, when known.")
     published: str = Field("", description="Publication date, ISO (YYYY-MM-DD) when known.")
     url: str = Field("", description="The article's original address, when known.")
     section: str = Field("", description="The heading the supporting sentence sits under.")

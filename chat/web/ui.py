@@ -171,7 +171,7 @@ def format_sources(answer: Answer | None) -> str:
     for c in answer.citations:
         marks = [c.highlight] + [s.text for s in answer.sentences if c.n in s.citations and s.text in c.quote]
         level, label = support_label(c.support)
-        meta = " · ".join(html.escape(x) for x in (c.publisher, c.published, c.section) if x)
+        meta = " · ".join(html.escape(x) for x in (c.publisher, c.author, c.published, c.section) if x)
         cards.append(
             f"<div class='src' id='src-{c.n}'><div class='src-head'><span class='src-n'>{c.n}</span>"
             f"<span class='src-title'>{html.escape(c.title)}</span>"

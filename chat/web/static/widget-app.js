@@ -94,7 +94,7 @@
       li.setAttribute("data-n", String(c.n));
       li.value = c.n;
       li.appendChild(el("strong", "", c.title));
-      li.appendChild(el("span", "meta", " — " + [c.publisher, c.published].filter(Boolean).join(", ")));
+      li.appendChild(el("span", "meta", " — " + [c.publisher, c.author, c.published].filter(Boolean).join(", ")));
       li.appendChild(el("q", "", c.highlight));
       list.appendChild(li);
     });
