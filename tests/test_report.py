@@ -1,6 +1,7 @@
 """The HTML report of an evaluation run (chat/evaluation/report.py and its templates), rendered for real: what a
 questions file or an answer holds is escaped, the page loads nothing, a field the view model lacks fails the
-render, and the chart macro draws one point per question.
+render, the chart macro draws one point per question, and (in headless Chromium) the page is styled under its own
+Content-Security-Policy and fits a phone.
 
     python -m pytest tests/test_report.py
 """
@@ -13,6 +14,7 @@ import json
 import re
 from html.parser import HTMLParser
 from importlib import resources
+from pathlib import Path
 
 import jinja2
 import numpy as np
@@ -20,6 +22,9 @@ import pytest
 
 from chat import evaluation as ev
 from chat.evaluation import report
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
 
 NASTY_QUESTION = 'Is "<script>alert(1)</script>" & <b>this</b> a question?'
 NASTY_ANSWER = 'It says "<script>alert(2)</script>" & <img src=x onerror=alert(3)>. [1] Then more. [2]'
@@ -187,3 +192,35 @@ def test_a_cite_marker_is_drawn_only_from_the_plain_form():
     parts = report.answer_parts("A. [1] B [12][3] C [x] [1, 2]")
     assert parts == [("A. ", "1"), (" B ", "12"), ("", "3"), (" C [x] [1, 2]", None)]
     assert report.answer_parts(None) == [("", None)]
+
+
+@pytest.mark.browser
+def test_the_report_is_styled_under_its_policy_and_fits_a_phone(run, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    path = tmp_path / "report.html"
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for name, width, height in (("desktop", 1280, 900), ("phone", 390, 844)):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                blocked: list[str] = []
+                page.on("console", lambda m, blocked=blocked: blocked.append(m.text))
+                requests: list[str] = []
+                page.on("request", lambda r, requests=requests: requests.append(r.url))
+                page.goto(path.as_uri())
+                assert all(url == path.as_uri() for url in requests) and not blocked, (requests, blocked)
+                # The stylesheet applied (a CSP that blocked it would leave the cards unstyled).
+                assert page.eval_on_selector(".card", "e => getComputedStyle(e).borderTopWidth") != "0px"
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                tops = page.eval_on_selector_all(
+                    ".card", "cs => cs.map(c => Math.round(c.getBoundingClientRect().top))"
+                )
+                per_row = tops.count(tops[0])
+                assert per_row == (5 if name == "desktop" else 3), tops
+                page.screenshot(path=str(artifacts / f"report-{name}.png"))
+                page.close()
+        finally:
+            browser.close()
