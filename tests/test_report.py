@@ -22,6 +22,12 @@ import pytest
 
 from chat import evaluation as ev
 from chat.evaluation import report
+from chat.schema import Answer
+
+try:
+    from tests.test_evaluate import answer
+except ImportError:  # run with tests/ itself on sys.path
+    from test_evaluate import answer
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -80,24 +86,21 @@ def same_everywhere(texts: list[str]) -> np.ndarray:
 
 
 def cited(n: int, source: str) -> dict:
-    return {"n": n, "source": source, "chunk_id": f"c{n}", "support": 1.0, "highlight": f"passage {n}"}
+    return {"n": n, "source": source, "chunk_id": f"c{n}", "support": 1.0, "highlight": f"passage {n}", "quote": ""}
 
 
 def found(source: str) -> dict:
     return {"source": source, "chunk_id": "c1", "score": 0.03, "dense_score": 0.5, "section": "S"}
 
 
-def answered(text: str, sources: list[str], refused: bool = False) -> dict:
-    return {
-        "answer": text,
-        "refused": refused,
-        "citations": [cited(n, s) for n, s in enumerate(sources, 1)],
-        "retrieved": [found(s) for s in sources],
-        "sentences": [],
-        "dropped": [],
-        "mode": "extractive",
-        "latency_ms": 1.0,
-    }
+def answered(text: str, sources: list[str], refused: bool = False) -> Answer:
+    """An `Answer` that reads as `text` ("Sentence. [1] Sentence. [2]"; a refusal: its message)."""
+    return answer(
+        text,
+        refused=refused,
+        citations=[cited(n, s) for n, s in enumerate(sources, 1)],
+        retrieved=[found(s) for s in sources],
+    )
 
 
 @pytest.fixture
@@ -133,7 +136,7 @@ def test_questions_answers_and_sources_are_escaped(run):
     page = Page(html)
     assert NASTY_QUESTION in page.text("q")  # shown as written, as text
     answer = page.text("answer")
-    assert 'It says "<script>alert(2)</script>" & <img src=x onerror=alert(3)>. [1] Then more. [2]' in answer
+    assert 'It says "<script>alert(2)</script>" & <img src=x onerror=alert(3)>.[1] Then more.[2]' in answer
     # The answer's [n] markers are the only elements drawn inside it: the markup it contains stayed text.
     assert [a.get("class") for a in page.tags("sup")] == ["cite"] * 3  # [1] and [2] here, [1] in q2
     assert "this" not in page.text("<b>") and "alert" not in page.text("<b>")  # the page's own <b>s only
@@ -188,10 +191,24 @@ def test_the_chart_draws_one_point_and_one_bar_per_question():
     assert page.tags("svg")[0]["viewbox"] == f"0 0 {430 + 4 * 188} {40 + 24 * len(rows) + 10}"
 
 
-def test_a_cite_marker_is_drawn_only_from_the_plain_form():
-    parts = report.answer_parts("A. [1] B [12][3] C [x] [1, 2]")
-    assert parts == [("A. ", "1"), (" B ", "12"), ("", "3"), (" C [x] [1, 2]", None)]
-    assert report.answer_parts(None) == [("", None)]
+def test_citations_are_drawn_from_the_answers_blocks_not_its_text(run):
+    """A sentence's citations are data (Answer.blocks): each is a superscript; brackets in the words stay words."""
+    summary, results, _ = run
+    row = dict(results[1])
+    row["blocks"] = [
+        {"kind": "lead", "text": "Two things [3]:", "label": "", "pieces": []},
+        {
+            "kind": "item",
+            "text": "",
+            "label": "Innodata",
+            "pieces": [{"sentence": 0, "text": "It rose.", "citations": [1, 2]}],
+        },
+        {"kind": "note", "text": "This is not investment advice.", "label": "", "pieces": []},
+    ]
+    page = Page(report.render_report(summary, [row]))
+    assert [a.get("class") for a in page.tags("sup")] == ["cite", "cite"]  # [1] and [2]; the lead's "[3]" is text
+    assert "Two things [3]:" in page.text("lead") and "Innodata — It rose.[1][2]" in page.text("item")
+    assert page.text("note") == "This is not investment advice."
 
 
 @pytest.mark.browser

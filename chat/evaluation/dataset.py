@@ -12,7 +12,7 @@ KNOWN_FIELDS = ("question", "reference", "expected_sources", "must_include", "ex
 # fmt: off
 # Fields run_eval writes; an input field with one of these names is kept as `input_<name>`.
 OUTPUT_FIELDS = (
-    "line", "answer", "plain_answer", "refused", "mode", "citations", "retrieved", "error", "latency_ms", "n_sentences",
+    "line", "answer", "plain_answer", "blocks", "refused", "mode", "citations", "retrieved", "error", "latency_ms", "n_sentences",
     "n_dropped", "first_hit_rank", "hit@1", "hit@k", "rr", "similarity", "token_f1", "fact_recall",
     "facts_found", "facts_missing", "citation_coverage", "citation_validity", "invalid_citations",
     "cited_source_precision", "support", "refusal_correct", "false_refusal", "judge_correctness",

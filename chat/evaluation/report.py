@@ -48,10 +48,6 @@ CHART_METRICS = (ChartMetric("hit@k", "hit@k", "#2563eb"), ChartMetric("fact_rec
 SCORE_BANDS = {"token F1": (0.5, 0.25), "similarity": (0.75, 0.5)}
 DEFAULT_SCORE_BAND = (0.8, 0.5)
 
-# The plain "[n]" the answerer writes, drawn as a superscript. chat.text.MARKER_RE's wider grammar ("[1, 2]",
-# "[source 3]") stays text, as it always has in this report.
-CITE_MARKER = re.compile(r"\[(\d+)\]")
-
 
 @dataclass(frozen=True)
 class Figure:
@@ -99,8 +95,9 @@ class Passage:
 class Row:
     """One question of the run, as the questions table (and the failing-questions list) shows it.
 
-    `status` is the row's class: pass, "pass warned" or fail. The answer is `answer_parts` (text, "[n]" number or
-    None) for an answer, or `answer` alone (the error or the refusal, shown as is) when there is none."""
+    `status` is the row's class: pass, "pass warned" or fail. An answer is drawn from its `blocks` (Answer.blocks:
+    lead, headings, items and runs of cited sentences, notes), so its citations are data, never parsed out of the
+    text; `answer` alone (the error or the refusal) is shown as is."""
 
     status: str
     anchor: str
@@ -114,7 +111,8 @@ class Row:
     warnings: list[str]
     extra: list[tuple[str, Any]]
     answer: Any
-    answer_parts: list[tuple[str, str | None]] | None
+    blocks: list[dict[str, Any]] | None
+    answered: bool
     reference: Any
     judge: dict[str, Any] | None
     cited: list[Cited]
@@ -208,13 +206,6 @@ def anchor(r: dict) -> str:
     return "q-" + re.sub(r"[^A-Za-z0-9_-]+", "-", str(r.get("id", r.get("line", ""))))
 
 
-def answer_parts(text: Any) -> list[tuple[str, str | None]]:
-    """The answer as (text, n) pieces: the text before each "[n]" marker and the marker's number, then the rest
-    with None. The template escapes the text and draws the numbers, so no markup is built from the answer."""
-    pieces = CITE_MARKER.split("" if text is None else str(text))  # text, n, text, n, …, text
-    return [(pieces[i], pieces[i + 1] if i + 1 < len(pieces) else None) for i in range(0, len(pieces), 2)]
-
-
 def scores(r: dict, k: Any) -> list[Score]:
     """The per-question scores the row has (a refusal verdict first when one applies), coloured by SCORE_BANDS."""
     pairs: list[tuple[str, Any]] = [
@@ -296,7 +287,9 @@ def question_row(r: dict, k: Any) -> Row:
         warnings=r.get("warnings") or [],
         extra=extra,
         answer=r["error"] if r.get("error") else r.get("answer"),
-        answer_parts=answer_parts(r.get("answer", "")) if answered else None,
+        # (a run written before answers carried their blocks shows its text as it is)
+        blocks=r.get("blocks") or None if answered else None,
+        answered=answered,
         reference=r.get("reference"),
         judge=judge,
         cited=cited,

@@ -68,6 +68,8 @@ def evaluate_row(
             # The answer's words without its markers, from its structure: what key facts, token F1, similarity
             # and run comparisons read.
             "plain_answer": answer.plain_text if answer is not None else "",
+            # ...and its layout (lead, headings, items, cited sentences, notes): what the report draws.
+            "blocks": [b.model_dump() for b in answer.blocks] if answer is not None else [],
             "refused": refused,
             "mode": answer.mode if answer is not None else None,
             "error": error,
@@ -392,6 +394,10 @@ def run_eval(
     return summary
 
 
+# Structure for programs (the report reads it from results.jsonl); the spreadsheet has `answer` for people.
+JSONL_ONLY = ("blocks",)
+
+
 def write_results(results: list[dict], out_dir: Path) -> None:
     with open(out_dir / "results.jsonl", "w", encoding="utf-8") as f:
         for r in results:
@@ -399,13 +405,13 @@ def write_results(results: list[dict], out_dir: Path) -> None:
     columns: list[str] = []
     for r in results:
         for key in r:
-            if key not in columns:
+            if key not in columns and key not in JSONL_ONLY:
                 columns.append(key)
     with open(out_dir / "results.csv", "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns, restval="")
         w.writeheader()
         for r in results:
-            w.writerow({key: _csv_cell(key, v) for key, v in r.items()})
+            w.writerow({key: _csv_cell(key, v) for key, v in r.items() if key not in JSONL_ONLY})
 
 
 def _csv_cell(key: str, v: Any) -> Any:
