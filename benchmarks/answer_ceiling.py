@@ -45,7 +45,7 @@ from benchmarks.fit_policy import (  # noqa: E402
     show,
     use,
 )
-from chat.evaluation import fact_found, strip_markers  # noqa: E402
+from chat.evaluation import fact_found  # noqa: E402
 from chat.evidence import gather  # noqa: E402
 from chat.policy import POLICY  # noqa: E402
 from chat.questions import analyze  # noqa: E402
@@ -82,7 +82,7 @@ def funnel(rows: list[dict], assistants: dict) -> None:
         q = analyze(row["question"], a.lexicon)
         read = " \n ".join(d.page_content for d in gather(q, a.retriever, a.policy).passages)
         answer = a.ask(row["question"])
-        text = "" if answer.refused else strip_markers(answer.text)
+        text = "" if answer.refused else answer.plain_text
         for alts in fact_alternatives(row):
             where = (
                 "answered"

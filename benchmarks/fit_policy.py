@@ -41,7 +41,7 @@ app.offline_environment()  # before the model, Chroma or Gradio libraries are im
 
 import numpy as np  # noqa: E402
 
-from chat.evaluation import fact_found, fact_recall, load_questions, strip_markers  # noqa: E402
+from chat.evaluation import fact_found, fact_recall, load_questions  # noqa: E402
 from chat.evidence import gather  # noqa: E402
 from chat.policy import POLICY, Policy  # noqa: E402
 from chat.questions import SUMMARY, Question, analyze  # noqa: E402
@@ -210,7 +210,7 @@ def evaluate(rows: list[dict], assistants: dict) -> dict:
     by_type: dict[str, list[float]] = {}
     for row in rows:
         answer = assistants[row.get("corpus")].ask(row["question"])
-        text = "" if answer.refused else strip_markers(answer.text)
+        text = "" if answer.refused else answer.plain_text
         if row.get("expect_refusal"):
             refusals.append(answer.refused)
             continue

@@ -20,19 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchmarks.harness import percentile  # noqa: E402
+from benchmarks.harness import free_port, percentile, wait_until_up  # noqa: E402
 
 DEV_TYPES = ("list", "summary", "comparison", "near_miss", "out_of_scope")
 
@@ -54,18 +52,8 @@ def start_server(port: int) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         cwd=ROOT,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"llm-server exited with {proc.returncode}; see {log.name}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("llm-server did not answer within 120 s")
+    wait_until_up(proc, f"http://127.0.0.1:{port}/health", timeout=120, what=f"llm-server (log: {log.name})")
+    return proc
 
 
 def main() -> None:
@@ -78,9 +66,7 @@ def main() -> None:
 
     proc = None
     if not args.base_url:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         proc = start_server(port)
         args.base_url = f"http://127.0.0.1:{port}/v1"
     os.environ["OPENAI_BASE_URL"] = args.base_url

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -35,7 +34,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchmarks.harness import free_port, percentile, wait_until_up  # noqa: E402
+from benchmarks.harness import ChatbotServer, percentile, start_chroma  # noqa: E402
 
 # fmt: off
 QUESTIONS = [
@@ -56,46 +55,17 @@ QUESTIONS = [
 EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
 
 
-def start_server(
-    *, own_corpus: bool = False, chroma_port: int | None = None
-) -> tuple[subprocess.Popen, str, Path, dict[str, str]]:
+def start_server(*, own_corpus: bool = False, chroma_port: int | None = None) -> ChatbotServer:
+    """The chatbot server with no rate limit, on an index of its own (and a corpus of its own with --ingest-during;
+    on a `chroma run` server with --chroma-server)."""
     work = Path(tempfile.mkdtemp(prefix="load-"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "CHROMA_PATH": str(work / "chroma"),
-        "RATE_LIMIT_PER_MINUTE": "0",
-        "LOG_LEVEL": "WARNING",
-        "FEEDBACK_PATH": str(work / "feedback.jsonl"),
-    }
+    env = {"RATE_LIMIT_PER_MINUTE": "0"}
     if own_corpus:
         shutil.copytree(ROOT / "corpus", work / "corpus", ignore=shutil.ignore_patterns("faq.jsonl"))
         env["CORPUS_DIR"] = str(work / "corpus")
     if chroma_port:
-        env.update(CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port), COLLECTION=f"load{port}")
-    log = open(work / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(proc, url + "/healthz", what=f"app server (log: {work / 'server.log'})")
-    return proc, url, work, env
-
-
-def start_chroma(work: Path) -> tuple[subprocess.Popen, int]:
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(work / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    wait_until_up(proc, f"http://127.0.0.1:{port}/api/v2/heartbeat", what="chroma server")
-    return proc, port
+        env.update(CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port), COLLECTION=f"load{chroma_port}")
+    return ChatbotServer(work, env=env, name="load").start(timeout=300)
 
 
 class ChangingCorpus:
@@ -162,15 +132,14 @@ def main() -> None:
     if (args.ingest_during or args.chroma_server) and not args.start_server:
         ap.error("--ingest-during and --chroma-server need --start-server")
 
-    proc = chroma = changing = None
+    server = chroma = changing = None
     if args.start_server:
         if args.chroma_server:
-            chroma, chroma_port = start_chroma(Path(tempfile.mkdtemp(prefix="load-chroma-")))
-        proc, url, work, env = start_server(
-            own_corpus=args.ingest_during, chroma_port=chroma_port if args.chroma_server else None
-        )
+            chroma = start_chroma(Path(tempfile.mkdtemp(prefix="load-chroma-")))
+        server = start_server(own_corpus=args.ingest_during, chroma_port=chroma.port if chroma else None)
+        url = server.base
         if args.ingest_during:
-            changing = ChangingCorpus(work / "corpus", env)
+            changing = ChangingCorpus(server.workdir / "corpus", server.env)
     else:
         url = args.url.rstrip("/")
         if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -209,10 +178,9 @@ def main() -> None:
         if changing is not None:
             changing.stop()
     finally:
-        for p in (proc, chroma):
-            if p is not None:
-                p.terminate()
-                p.wait(20)
+        for running in (server, chroma):
+            if running is not None:
+                running.stop()
 
     total = args.clients * args.questions
     errors = {str(k): v for k, v in statuses.items() if k != 200}

@@ -23,7 +23,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 import app  # noqa: E402
 
 app.offline_environment()  # before the model, Chroma or Gradio libraries are imported
-from benchmarks.harness import free_port, percentile, wait_until_up  # noqa: E402
+from benchmarks.harness import percentile, start_chroma  # noqa: E402
 from benchmarks.synth_corpus import write_corpus  # noqa: E402
 
 
@@ -47,18 +46,6 @@ def rss_mb(pid: int | str = "self") -> float:
 
 def du_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
-
-
-def start_server(path: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_until_up(proc, f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=120, what="chroma server")
-    return proc, port
 
 
 def main() -> None:
@@ -101,8 +88,8 @@ def main() -> None:
         server = None
         kw = dict(corpus_dir=corpus, chroma_path=path, collection="scale", log_level="WARNING")
         if args.server:
-            server, port = start_server(path)
-            kw.update(chroma_host="127.0.0.1", chroma_port=port)
+            server = start_chroma(path)
+            kw.update(chroma_host="127.0.0.1", chroma_port=server.port)
         settings = app.Settings(_env_file=None, **kw)
         return server, settings, app.build_store(settings)
 
@@ -137,7 +124,7 @@ def main() -> None:
             **ingest,
             "disk_mb": round(du_mb(path), 1),
             "rss_mb": round(rss_mb(), 0),
-            "server_rss_mb": round(rss_mb(server.pid), 0) if server else None,
+            "server_rss_mb": round(rss_mb(server.proc.pid), 0) if server else None,
             "lexical_build_s": round(lexical_build, 2),
             "retrieval_p50_ms": round(statistics.median(retrieval), 1),
             "retrieval_p95_ms": round(percentile(retrieval, 95), 1),
@@ -178,8 +165,7 @@ def main() -> None:
                 results[-1].update({k: old[k] for k in ("rss_mb", "server_rss_mb") if k in old})
             finally:
                 if server:
-                    server.terminate()
-                    server.wait(10)
+                    server.stop()
     else:
         if work.exists() and any(work.iterdir()):
             sys.exit(f"{work} is not empty; give a new --work folder (or --measure-only to reuse it)")
@@ -241,8 +227,7 @@ def main() -> None:
                     (work / "rows.json").write_text(json.dumps(results, indent=2))
         finally:
             if server:
-                server.terminate()
-                server.wait(10)
+                server.stop()
 
     mode = "Chroma server (chroma run)" if args.server else "embedded Chroma"
     ingestion = (

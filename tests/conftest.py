@@ -5,12 +5,6 @@ python -m pytest            # from the repo root, inside the virtualenv
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -23,27 +17,11 @@ import app as app_module  # noqa: E402
 
 app_module.offline_environment()  # before any test imports the model, Chroma or Gradio libraries
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout}s")
+from benchmarks.harness import (  # noqa: E402 - the servers the benchmarks start, started the same way here
+    ChatbotServer as HarnessChatbotServer,
+    ChromaServer,
+    start_chroma as harness_start_chroma,
+)
 
 
 @pytest.fixture(scope="session")
@@ -60,39 +38,19 @@ def embedder(model_path):
     return Embedder(model_path)
 
 
-def start_chroma(path: Path) -> tuple[subprocess.Popen, int, object]:
-    """`chroma run` on a free loopback port with its data and log under `path`, once it answers: (process, port,
-    open log file)."""
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    log = open(path / "server.log", "wb")
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc=proc)
-    return proc, port, log
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def start_chroma(path: Path) -> ChromaServer:
+    """`chroma run` on a free loopback port with its data and log under `path`, once it answers."""
+    return harness_start_chroma(path / "data", log=path / "server.log")
 
 
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real Chroma server (`chroma run`) on a free loopback port, stopped after the session."""
-    proc, port, log = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    server = start_chroma(tmp_path_factory.mktemp("chroma-server"))
     try:
-        yield ("127.0.0.1", port)
+        yield ("127.0.0.1", server.port)
     finally:
-        stop_process(proc)
-        log.close()
+        server.stop()
 
 
 def indexed_assistant(corpus: Path, workdir: Path, model_path: str, embedder):
@@ -161,63 +119,18 @@ WEB_PAGES = Path(__file__).resolve().parent / "data" / "web"
 _LIVE_SERVERS: list[ChatbotServer] = []
 
 
-class ChatbotServer:
-    """`python app.py serve --port N` as a subprocess with its own index, feedback file and log."""
-
-    def __init__(self, workdir: Path, *, env: dict[str, str], name: str) -> None:
-        self.name, self.workdir = name, workdir
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.chroma_path = workdir / "chroma"
-        self.feedback_path = workdir / "feedback.jsonl"
-        self.log_path = workdir / "server.log"
-        keep = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "CORPUS_"))}
-        self.env = {
-            **keep,
-            "CHROMA_PATH": str(self.chroma_path),
-            "FEEDBACK_PATH": str(self.feedback_path),
-            "LOG_LEVEL": "WARNING",
-            "HOST": "127.0.0.1",
-            "PYTHONUNBUFFERED": "1",
-            **env,
-        }
-        self.proc: subprocess.Popen | None = None
+class ChatbotServer(HarnessChatbotServer):
+    """benchmarks.harness.ChatbotServer, whose log is printed under a test that fails while it runs."""
 
     def start(self, timeout: float = 240.0) -> ChatbotServer:
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "app.py", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_http(f"{self.base}/healthz", timeout=timeout, proc=self.proc)
-        except Exception as e:
-            self.stop()
-            raise RuntimeError(f"{self.name} server did not start: {e}\n--- server log ---\n{self.log_tail()}") from e
+        super().start(timeout)
         _LIVE_SERVERS.append(self)
         return self
-
-    def log_tail(self, chars: int = 8000) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
 
     def stop(self) -> None:
         if self in _LIVE_SERVERS:
             _LIVE_SERVERS.remove(self)
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if getattr(self, "_log", None):
-            self._log.close()
+        super().stop()
 
 
 # Test speeds, as markers (README, "Tests"): a test is `model` when it needs the embedding model, `server` when it

@@ -23,7 +23,9 @@ import uuid
 
 import httpx
 import pytest
-from conftest import CORPUS, ROOT, ChatbotServer, assistant_over, free_port, start_chroma, stop_process
+from conftest import CORPUS, ROOT, ChatbotServer, assistant_over, start_chroma
+
+from benchmarks.harness import free_port
 
 EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
 OIL = "northfield-opec-pause-oil-energy-stocks-2026-03-02.txt"
@@ -224,14 +226,13 @@ def test_the_admin_ingest_route_needs_the_token(tmp_path, model_path):
 @pytest.fixture
 def own_chroma(tmp_path):
     """A Chroma server this test may stop, resume and kill."""
-    proc, port, log = start_chroma(tmp_path)
+    server = start_chroma(tmp_path)
     try:
-        yield proc, port
+        yield server.proc, server.port
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGCONT)
-            stop_process(proc)
-        log.close()
+        if server.proc.poll() is None:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        server.stop()
 
 
 def test_a_hung_or_dead_chroma_server_gives_503_and_recovers(tmp_path, model_path, own_chroma):
@@ -245,7 +246,6 @@ def test_a_hung_or_dead_chroma_server_gives_503_and_recovers(tmp_path, model_pat
         "RATE_LIMIT_PER_MINUTE": "0",
     }
     server = ChatbotServer(tmp_path / "app", name="hung", env=env)
-    (tmp_path / "app").mkdir()
     server.start()
     try:
         question = "What is the maturity wall?"

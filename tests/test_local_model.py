@@ -18,10 +18,11 @@ from types import SimpleNamespace
 import httpx
 import openai
 import pytest
-from conftest import CORPUS, ROOT, ChatbotServer, free_port, stop_process, wait_http
+from conftest import CORPUS, ROOT, ChatbotServer
 from test_api import parse_sse
 
 import app as app_module
+from benchmarks.harness import free_port, stop_process, wait_until_up
 from chat.claims import audit
 from chat.schema import Answer
 
@@ -48,7 +49,7 @@ def llm_server(tmp_path_factory):
         [sys.executable, "app.py", "llm-server", "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        wait_http(f"http://127.0.0.1:{port}/health", timeout=120, proc=proc)
+        wait_until_up(proc, f"http://127.0.0.1:{port}/health", timeout=120, what="llm-server")
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         stop_process(proc)
