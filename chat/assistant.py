@@ -27,6 +27,7 @@ from chat import claims, verify as check
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, gather, risk_text
 from chat.generative import INSTRUCTION_WORDS, NOT_FOUND_TOKEN, Stop, parse_generated
+from chat.injection import is_injection
 from chat.lexicon import Lexicon
 from chat.policy import POLICY, Policy
 from chat.questions import (
@@ -62,7 +63,7 @@ from chat.schema import (
     unique,
 )
 from chat.sentences import FIGURE_QUESTION
-from chat.text import is_injection, split_sentences, tokenize
+from chat.text import split_sentences, tokenize
 from chat.wording import rewrite_followup
 from ingest.records import ChunkMetadata
 

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from chat.glossary import ABBREVIATIONS, METRIC_QUESTIONS, METRICS
+from chat.language import language
 from chat.lexicon import Article, Lexicon, Normalized
 from chat.question_types import (
     ADVICE as ADVICE,
@@ -38,7 +39,7 @@ from chat.question_types import (
     list_kind as list_kind,
     question_type as question_type,
 )
-from chat.text import STOPWORDS, Name, language, name_spans, normalize, tokenize
+from chat.text import STOPWORDS, Name, name_spans, normalize, tokenize
 from chat.wording import mend_question, strip_instructions
 
 

@@ -5,8 +5,8 @@ from passages) or from an LLM, which may forget markers, cite the wrong
 passage, emit malformed markers or invent numbers.  Everything here is a pure
 function of its inputs so the same check applies to both paths:
 
-* Sentences and ``[n]`` markers are read with chat.text (the one splitter and
-  marker grammar); a draft's claims (chat.schema.Claim) are checked as they are.
+* Sentences and ``[n]`` markers are read with chat.text and chat.markers (the one
+  splitter and marker grammar); a draft's claims (chat.schema.Claim) are checked as they are.
 * :func:`extract_numbers` / :func:`numbers_supported` normalise numeric facts
   ("$75bn" == "$75 billion", "31 percent" == "31%", "15.6x" == "15.6 times")
   and require every number of a sentence to appear in a cited passage.
@@ -28,8 +28,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 
+from chat.markers import MARKER_RE, parse_markers, strip_markers
 from chat.schema import Claim
-from chat.text import MARKER_RE, content_words, only_punctuation, parse_markers, split_sentences, strip_markers
+from chat.text import content_words, only_punctuation, split_sentences
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Tests for chat.verify and chat.text: sentence splitting, markers, number normalisation, support, verification.
+"""Tests for chat.verify, chat.markers and chat.text: sentence splitting, markers, number normalisation, support,
+verification.
 
 Hand-made cases with known answers, most of them built from sentences of the
 bundled financial corpus; one test uses the real bundled embedding model.
@@ -11,7 +12,8 @@ import os
 import numpy as np
 import pytest
 
-from chat.text import MARKER_RE, split_sentences
+from chat.markers import MARKER_RE
+from chat.text import split_sentences
 from chat.verify import (
     SentenceCheck,
     Verification,
