@@ -31,6 +31,7 @@ from langchain_core.documents import Document
 
 from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, article_label
+from chat.figures import extract_numbers
 from chat.glossary import (
     ADVICE_WORDS,
     CAUSAL_WORDS,
@@ -86,7 +87,6 @@ from chat.sentences import (
 )
 from chat.summaries import central, takeaways
 from chat.text import name_spans, tokenize
-from chat.verify import extract_numbers
 
 # --- the answerer ----------------------------------------------------------------------------------
 
