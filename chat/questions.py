@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from chat.glossary import ABBREVIATIONS, METRIC_QUESTIONS, METRICS
 from chat.language import language
-from chat.lexicon import Article, Lexicon, Normalized
+from chat.lexicon import Article, Lexicon
+from chat.normalization import Normalized
 from chat.question_types import (
     ADVICE as ADVICE,
     ALL_ARTICLES,
@@ -543,7 +544,7 @@ def _name_known(name: str, lexicon: Lexicon) -> bool:
             expansion
             and expansion[:1].isupper()
             and len(expansion.split()) > 1
-            and not lexicon._known(w.lower())
+            and not lexicon.knows_word(w.lower())
             and not lexicon.known_phrase(expansion)
         ):
             return False  # "ECB" when no article names the European Central Bank
