@@ -39,7 +39,6 @@ from chat.questions import (
     SUMMARY,
     Question,
     analyze,
-    dimension_of,
 )
 from chat.refusal import (
     ADVICE_NOTE,
@@ -63,6 +62,7 @@ from chat.schema import (
     unique,
 )
 from chat.sentences import FIGURE_QUESTION
+from chat.sides import dimension_of
 from chat.text import split_sentences, tokenize
 from chat.wording import rewrite_followup
 from ingest.records import ChunkMetadata

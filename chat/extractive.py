@@ -50,7 +50,6 @@ from chat.questions import (
     POINTS,
     SUMMARY,
     Question,
-    dimension_of,
     metrics_of,
 )
 from chat.schema import Claim, Draft
@@ -85,6 +84,7 @@ from chat.sentences import (
     passage_units,
     term_named,
 )
+from chat.sides import dimension_of
 from chat.summaries import central, takeaways
 from chat.text import name_spans, tokenize
 
