@@ -17,7 +17,7 @@ construction, and a model's sentence must earn its place:
   ``max_novel_words`` and ``max_novel_share`` of its words. Stems, abbreviations and the synonyms chat.glossary
   knows count as present; function words and the words about the documents themselves (chat.text.STOPWORDS) do
   not count; figures are chat.verify's job;
-- ``off_question``: addresses the question less than ``min_claim_relevance`` (chat.assistant scores relevance;
+- ``off_question``: addresses the question less than ``min_claim_relevance`` (chat.vetting scores relevance;
   the rule is applied there, after scoring).
 
 Thresholds live in chat.policy with how they were chosen (`python benchmarks/fit_claims.py`).
