@@ -17,7 +17,7 @@ construction, and a model's sentence must earn its place:
   ``max_novel_words`` and ``max_novel_share`` of its words. Stems, abbreviations and the synonyms chat.glossary
   knows count as present; function words and the words about the documents themselves (chat.text.STOPWORDS) do
   not count; figures are chat.verify's job;
-- ``off_question``: addresses the question less than ``min_claim_relevance`` (chat.assistant scores relevance;
+- ``off_question``: addresses the question less than ``min_claim_relevance`` (chat.vetting scores relevance;
   the rule is applied there, after scoring).
 
 Thresholds live in chat.policy with how they were chosen (`python benchmarks/fit_claims.py`).
@@ -109,10 +109,10 @@ def is_echo(
 def novel_words(text: str, passage: str, lexicon: Lexicon) -> tuple[list[str], int]:
     """The content words of `text` that `passage` does not hold in any form the lexicon knows (stem,
     abbreviation expansion, synonym), and how many content words `text` has. Figures are left to chat.verify."""
-    from chat.verify import _parse_numbers  # figures with their units ("15.6 times", "75 basis points")
+    from chat.figures import parse_numbers  # figures with their units ("15.6 times", "75 basis points")
 
     present = set(tokenize(passage))
-    terms = [t for t in lexicon.terms(_parse_numbers(text)[1]) if not t.token[:1].isdigit()]
+    terms = [t for t in lexicon.terms(parse_numbers(text)[1]) if not t.token[:1].isdigit()]
     novel = [t.typed or t.token for t in terms if not (t.forms & present)]
     return list(dict.fromkeys(novel)), len({t.token for t in terms})
 
@@ -191,7 +191,7 @@ def audit(answer, question: str, lexicon: Lexicon) -> dict[str, list[str]]:
     sentences and the quotes of their citations), apart from the code that kept them: echoes, duplicates,
     fragments, figures no cited passage holds, and (a softer signal) any content word no cited passage holds.
     Used by benchmarks/generative.py and the real-model tests."""
-    from chat.verify import numbers_supported
+    from chat.figures import numbers_supported
 
     quotes = {c.n: c.quote for c in answer.citations}
     found: dict[str, list[str]] = {"echo": [], "duplicate": [], "fragment": [], "figure": [], "novel_words": []}

@@ -24,8 +24,9 @@ from langchain_core.documents import Document
 from chat.glossary import RISK_QUERY
 from chat.lexicon import Article
 from chat.policy import POLICY, Policy
-from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question, dimension_of
+from chat.questions import ADVICE, COMPARISON, EXPLANATION, FACT, LIST, POINTS, SUMMARY, Question
 from chat.retrieval import HybridRetriever
+from chat.sides import dimension_of
 from chat.text import tokenize
 
 log = logging.getLogger(__name__)

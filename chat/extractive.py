@@ -7,30 +7,30 @@ Every sentence is scored against the question (chat.policy: MiniLM cosine, IDF-w
 abbreviations and synonyms, a figure bonus, the article's own FAQ, retrieval rank), then:
 - fact / explanation: the best sentence and those close to it, the next sentence when it completes a figure
   or name, and the best sentence of another article that also answers;
-- list: the names of the asked kind (funds, indices, companies, people, sectors, countries) in the best
-  sentences that hold any, one bullet per sentence, each cited;
-- summary: the article's own key-takeaway bullets when it opens with them, otherwise its most central
-  sentences (LexRank over sentence embeddings, with a lead and title prior), in reading order;
-- comparison: the best sentences of each side, grouped under the side;
+- list (chat.listing): the names of the asked kind (funds, indices, companies, people, sectors, countries) in
+  the best sentences that hold any, one bullet per sentence, each cited;
+- summary (chat.summaries): the article's own key-takeaway bullets when it opens with them, otherwise its most
+  central sentences (LexRank over sentence embeddings, with a lead and title prior), in reading order;
+- comparison (chat.comparison): the best sentences of each side, grouped under the side;
 - points: distinct sentences across passages (MMR), with risk or driver words counted for "what could go
   wrong" / "what is driving" questions and sentences about a risk going away held back;
 - advice: what the articles tell investors to do or weigh (words of guidance count) and the facts around it,
   plus a note that this is not investment advice;
-- a comparison of articles: each article's own answer to the question, grouped under the article.
+- a comparison of articles (chat.comparison): each article's own answer to the question, grouped under the article.
 Nothing is written that is not in an article, apart from the framing line and notes (no figures in them).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterator
 
 import numpy as np
 from langchain_core.documents import Document
 
+from chat.comparison import comparison
 from chat.embeddings import EmbeddingCache
-from chat.evidence import Evidence, article_label
+from chat.evidence import Evidence
 from chat.glossary import (
     ADVICE_WORDS,
     CAUSAL_WORDS,
@@ -39,6 +39,7 @@ from chat.glossary import (
     RISK_WORDS,
 )
 from chat.lexicon import Lexicon
+from chat.listing import listing
 from chat.policy import POLICY, Policy
 from chat.questions import (
     ADVICE,
@@ -49,44 +50,29 @@ from chat.questions import (
     POINTS,
     SUMMARY,
     Question,
-    dimension_of,
-    metrics_of,
 )
 from chat.schema import Claim, Draft
 from chat.selection import (
-    ASKS_HOW,
     EXPLAIN_PART,
     asked_count,
-    asked_noun,
-    asked_roles,
     complete_runs,
     continues_quote,
     elaborate,
-    metric_present,
-    person_like,
     split_parts,
-    title_case,
-    topic_words,
-    with_gaps,
 )
 from chat.sentences import (
     DIGIT,
     ENUMERATED,
     FEATURES,
     FIGURE_QUESTION,
-    NOT_COMPANY,
     NUMBERED,
-    ORG_WORDS,
     Unit,
     cue_share,
     figure_near,
-    list_items,
     passage_units,
-    term_named,
 )
-from chat.summaries import central, takeaways
-from chat.text import name_spans, tokenize
-from chat.verify import extract_numbers
+from chat.summaries import summary
+from chat.text import tokenize
 
 # --- the answerer ----------------------------------------------------------------------------------
 
@@ -175,7 +161,7 @@ class ExtractiveAnswerer:
     def units(self, q: Question, passages: list[Document], numbers: list[int] | None = None) -> list[Unit]:
         """The sentences of the passages (only of `numbers` when given) that may answer `q`: a question that
         names things the corpus knows is answered only from passages that name enough of them."""
-        # A comparison's sides are filtered by side (chat.extractive.comparison), not by all of its names.
+        # A comparison's sides are filtered by side (chat.comparison), not by all of its names.
         named = (
             [] if numbers is not None else [self.lexicon.name_forms(n.text) for n in q.names if n.text not in q.unknown]
         )
@@ -202,11 +188,11 @@ class ExtractiveAnswerer:
         if not evidence.passages:
             return Draft([])
         if q.type == SUMMARY and evidence.articles:
-            return self.summary(q, evidence)
+            return summary(self, q, evidence)
         if q.type == COMPARISON and evidence.sides and not (q.sides and self._faq_answers(q, evidence)):
-            return self.comparison(q, evidence)
+            return comparison(self, q, evidence)
         if q.type == LIST and q.list_kind:
-            draft = self.listing(q, evidence)
+            draft = listing(self, q, evidence)
             if draft.claims or draft.unlisted:
                 return draft
         if q.type in (POINTS, ADVICE, SUMMARY) and not (q.type != SUMMARY and self._faq_answers(q, evidence)):
@@ -239,7 +225,7 @@ class ExtractiveAnswerer:
         that asks two things ("What are its net assets, and what's its expense ratio?") is answered part by part."""
         parts = split_parts(q.text) if q.two_part else []
         if len(parts) < 2 or self._faq_answers(q, evidence):
-            return self._facts(q, evidence)  # (an article that asks the whole question answers both parts)
+            return self.facts_in(q, evidence)  # (an article that asks the whole question answers both parts)
         subject = " ".join(n.text for n in q.names)
         claims: list[Claim] = []
         for part in parts:
@@ -251,13 +237,15 @@ class ExtractiveAnswerer:
                 two_part=False,
                 type=EXPLANATION if EXPLAIN_PART.match(part) else FACT,
             )
-            for claim in self._facts(sub, evidence).claims:
+            for claim in self.facts_in(sub, evidence).claims:
                 if claim.text not in {c.text for c in claims}:
                     claims.append(claim)
         claims.sort(key=lambda c: c.n or 0)
         return Draft(claims[: self.policy.max_sentences + 2])
 
-    def _facts(self, q: Question, evidence: Evidence, numbers: list[int] | None = None) -> Draft:
+    def facts_in(self, q: Question, evidence: Evidence, numbers: list[int] | None = None) -> Draft:
+        """The facts path for one question (one part of a two-part one) over the passages, only `numbers` when
+        given (chat.comparison answers each compared article with it)."""
         p = self.policy
         units = self.units(q, evidence.passages, numbers)
         if not units:
@@ -331,132 +319,6 @@ class ExtractiveAnswerer:
         chosen.sort(key=lambda i: (units[i].n, units[i].position))
         return Draft([Claim(units[i].text, units[i].n, score=float(scores[i])) for i in chosen])
 
-    def listing(self, q: Question, evidence: Evidence) -> Draft:
-        """One bullet per sentence that names things of the asked kind, the names first."""
-        p = self.policy
-        units = self.units(q, evidence.passages)
-        if not units:
-            return Draft([])
-        scores, vecs = self.score(q, units, evidence.passages)
-        exclude = {n.tokens for n in q.names}
-        names = self.lexicon.refresh().names
-        items = [
-            [u.table]
-            if u.table and u.table[:1].isupper() and not re.search(r"\d", u.table)
-            else list_items(u.text, q.list_kind or "", exclude, names)
-            for u in units
-        ]
-        # People the question names: "Peter Roy", or "Pryce" when the articles call someone "Dana Pryce".
-        persons = {
-            span.text for u in units for span in name_spans(u.text, title_case_ok=True) if person_like(span.text)
-        }
-        surnames = {name.split()[-1] for name in persons}
-        # (also when typed in lowercase: "which companies does peter roy like?")
-        people = [
-            n
-            for n in q.subjects
-            if n.text not in q.unknown
-            and (
-                (n in q.names and (person_like(n.text) or n.text in surnames))
-                or title_case(n.text) in persons
-                or title_case(n.text) in surnames
-            )
-        ]
-        if people:
-            # "Which firm does Samuel Rines work for?": only what is said with him, and any organisation named
-            # beside him is an answer ("WisdomTree macro strategist Samuel Rines"); "Peter Roy, a portfolio
-            # manager cited by Barron's" names no firm of his.
-            about = set()
-            for i, u in enumerate(units):
-                if any(set(n.tokens) <= set(tokenize(u.text)) for n in people) or (
-                    i
-                    and i - 1 in about
-                    and (units[i - 1].n, units[i - 1].paragraph) == (u.n, u.paragraph)
-                    and re.match(r"^(?:He|She|His|Her|They|Their)\b", u.text)
-                ):
-                    about.add(i)  # said with the person, or the next sentence about them ("He likes …")
-            employer = bool(
-                re.search(
-                    r"\b(?:firm|company|employer|bank|house|shop|outfit|work(?:s|ed)? (?:for|at))\b", q.text, re.I
-                )
-            )
-
-            def with_person(i: int, u: Unit, found: list[str]) -> list[str]:
-                if i not in about:
-                    return []
-                if not employer:
-                    if q.list_kind != "company":
-                        return found
-                    # what a person points to needs no "company" cue: "He pointed to Procter & Gamble, …"
-                    own = {t for n in people for t in n.tokens}
-                    named = [x for x in list_items(u.text, "named", exclude, names) if not set(tokenize(x)) & own]
-                    # ...and the firm the person works at ("Alder Point Capital") is not one of their picks
-                    return [
-                        x
-                        for x in dict.fromkeys(found + named)
-                        if not set(tokenize(x)) & (ORG_WORDS - {"co", "group", "inc", "corp"})
-                    ]
-                if q.list_kind not in ("company", "institution", "named"):
-                    return found
-                own = {t for n in people for t in n.tokens}
-                spans = {n.text for n in name_spans(u.text, title_case_ok=True) if " " not in n.text}
-                beside = [
-                    x
-                    for x in list_items(u.text, "named", exclude, names, frozenset(spans)) + found
-                    if not set(tokenize(x)) & own and not set(tokenize(x)) & NOT_COMPANY
-                ]
-                return list(dict.fromkeys(x for x in beside if len(x) > 2))
-
-            items = [with_person(i, u, x) for i, (x, u) in enumerate(zip(items, units))]
-        if q.list_kind == "person":
-            # "Which BOJ board members dissented?" asks for people in that role, not anyone quoted.
-            roles = asked_roles(q.text)
-            if roles:
-                items = [x if set(tokenize(u.text)) & roles else [] for x, u in zip(items, units)]
-        holding = [i for i in range(len(units)) if items[i]]
-        if not holding:
-            # No name of the asked kind anywhere in the evidence: a list of other sentences would not answer.
-            return Draft([], unlisted=asked_noun(q) if q.list_kind in ("person", "company", "fund") else "")
-        # "Which people does the AInvest piece quote?" asks for every name of the kind in the article; "Which
-        # sectors is the Russell 2000 weighted toward?" for those of the sentences that answer it.
-        every = bool(q.articles) and not topic_words(q)
-        if re.search(r"\btables?\b", q.text, re.I) and any(units[i].table for i in holding):
-            # "Which REITs appear in Keystone's yield table?": the rows of the table, all of them.
-            holding = [i for i in holding if units[i].table]
-            every = True
-        best = max(float(scores[i]) for i in holding)
-        if best < p.min_probability and not every:
-            return Draft([])
-        chosen: list[int] = []
-        seen: list[set[str]] = []
-        limit = p.list_max_sentences if not all(units[i].table for i in holding) else 2 * p.list_max_sentences
-        for i in sorted(holding, key=lambda i: -scores[i]):
-            if (scores[i] < p.list_ratio * best and not every) or len(chosen) >= limit:
-                break
-            # A name already listed, or a shorter way of writing one ("Russell 2000 ETF" after "iShares Russell
-            # 2000 ETF"), adds nothing. (Table rows read alike by design: only their names tell them apart.)
-            fresh = [x for x in items[i] if not any(set(tokenize(x)) <= old or old <= set(tokenize(x)) for old in seen)]
-            if not fresh or (not units[i].table and any(float(vecs[i] @ vecs[j]) > p.duplicate_cosine for j in chosen)):
-                continue
-            seen.extend(set(tokenize(x)) for x in fresh)
-            items[i] = fresh
-            chosen.append(i)
-        chosen.sort(key=lambda i: (units[i].source, units[i].order))
-        noun = asked_noun(q)
-        where = (
-            " and ".join(a.label for a in q.articles) + (" articles" if len(q.articles) > 1 else " article")
-            if q.articles
-            else "The articles"
-        )
-        lead = f"{'The ' if q.articles else ''}{where} name{'s' if len(q.articles) == 1 else ''} these {noun}:"
-        return Draft(
-            [
-                Claim(units[i].text, units[i].n, bullet=True, label=", ".join(items[i]), score=float(scores[i]))
-                for i in chosen
-            ],
-            lead=lead,
-        )
-
     def points(self, q: Question, evidence: Evidence) -> Draft:
         """Distinct relevant sentences across passages (MMR), as bullets."""
         p = self.policy
@@ -510,137 +372,3 @@ class ExtractiveAnswerer:
             ],
             lead=lead,
         )
-
-    def comparison(self, q: Question, evidence: Evidence) -> Draft:
-        """Each side's answer, grouped under the side: an article's own answer to the question when articles are
-        compared, otherwise the best sentences that name the side."""
-        if not q.sides:
-            return self._article_comparison(q, evidence)
-        p = self.policy
-        claims: list[Claim] = []
-        used: set[str] = set()
-        gaps: list[str] = []
-        covered: list[str] = []
-        terms_of = {label: self.lexicon.terms(label) for label, _ in evidence.sides}
-        for k, (label, numbers) in enumerate(evidence.sides):
-            units = self.units(q, evidence.passages, numbers)
-            query = evidence.side_queries[k] if k < len(evidence.side_queries) else (evidence.query or None)
-            # A side is named by its words or their synonyms ("lenders" by "banks").
-            # A side that is a name ("Realty Income") must be named whole; "income investors" is not it.
-            side_terms = terms_of.get(label, [])
-            whole = bool(name_spans(label, title_case_ok=True)) and label[:1].isupper()
-            if side_terms:
-                hits = [sum(term_named(t, set(tokenize(f"{u.text} {u.context}"))) for t in side_terms) for u in units]
-                named = [u for u, h in zip(units, hits) if (1 if whole else 2) * h >= len(side_terms)]
-                # No sentence names the side at all: the passages say nothing on it (a gap, not another side's
-                # sentences under its label). A sentence that shares only its commonest word does not name it
-                # either ("oil prices" is not named by "prices"), nor can any when the articles never use one of
-                # its words in any form.
-                rarest = max(side_terms, key=lambda t: self.lexicon.idf(t.token))
-                if any(not any(self.lexicon.knows(f) for f in t.forms | t.synonyms) for t in side_terms):
-                    units = []
-                else:
-                    units = named or [
-                        u for u, h in zip(units, hits) if h and rarest.forms & set(tokenize(f"{u.text} {u.context}"))
-                    ]
-            if not units:
-                gaps.append(label)
-                continue
-            # A sentence on what is compared ("P/E multiples", "sector makeup") before any other about the side,
-            # and one that gives the figure asked for ("15.6 times 2026 earnings" is a P/E) before those.
-            dimension = self.lexicon.terms(dimension_of(q)) if tokenize(dimension_of(q)) else []
-            if dimension:
-                on_it = [u for u in units if self.lexicon.coverage(dimension, u.text) > 0]
-                units = on_it or units
-            metrics = metrics_of(q.text)
-            if metrics:
-                giving = [
-                    u for u in units if any(metric_present(m, u.text) and extract_numbers(u.text) for m in metrics)
-                ]
-                units = giving or units
-            scores, vecs = self.score(q, units, evidence.passages, query)
-            # A sentence another side already gave (one that names both) is not this side's own answer.
-            fresh = [i for i in range(len(units)) if units[i].text not in used]
-            best = max((float(scores[i]) for i in fresh), default=0.0)
-            if best < p.min_probability:
-                if not fresh:
-                    covered.append(label)  # what this side says is in a sentence another side gave
-                continue
-            # A sentence nearly as likely that names the other side too compares them itself ("trades at a 31%
-            # discount to the S&P 500 (15.6x vs. 22.6x)" for "the S&P SmallCap 600 vs the SPX"): it comes first.
-            others = [terms for other, terms in terms_of.items() if other != label and terms]
-
-            def names_another(i: int) -> bool:  # (called only in this iteration of the loop)
-                words = set(tokenize(units[i].text))  # noqa: B023
-                return any(all(term_named(t, words) for t in terms) for terms in others)  # noqa: B023
-
-            both = [i for i in fresh if scores[i] >= p.side_ratio * best and names_another(i)]
-            if both:
-                scores[both] = best + 1e-3
-                best += 1e-3
-            taken: list[int] = []
-            for i in sorted(fresh, key=lambda i: -scores[i]):
-                if len(taken) >= p.side_sentences or scores[i] < p.side_ratio * best:
-                    break
-                if any(float(vecs[i] @ vecs[j]) > p.duplicate_cosine for j in taken):
-                    continue
-                taken.append(int(i))
-            taken.sort(key=lambda i: units[i].order)
-            for i in taken:
-                used.add(units[i].text)
-                claims.append(Claim(units[i].text, units[i].n, bullet=True, group=label, score=float(scores[i])))
-        if covered and len({c.group for c in claims}) == 1:
-            # One side's sentences speak for both ("trades at a 31% discount to the S&P 500 (15.6x vs. 22.6x)"):
-            # a plain answer, not one side's heading over the other's figures.
-            claims = [dataclasses.replace(c, group="", bullet=len(claims) > 1) for c in claims]
-        return with_gaps(Draft(claims, lead="From the articles:" if covered and len(claims) > 1 else ""), gaps)
-
-    def _article_comparison(self, q: Question, evidence: Evidence) -> Draft:
-        """Article against article ("Do the two articles agree on how cheap small caps are?"): each article's answer
-        to the question itself, chosen as a fact or why / how question is (its best sentences and the next one that
-        completes them), under the article."""
-        inner = dataclasses.replace(q, type=EXPLANATION if ASKS_HOW.search(q.text) else FACT, sides=[], two_part=False)
-        claims: list[Claim] = []
-        used: set[str] = set()
-        gaps: list[str] = []
-        for label, numbers in evidence.sides:
-            side = self._facts(inner, evidence, numbers).claims
-            if not side:
-                gaps.append(label)
-            for c in side:
-                if c.text not in used:
-                    used.add(c.text)
-                    claims.append(dataclasses.replace(c, bullet=True, group=label))
-        return with_gaps(Draft(claims), gaps)
-
-    def summary(self, q: Question, evidence: Evidence) -> Draft:
-        """Each article's key points: its own takeaway bullets, or its most central sentences, in reading order."""
-        p = self.policy
-        claims: list[Claim] = []
-        sides = evidence.sides or [(article_label(evidence.articles[0]), list(range(1, len(evidence.passages) + 1)))]
-        per_article = p.summary_sentences if len(sides) == 1 else max(2, p.summary_sentences - 1)
-        for (label, numbers), article in zip(sides, evidence.articles):
-            units: list[Unit] = []
-            seen: set[str] = set()
-            for n in numbers:
-                for u in passage_units(n, evidence.passages[n - 1]):
-                    if u.text not in seen:  # chunks overlap: a sentence can sit in two of them
-                        seen.add(u.text)
-                        units.append(u)
-            units.sort(key=lambda u: u.order)
-            if not units:
-                continue
-            chosen = takeaways(units) or self._central(units, article.title, per_article)
-            for u in chosen[: max(per_article, len(chosen) if len(chosen) <= 5 else per_article)]:
-                claims.append(Claim(u.text, u.n, bullet=True, group=label if len(sides) > 1 else "", score=1.0))
-        if len(sides) == 1 and evidence.articles:
-            art = evidence.articles[0]
-            lead = f"Key points of “{art.title}” ({article_label(art)}):"
-        else:
-            lead = "Key points of each article:"
-        return Draft(claims, lead=lead)
-
-    def _central(self, units: list[Unit], title: str, k: int) -> list[Unit]:
-        vecs = self.embed([u.text for u in units])
-        title_sim = vecs @ self.embed_query(title) if title else np.zeros(len(units))
-        return central(units, vecs, title_sim, k, self.policy)

@@ -18,9 +18,10 @@ from langchain_core.documents import Document
 
 from chat.claims import prompt_words
 from chat.evidence import Evidence
+from chat.markers import MARKER_RE, parse_markers, strip_markers
 from chat.questions import ADVICE, COMPARISON, LIST, POINTS, SUMMARY, Question
 from chat.schema import Claim, Draft
-from chat.text import MARKER_RE, parse_markers, split_sentences, strip_markers
+from chat.text import split_sentences
 
 NOT_FOUND_TOKEN = "NOT_IN_ARTICLES"
 # Where a model that has answered starts doing something else: asking itself the next question, or copying the

@@ -117,9 +117,9 @@ class Policy:
     # keep 93.7 % of the reference sentences (against their whole article); 2 / 0.25 would keep 84 %.
     max_novel_words: int = 3
     max_novel_share: float = 0.25
-    # A kept sentence that addresses the question less than this (chat.assistant's relevance score) is dropped:
+    # A kept sentence that addresses the question less than this (chat.vetting's relevance score) is dropped:
     # 97.2 % of reference sentences reach it, and all but one of the extractive dev sentences holding a key fact
-    # (that one continues the sentence before it, which chat.assistant reads as one).
+    # (that one continues the sentence before it, which chat.vetting reads as one).
     # Not for summaries (a sentence of the named article addresses "summarize it") or lists (an item of the
     # kind asked for does), where neither holds.
     min_claim_relevance: float = 0.1

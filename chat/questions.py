@@ -1,5 +1,5 @@
-"""What a question asks: its type, the articles it names, the sides it compares, the kind of list it wants, the
-detail it asks for. Deterministic (regular expressions over the question and the article catalogue); tested
+"""What a question asks: its type, the articles it names (chat.article_refs), the sides it compares (chat.sides),
+the kind of list it wants, the detail it asks for. Deterministic (regular expressions over the question and the article catalogue); tested
 type by type in tests/test_questions.py.
 
     q = analyze("Which ETFs does the CoinMela piece name?", lexicon)
@@ -15,8 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from chat.article_refs import articles_only, asks_after, dated_articles, is_article_ref, named_articles
 from chat.glossary import ABBREVIATIONS, METRIC_QUESTIONS, METRICS
-from chat.lexicon import Article, Lexicon, Normalized
+from chat.language import language
+from chat.lexicon import Article, Lexicon
+from chat.normalization import Normalized
 from chat.question_types import (
     ADVICE as ADVICE,
     ALL_ARTICLES,
@@ -28,17 +31,16 @@ from chat.question_types import (
     FRAMING,
     LIST as LIST,
     ORDINAL_RE,
-    ORDINALS,
     POINTS as POINTS,
     SETBACK_VERBS,
-    SIDE_PATTERNS,
     SUMMARY as SUMMARY,
     TWO_PART,
     TYPES as TYPES,
     list_kind as list_kind,
     question_type as question_type,
 )
-from chat.text import STOPWORDS, Name, language, name_spans, normalize, tokenize
+from chat.sides import BENCHMARK, PAIR_JOINERS, coordinated, sides_of
+from chat.text import STOPWORDS, Name, name_spans, normalize, tokenize
 from chat.wording import mend_question, strip_instructions
 
 
@@ -77,125 +79,6 @@ def asking_part(text: str) -> str:
     return " ".join(a.strip() for a in asked) if asked else text
 
 
-def _squash(text: str) -> list[str]:
-    """Words of a text and every two and three neighbours joined: "A-Invest", "Coin Mela" → "ainvest", "coinmela"."""
-    words = re.findall(r"[a-z0-9&]+", normalize(text).lower())
-    return (
-        words + [a + b for a, b in zip(words, words[1:])] + [a + b + c for a, b, c in zip(words, words[1:], words[2:])]
-    )
-
-
-def named_articles(
-    text: str, catalogue: list[Article], *, by_title: bool, names: frozenset[str] | None = None
-) -> list[Article]:
-    """Articles the question names: by publisher (any spelling), by position ("the second article") or, for a
-    summary, by words of its title that no other title has ("the article about the resurgence")."""
-    found: list[Article] = []
-    pieces = set(_squash(text))
-    words = set(re.findall(r"[a-z0-9&]+", normalize(text).lower()))
-    for art in catalogue:
-        key = re.sub(r"[^a-z0-9&]", "", art.publisher.lower())
-        # "Bayline" names "Bayline Financial News": the publisher's own word, not "Financial" or "News".
-        # ("The Small-Cap Report" is not named by "small": only a word the articles use as a name counts)
-        own = [
-            w
-            for w in re.findall(r"[a-z0-9&]+", art.publisher.lower())
-            if w not in _MEDIA_WORDS and len(w) >= 4 and (names is None or w in names)
-        ]
-        # "Harbor & Vine Research" is also "harbor and vine", "harbor&vine", "harborvine".
-        # (only for a name of two words or more: one word is the `own` rule's, which needs it to be a name)
-        core_words = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower()) if w not in _MEDIA_WORDS]
-        core = "".join(core_words)
-        plain = [w for w in core_words if w != "&"]
-        cores = (
-            {core, core.replace("&", "and"), core.replace("&", "")}
-            if len(core) >= 6 and len(plain) >= 2 and (names is None or all(w in names for w in plain))
-            else set()
-        )
-        if len(key) >= 3 and (
-            key in pieces
-            or key.removeprefix("the") in pieces
-            or (len(key) >= 6 and any(len(p) >= len(key) - 1 and _close(p, key) for p in pieces))
-            or (own and own[0] in words)
-            or cores & pieces
-        ):
-            found.append(art)
-    for m in ORDINAL_RE.finditer(text):
-        i = ORDINALS[m.group(1).lower()]
-        if -len(catalogue) <= i < len(catalogue) and catalogue[i] not in found:
-            found.append(catalogue[i])
-    if not found and by_title and len(catalogue) > 1:
-        words = set(tokenize(text))
-        unique = []
-        for art in catalogue:
-            own = set(tokenize(art.title)) - set().union(*(set(tokenize(o.title)) for o in catalogue if o is not art))
-            own = {w for w in own if not w[0].isdigit() and len(w) > 3}
-            if own & words:
-                unique.append(art)
-        if len(unique) == 1:
-            found = unique
-    return found
-
-
-# fmt: off
-# Words publishers share, which name none of them alone.
-_MEDIA_WORDS = {"the", "financial", "finance", "news", "daily", "markets", "market", "review", "post", "times",
-                "journal", "capital", "letter", "research", "weekly", "report", "insider", "wire", "media", "group",
-                "press", "herald", "gazette", "tribune", "today", "online", "digital", "money", "investor", "investing",
-                "economic", "economics", "business", "street", "global", "world", "international", "asia", "europe"}
-# fmt: on
-
-
-def _close(a: str, b: str) -> bool:
-    from rapidfuzz.distance import DamerauLevenshtein
-
-    return DamerauLevenshtein.distance(a, b) <= 1
-
-
-def sides_of(text: str) -> list[str]:
-    """The two things a comparison compares, when it names them ("growth vs value ETFs" → growth, value ETFs)."""
-    t = normalize(text).strip()
-    for pattern in SIDE_PATTERNS:
-        m = pattern.search(t)
-        if m:
-            a, b = (
-                re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,;:'\"?"), flags=re.I) for s in (m.group("a"), m.group("b"))
-            )
-            a, b = (
-                re.split(r"\s+[-–—]\s+|,|\s+(?:which|that|who|where|when)\b", x, maxsplit=1, flags=re.I)[0].strip()
-                for x in (a, b)
-            )
-            a, b = _possessor(a), _possessor(b)
-            a, b = _last_phrase(a), _first_phrase(b)
-            a, b = _mend_sides(a, b)
-            if a and b and tokenize(a) and tokenize(b) and a.lower() != b.lower():
-                return [a, b]
-    return []
-
-
-def _possessor(side: str) -> str:
-    """What a side is when it is written as something of it: "the yen's move after the BoJ hike" compares the yen
-    ("move after the hike" is what is compared), "the Korean won's slide in January" the Korean won."""
-    m = re.match(r"^(?:the\s+)?(?P<who>[\w&.-]+(?:\s+[\w&.-]+){0,3}?)['’]s?\s+\w", side, re.I)
-    if m and "'" in side[m.start("who") : m.end("who") + 2] and tokenize(m.group("who")):
-        return m.group("who")
-    return re.sub(r"['’]s?$", "", side)  # "… against Globex's" (its margin)
-
-
-def _mend_sides(a: str, b: str) -> tuple[str, str]:
-    """Sides as a reader means them: no leading years or punctuation ("2026, little companies"), and "big ones"
-    borrows the noun of the other side ("big companies")."""
-    a, b = (re.sub(r"^(?:\d{4}\s*,?\s*|[\s,;:?!.]+)+|[\s,;:?!.]+$", "", x) for x in (a, b))
-    for x, y in ((a, b), (b, a)):
-        if re.search(r"\bones?$", y, re.I) and x.split():
-            noun = x.split()[-1]
-            if y is b:
-                b = re.sub(r"\bones?$", noun, b, flags=re.I)
-            else:
-                a = re.sub(r"\bones?$", noun, a, flags=re.I)
-    return a, b
-
-
 # fmt: off
 _PERIOD_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                  "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
@@ -210,65 +93,6 @@ def _is_period(name: str) -> bool:
     return bool(words) and all(w in _PERIOD_WORDS or w.isdigit() or re.fullmatch(r"[qh][1-4]", w) for w in words)
 
 
-_BENCHMARK = re.compile(
-    r"^(?:(?:its|their|his|her|the)\s+)?(?:\w+\s+){0,2}?(?:consensus|estimates?|expectations?|forecasts?|"
-    r"guidance|last year|a year (?:ago|earlier)|prior year|previous (?:year|quarter)|peers?|average|benchmark|"
-    r"peak|high|low|record|target|plan|street|wall street)\b|^(?:its|their|his|her)\b",
-    re.I,
-)
-
-
-_MONTH_NUMBER = {
-    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
-}
-_DAY_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?!\d)", re.I)
-
-
-def dated_articles(text: str, catalogue: list[Article]) -> list[Article]:
-    """Articles published on a day the question names ("what pushed yields up on Feb 11?"): news of that day."""
-    days = {(_MONTH_NUMBER[m.group(1).lower()[:3]], int(m.group(2))) for m in _DAY_RE.finditer(text)}
-    out = []
-    for art in catalogue:
-        m = re.match(r"\d{4}-(\d{2})-(\d{2})", art.published or "")
-        if m and (int(m.group(1)), int(m.group(2))) in days:
-            out.append(art)
-    return out
-
-
-def _last_phrase(text: str) -> str:
-    """The noun phrase a side ends with: at most three content words back ("How does X affect small caps" →
-    "small caps")."""
-    words = text.split()
-    while len(words) > 1 and not tokenize(words[-1]):
-        words.pop()  # "what P/E is the S&P SmallCap 600 on vs the SPX": the side ends before "on"
-    out: list[str] = []
-    for w in reversed(words):
-        if not tokenize(w) or len(out) == 3 or w.lower() in _VERBS:
-            break
-        out.insert(0, w)
-    return " ".join(out) or text
-
-
-def _first_phrase(text: str) -> str:
-    words = text.split()
-    out: list[str] = []
-    for w in words:
-        if not tokenize(w) or len(out) == 3 or w.lower() in _VERBS:
-            break
-        out.append(w)
-    return " ".join(out) or text
-
-
-# fmt: off
-# Verbs that end a side's noun phrase ("how does the dollar affect small caps").
-_VERBS = {"hit", "hits", "affect", "affects", "hurt", "hurts", "help", "helps", "compare", "compares", "differ", "differs", "impact",
-          "impacts", "perform", "performed", "trade", "trades", "traded", "do", "does", "did", "fare", "fared",
-          "stack", "look", "looks", "react", "reacted", "move", "moved", "beat", "beats", "lag", "lags", "yield",
-          "yields", "rally", "rallied", "rise", "rose", "fall", "fell", "get", "gets", "has", "have", "had", "last",
-          "lasted"}
-# fmt: on
-
-
 def _without_periods(name: Name) -> Name:
     """ "Q3 Brent" is Brent, "2026 Russell 2000" is Russell 2000: times at either end are not part of a name."""
     words = name.text.split()
@@ -278,90 +102,6 @@ def _without_periods(name: Name) -> Name:
         words = words[:-1]
     text = " ".join(words)
     return name if text == name.text else Name(text, tuple(tokenize(text)), name.start + name.text.find(text))
-
-
-_OUTCOME = re.compile(r"\b(?:did|was|were|ended|closed|finished|happened|turned out|wound up|end up|ending)\b", re.I)
-_PERIOD_END = re.compile(
-    r"\b(?:(?:close|end|final days?|last day) of|by|at year-end|in|during|over|finish(?:ed)?|"
-    r"end(?:ed)?|close[d]?) (?:the )?(?:year )?(?P<year>20\d\d)\b",
-    re.I,
-)
-
-
-def asks_after(text: str, catalogue: list[Article]) -> str:
-    """The newest article's date when the question asks how things turned out by a time after it ("Where did
-    small caps end up by the close of 2026?" of articles from January 2026): no article can know."""
-    dates = sorted(a.published[:10] for a in catalogue if re.match(r"\d{4}-\d{2}-\d{2}", a.published or ""))
-    if not dates or not _OUTCOME.search(text):
-        return ""
-    for m in _PERIOD_END.finditer(text):
-        year = int(m.group("year"))
-        ends = "by" in m.group(0).lower() or re.search(r"close|end|final|last|year-end|finish", m.group(0), re.I)
-        if (year > int(dates[-1][:4])) or (ends and f"{year}-12-31" > dates[-1] and year == int(dates[-1][:4])):
-            return dates[-1]
-    return ""
-
-
-# fmt: off
-# Words after which "A and B" is the set that defines one thing ("core prices, excluding food and energy").
-_SET_WORDS = {"excluding", "including", "ex", "except", "without", "besides", "minus", "stripping", "strips",
-              "strip", "outside"}
-# fmt: on
-
-
-_PAIR_JOINERS = ("and", "or", "vs", "vs.", "versus")
-_JOINERS = _PAIR_JOINERS + ("against",)
-
-
-def coordinated(topic: str, joiners: tuple[str, ...] = _JOINERS) -> list[str]:
-    """The two things joined by "and" / "or" in a comparison's topic ("how lenders and carmakers traded" →
-    lenders, carmakers): up to three content words on each side, up to a verb."""
-    found = _coordinated(topic, joiners)
-    return list(_mend_sides(*found)) if found else []
-
-
-def _coordinated(topic: str, joiners: tuple[str, ...]) -> list[str]:
-    words = topic.split()
-    for i, w in enumerate(words):
-        if w.lower() in joiners and 0 < i < len(words) - 1:
-            before, after = [], []
-            for x in reversed(words[:i]):
-                if x.lower() in _SET_WORDS:
-                    return []  # "prices excluding food and fuel": one thing, defined by a set
-                if not tokenize(x) or len(before) == 3 or x.lower() in _VERBS:
-                    break
-                before.insert(0, x)
-            for x in words[i + 1 :]:
-                if not after and x.lower() in ("the", "a", "an", "its", "their"):
-                    continue
-                if not tokenize(x) or len(after) == 3 or (after and x.lower() in _VERBS):
-                    break
-                after.append(x)
-            if before and after:
-                return [" ".join(before), " ".join(after)]
-    return []
-
-
-def dimension_of(q: Question) -> str:
-    """What a comparison compares its sides on: the topic without the sides and the articles ("R2K vs SPX: what
-    P/E multiples does each article cite?" → "P/E multiples")."""
-    t = q.topic
-    for side in q.sides:
-        for word in side.split():
-            t = re.sub(rf"(?<![\w&]){re.escape(word)}(?![\w&])", " ", t, flags=re.I)
-    for art in q.articles or []:
-        for word in re.findall(r"[\w&]+", art.publisher):
-            t = re.sub(rf"(?<![\w&]){re.escape(word)}(?![\w&])", " ", t, flags=re.I)
-    t = re.sub(
-        r"\b(?:each|both|cite|cites|put|puts|say|says|give|gives|one|ones|which|whose|how|did|does|do|where|"
-        r"when|what|overlap|overlaps|further|go|goes|differ|differs|different|difference|differences|agree|"
-        r"agrees|disagree|same|similar|contrast|compare|compared|comparison|explaining|explain|explains|view|"
-        r"views|take|takes|page|emphasis|emphasize|emphasise|stress|stresses)\b",
-        " ",
-        t,
-        flags=re.I,
-    )
-    return re.sub(r"\s+", " ", t).strip()
 
 
 def topic_of(text: str, articles: list[Article]) -> str:
@@ -450,7 +190,7 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     q.names = [
         n
         for n in spans
-        if not _is_article_ref(n, articles, catalogue) and not _is_period(n.text) and not _common_shorthand(n.text)
+        if not is_article_ref(n, articles, catalogue) and not _is_period(n.text) and not _common_shorthand(n.text)
     ]
     q.unknown = sorted({n.text for n in q.names if not _name_known(n.text, lexicon)})
     # A lowercase word that owns something ("berkshire-hathaway's cash pile") is a name too.
@@ -484,18 +224,18 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
         # (but "the net assets and expense ratio of X" asks two things of one).
         # ("against" in a fact question relates one thing to another: "the Russell 2000's streak against the
         # S&P 500", "the yen against the dollar")
-        pair = coordinated(corrected, _PAIR_JOINERS)
+        pair = coordinated(corrected, PAIR_JOINERS)
         if (
             len(pair) == 2
             and all(1 <= len(tokenize(x)) <= 3 for x in pair)
-            and not _BENCHMARK.match(pair[1])
+            and not BENCHMARK.match(pair[1])
             and not all(metrics_of(x) for x in pair)
             and not _names_an_article(pair, articles)
         ):
             qtype = q.type = COMPARISON
     if qtype == COMPARISON and not (all_articles or len(articles) >= 2):
         q.sides = sides_of(corrected) or coordinated(corrected)
-        if len(q.sides) == 2 and _BENCHMARK.match(q.sides[1]):
+        if len(q.sides) == 2 and BENCHMARK.match(q.sides[1]):
             # "LKSP Q4 EPS vs consensus", "the yield now vs its February peak": one figure and its yardstick.
             q.type, q.sides = FACT, []
     q.risk = qtype in (POINTS, ADVICE) and bool(
@@ -542,7 +282,7 @@ def _name_known(name: str, lexicon: Lexicon) -> bool:
             expansion
             and expansion[:1].isupper()
             and len(expansion.split()) > 1
-            and not lexicon._known(w.lower())
+            and not lexicon.knows_word(w.lower())
             and not lexicon.known_phrase(expansion)
         ):
             return False  # "ECB" when no article names the European Central Bank
@@ -598,16 +338,3 @@ def _has_shorthand(name: str) -> bool:
     from chat.glossary import ABBREVIATIONS
 
     return any(w.lower() in ABBREVIATIONS for w in re.findall(r"[\w&/+-]+", name))
-
-
-def articles_only(topic: str, catalogue: list[Article]) -> bool:
-    toks = set(tokenize(topic))
-    return bool(toks) and all(any(t in tokenize(a.publisher + " " + a.title) for a in catalogue) for t in toks)
-
-
-def _is_article_ref(name: Name, articles: list[Article], catalogue: list[Article]) -> bool:
-    """A name that is an article's publisher ("The Sterling Review", "Coin Mela") is a reference, not a subject."""
-    squashed = re.sub(r"[^a-z0-9&]", "", name.text.lower()).removeprefix("the")
-    return len(squashed) >= 3 and any(
-        squashed == re.sub(r"[^a-z0-9&]", "", a.publisher.lower()).removeprefix("the") for a in catalogue
-    )

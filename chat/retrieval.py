@@ -24,7 +24,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from chat.lexicon import Lexicon, Normalized
+from chat.lexicon import Lexicon
+from chat.normalization import Normalized
 from ingest.records import ChunkMetadata
 
 log = logging.getLogger(__name__)

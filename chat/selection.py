@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 
+from chat.figures import extract_numbers
 from chat.glossary import (
     FIGURE_METRICS,
     LIST_KINDS,
@@ -21,7 +22,6 @@ from chat.questions import (
 from chat.schema import Draft
 from chat.sentences import DIGIT, ORDINAL, ORG_WORDS, Unit, table_rows
 from chat.text import NUMBER_WORDS, split_sentences, stem, tokenize
-from chat.verify import extract_numbers
 
 
 def with_gaps(draft: Draft, gaps: list[str]) -> Draft:

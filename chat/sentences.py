@@ -14,7 +14,8 @@ from chat.glossary import (
     LIST_KINDS,
     SECTORS,
 )
-from chat.text import STOPWORDS, is_injection, name_spans, normalize, split_sentences, tokenize
+from chat.injection import is_injection
+from chat.text import STOPWORDS, name_spans, normalize, split_sentences, tokenize
 
 FIGURE_QUESTION = re.compile(
     r"\b(?:how (?:much|many|big|large|high|low|long|far|fast|cheap|expensive)|what (?:percentage|percent|share|"

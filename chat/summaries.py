@@ -1,13 +1,26 @@
 """Summaries: an article's own takeaway bullets when it opens with them (or lists them under a "Key takeaways"
 heading), otherwise its most central sentences (LexRank over sentence embeddings, with lead, section, figure and
-title priors from chat.policy), in reading order."""
+title priors from chat.policy), in reading order.
+
+    draft = summary(answerer, q, evidence)   # each article's key points; called by ExtractiveAnswerer.draft
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from chat.evidence import Evidence, article_label
 from chat.policy import Policy
-from chat.sentences import DIGIT, LABELLED, TAKEAWAYS, Unit
+from chat.questions import Question
+from chat.schema import Claim, Draft
+from chat.sentences import DIGIT, LABELLED, TAKEAWAYS, Unit, passage_units
+
+if TYPE_CHECKING:
+    from chat.extractive import ExtractiveAnswerer
+
+__all__ = ["central", "summary", "takeaways"]
 
 
 def takeaways(units: list[Unit]) -> list[Unit]:
@@ -73,3 +86,38 @@ def central(units: list[Unit], vecs: np.ndarray, title_sim: np.ndarray, k: int, 
         chosen.append(int(i))
         per_section[units[i].heading] = per_section.get(units[i].heading, 0) + 1
     return [units[i] for i in sorted(chosen)]
+
+
+def summary(answerer: ExtractiveAnswerer, q: Question, evidence: Evidence) -> Draft:
+    """Each article's key points: its own takeaway bullets, or its most central sentences, in reading order."""
+    p = answerer.policy
+    claims: list[Claim] = []
+    sides = evidence.sides or [(article_label(evidence.articles[0]), list(range(1, len(evidence.passages) + 1)))]
+    per_article = p.summary_sentences if len(sides) == 1 else max(2, p.summary_sentences - 1)
+    for (label, numbers), article in zip(sides, evidence.articles):
+        units: list[Unit] = []
+        seen: set[str] = set()
+        for n in numbers:
+            for u in passage_units(n, evidence.passages[n - 1]):
+                if u.text not in seen:  # chunks overlap: a sentence can sit in two of them
+                    seen.add(u.text)
+                    units.append(u)
+        units.sort(key=lambda u: u.order)
+        if not units:
+            continue
+        chosen = takeaways(units) or _central(answerer, units, article.title, per_article)
+        for u in chosen[: max(per_article, len(chosen) if len(chosen) <= 5 else per_article)]:
+            claims.append(Claim(u.text, u.n, bullet=True, group=label if len(sides) > 1 else "", score=1.0))
+    if len(sides) == 1 and evidence.articles:
+        art = evidence.articles[0]
+        lead = f"Key points of “{art.title}” ({article_label(art)}):"
+    else:
+        lead = "Key points of each article:"
+    return Draft(claims, lead=lead)
+
+
+def _central(answerer: ExtractiveAnswerer, units: list[Unit], title: str, k: int) -> list[Unit]:
+    """`central` over the answerer's sentence vectors, with each sentence's closeness to the title as its prior."""
+    vecs = answerer.embed([u.text for u in units])
+    title_sim = vecs @ answerer.embed_query(title) if title else np.zeros(len(units))
+    return central(units, vecs, title_sim, k, answerer.policy)

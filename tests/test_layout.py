@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # fmt: off
-# What serving and evaluation may use of the core: the entry point and what it returns. Not chat.text: an answer's
+# What serving and evaluation may use of the core: the entry point and what it returns. Not chat.markers: an answer's
 # structure says what each sentence cites, so nothing outside the core reads `[n]` out of text.
 PUBLIC_CORE = {
     "chat.assistant": {"Assistant", "QuestionError"},

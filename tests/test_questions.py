@@ -1,4 +1,5 @@
-"""chat.questions: question types, named articles, comparison sides, list kinds, instructions — deterministic.
+"""chat.questions (with chat.article_refs, chat.sides): question types, named articles, comparison sides, list kinds,
+instructions — deterministic.
 
 The wordings here are not in tests/data/qa (dev or test): they check the rules generalise.
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from chat.article_refs import dated_articles, named_articles
 from chat.lexicon import Article
 from chat.questions import (
     ADVICE,
@@ -18,14 +20,12 @@ from chat.questions import (
     LIST,
     POINTS,
     SUMMARY,
-    dated_articles,
     list_kind,
     metrics_of,
-    named_articles,
     question_type,
-    sides_of,
 )
 from chat.selection import asked_count, split_parts
+from chat.sides import coordinated, sides_of
 from chat.wording import mend_question, strip_instructions
 
 # fmt: off
@@ -152,8 +152,6 @@ def test_details_and_parts():
 
 
 def test_coordinated_sides_stop_at_a_verb_and_a_defining_set_is_one_thing():
-    from chat.questions import coordinated
-
     assert coordinated("how lenders and carmakers traded in Tokyo") == ["lenders", "carmakers"]
     assert coordinated("how much did prices excluding food and energy rise") == []
     assert coordinated("what did core prices, including shelter and rents, do") == []
@@ -248,8 +246,6 @@ def test_a_question_that_counts_what_it_asks_for(question, count):
 
 def test_against_in_a_fact_question_relates_one_thing_to_another():
     """ "the Russell 2000's run against the S&P 500" is one thing (a streak), not two sides; "X and Y" still are."""
-    from chat.questions import coordinated
-
     assert (
         coordinated("how long the Russell 2000's run against the S&P 500 lasted", ("and", "or", "vs", "versus")) == []
     )

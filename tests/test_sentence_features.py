@@ -8,7 +8,7 @@ from __future__ import annotations
 from langchain_core.documents import Document
 
 from chat.evidence import _interleave
-from chat.lexicon import Term
+from chat.normalization import Term
 from chat.sentences import figure_near, term_named
 from chat.text import tokenize
 

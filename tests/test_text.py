@@ -1,4 +1,4 @@
-"""chat.text: the one tokenizer, stemmer, name finder and language guess every part of the core uses.
+"""chat.text, chat.language: the one tokenizer, stemmer, name finder and language guess every part of the core uses.
 
 python -m pytest tests/test_text.py -q        # no model, no index
 """
@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from chat.text import content_words, language, marker_numbers, name_spans, split_sentences, stem, tokenize
+from chat.language import language
+from chat.markers import marker_numbers
+from chat.text import content_words, name_spans, split_sentences, stem, tokenize
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Tests for chat.verify and chat.text: sentence splitting, markers, number normalisation, support, verification.
+"""Tests for chat.verify, chat.markers and chat.text: sentence splitting, markers, number normalisation, support,
+verification.
 
 Hand-made cases with known answers, most of them built from sentences of the
 bundled financial corpus; one test uses the real bundled embedding model.
@@ -11,17 +12,10 @@ import os
 import numpy as np
 import pytest
 
-from chat.text import MARKER_RE, split_sentences
-from chat.verify import (
-    SentenceCheck,
-    Verification,
-    compact_numbering,
-    extract_numbers,
-    lexical_support,
-    numbers_supported,
-    render,
-    verify,
-)
+from chat.figures import extract_numbers, numbers_supported
+from chat.markers import MARKER_RE
+from chat.text import split_sentences
+from chat.verify import SentenceCheck, Verification, lexical_support, verify
 
 BARRONS = (
     "According to Barron's, the S&P Small Cap 600 trades at approximately 15.6 times 2026 earnings estimates. "
@@ -412,7 +406,6 @@ def test_verify_sentence_without_content_words():
 def test_verify_empty_and_marker_only_text(text):
     v = verify(text, PASSAGES)
     assert v.sentences == [] and v.kept() == [] and v.dropped() == []
-    assert render(v.sentences) == ""
 
 
 def test_verify_empty_passage_list():
@@ -455,36 +448,6 @@ def test_verify_with_embed_callable_and_failing_embed():
 
     s = one("Value investors prefer Japanese bank shares [1].", embed=broken_embed)
     assert not s.supported  # lexical only
-
-
-# ---------------------------------------------------------------------------
-# render
-# ---------------------------------------------------------------------------
-
-
-def test_render_format_and_renumber():
-    v = verify(
-        "Small caps trade at about 15.6x forward earnings [1][3]. "
-        "Small caps rose 40% [1]. "
-        "The iShares Russell 2000 ETF has about $75bn in net assets[2]",
-        PASSAGES,
-    )
-    assert render(v.kept()) == (
-        "Small caps trade at about 15.6x forward earnings. [1][3] "
-        "The iShares Russell 2000 ETF has about $75bn in net assets. [2]"
-    )
-    assert render(v.sentences) == render(v.kept())  # unsupported sentences never rendered
-    mapping = compact_numbering(v.sentences)
-    assert mapping == {1: 1, 3: 2, 2: 3}
-    assert render(v.kept(), mapping) == (
-        "Small caps trade at about 15.6x forward earnings. [1][2] "
-        "The iShares Russell 2000 ETF has about $75bn in net assets. [3]"
-    )
-    assert render(v.kept(), {1: 1}) == (
-        "Small caps trade at about 15.6x forward earnings. [1] "
-        "The iShares Russell 2000 ETF has about $75bn in net assets."
-    )
-    assert render([]) == ""
 
 
 def test_verification_kept_dropped_split():

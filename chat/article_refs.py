@@ -1,0 +1,147 @@
+"""The articles a question refers to: by publisher in any spelling ("A-Invest", "Coin Mela", "Bayline"), by position
+("the second article", oldest first), by words only one title has, or by publication day ("the piece published on
+January 27"); and whether it asks how things turned out after the newest article.
+
+    from chat.article_refs import named_articles
+    named_articles("What does the CoinMela piece say?", lexicon.articles(), by_title=False)   # [Article(…CoinMela…)]
+
+chat.questions.analyze reads these off every question; tested in tests/test_questions.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chat.lexicon import Article
+from chat.question_types import ORDINAL_RE, ORDINALS
+from chat.text import Name, normalize, tokenize
+
+__all__ = ["articles_only", "asks_after", "dated_articles", "is_article_ref", "named_articles"]
+
+
+def _squash(text: str) -> list[str]:
+    """Words of a text and every two and three neighbours joined: "A-Invest", "Coin Mela" → "ainvest", "coinmela"."""
+    words = re.findall(r"[a-z0-9&]+", normalize(text).lower())
+    return (
+        words + [a + b for a, b in zip(words, words[1:])] + [a + b + c for a, b, c in zip(words, words[1:], words[2:])]
+    )
+
+
+def named_articles(
+    text: str, catalogue: list[Article], *, by_title: bool, names: frozenset[str] | None = None
+) -> list[Article]:
+    """Articles the question names: by publisher (any spelling), by position ("the second article") or, for a
+    summary, by words of its title that no other title has ("the article about the resurgence")."""
+    found: list[Article] = []
+    pieces = set(_squash(text))
+    words = set(re.findall(r"[a-z0-9&]+", normalize(text).lower()))
+    for art in catalogue:
+        key = re.sub(r"[^a-z0-9&]", "", art.publisher.lower())
+        # "Bayline" names "Bayline Financial News": the publisher's own word, not "Financial" or "News".
+        # ("The Small-Cap Report" is not named by "small": only a word the articles use as a name counts)
+        own = [
+            w
+            for w in re.findall(r"[a-z0-9&]+", art.publisher.lower())
+            if w not in _MEDIA_WORDS and len(w) >= 4 and (names is None or w in names)
+        ]
+        # "Harbor & Vine Research" is also "harbor and vine", "harbor&vine", "harborvine".
+        # (only for a name of two words or more: one word is the `own` rule's, which needs it to be a name)
+        core_words = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower()) if w not in _MEDIA_WORDS]
+        core = "".join(core_words)
+        plain = [w for w in core_words if w != "&"]
+        cores = (
+            {core, core.replace("&", "and"), core.replace("&", "")}
+            if len(core) >= 6 and len(plain) >= 2 and (names is None or all(w in names for w in plain))
+            else set()
+        )
+        if len(key) >= 3 and (
+            key in pieces
+            or key.removeprefix("the") in pieces
+            or (len(key) >= 6 and any(len(p) >= len(key) - 1 and _close(p, key) for p in pieces))
+            or (own and own[0] in words)
+            or cores & pieces
+        ):
+            found.append(art)
+    for m in ORDINAL_RE.finditer(text):
+        i = ORDINALS[m.group(1).lower()]
+        if -len(catalogue) <= i < len(catalogue) and catalogue[i] not in found:
+            found.append(catalogue[i])
+    if not found and by_title and len(catalogue) > 1:
+        words = set(tokenize(text))
+        unique = []
+        for art in catalogue:
+            own = set(tokenize(art.title)) - set().union(*(set(tokenize(o.title)) for o in catalogue if o is not art))
+            own = {w for w in own if not w[0].isdigit() and len(w) > 3}
+            if own & words:
+                unique.append(art)
+        if len(unique) == 1:
+            found = unique
+    return found
+
+
+# fmt: off
+# Words publishers share, which name none of them alone.
+_MEDIA_WORDS = {"the", "financial", "finance", "news", "daily", "markets", "market", "review", "post", "times",
+                "journal", "capital", "letter", "research", "weekly", "report", "insider", "wire", "media", "group",
+                "press", "herald", "gazette", "tribune", "today", "online", "digital", "money", "investor", "investing",
+                "economic", "economics", "business", "street", "global", "world", "international", "asia", "europe"}
+# fmt: on
+
+
+def _close(a: str, b: str) -> bool:
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    return DamerauLevenshtein.distance(a, b) <= 1
+
+
+_MONTH_NUMBER = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
+_DAY_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?!\d)", re.I)
+
+
+def dated_articles(text: str, catalogue: list[Article]) -> list[Article]:
+    """Articles published on a day the question names ("what pushed yields up on Feb 11?"): news of that day."""
+    days = {(_MONTH_NUMBER[m.group(1).lower()[:3]], int(m.group(2))) for m in _DAY_RE.finditer(text)}
+    out = []
+    for art in catalogue:
+        m = re.match(r"\d{4}-(\d{2})-(\d{2})", art.published or "")
+        if m and (int(m.group(1)), int(m.group(2))) in days:
+            out.append(art)
+    return out
+
+
+_OUTCOME = re.compile(r"\b(?:did|was|were|ended|closed|finished|happened|turned out|wound up|end up|ending)\b", re.I)
+_PERIOD_END = re.compile(
+    r"\b(?:(?:close|end|final days?|last day) of|by|at year-end|in|during|over|finish(?:ed)?|"
+    r"end(?:ed)?|close[d]?) (?:the )?(?:year )?(?P<year>20\d\d)\b",
+    re.I,
+)
+
+
+def asks_after(text: str, catalogue: list[Article]) -> str:
+    """The newest article's date when the question asks how things turned out by a time after it ("Where did
+    small caps end up by the close of 2026?" of articles from January 2026): no article can know."""
+    dates = sorted(a.published[:10] for a in catalogue if re.match(r"\d{4}-\d{2}-\d{2}", a.published or ""))
+    if not dates or not _OUTCOME.search(text):
+        return ""
+    for m in _PERIOD_END.finditer(text):
+        year = int(m.group("year"))
+        ends = "by" in m.group(0).lower() or re.search(r"close|end|final|last|year-end|finish", m.group(0), re.I)
+        if (year > int(dates[-1][:4])) or (ends and f"{year}-12-31" > dates[-1] and year == int(dates[-1][:4])):
+            return dates[-1]
+    return ""
+
+
+def articles_only(topic: str, catalogue: list[Article]) -> bool:
+    """Whether every word of a topic is a word of an article's publisher or title (it names articles, no subject)."""
+    toks = set(tokenize(topic))
+    return bool(toks) and all(any(t in tokenize(a.publisher + " " + a.title) for a in catalogue) for t in toks)
+
+
+def is_article_ref(name: Name, articles: list[Article], catalogue: list[Article]) -> bool:
+    """A name that is an article's publisher ("The Sterling Review", "Coin Mela") is a reference, not a subject."""
+    squashed = re.sub(r"[^a-z0-9&]", "", name.text.lower()).removeprefix("the")
+    return len(squashed) >= 3 and any(
+        squashed == re.sub(r"[^a-z0-9&]", "", a.publisher.lower()).removeprefix("the") for a in catalogue
+    )
