@@ -297,6 +297,7 @@ def create_app(settings: Settings, store, assistant=None, admin_token: str | Non
         max_body_bytes=settings.max_body_kb * 1024,
         unavailable=(IndexUnavailable,),
         admin=admin,
+        warm_up=assistant.warm_up,
     )
     ui = build_ui(
         assistant,

@@ -68,6 +68,10 @@ CUT_NOTES = {
 # fmt: on
 
 
+# Asked once as a server starts (Assistant.warm_up): a question of every corpus's kind, answered or refused alike.
+WARM_UP_QUESTION = "What are the main points of the articles about the market?"
+
+
 class QuestionError(ValueError):
     """A question that cannot be asked (empty, too long); the message is shown to the user."""
 
@@ -135,6 +139,12 @@ class Assistant:
                 answer = item
         assert answer is not None
         return answer
+
+    def warm_up(self, question: str = WARM_UP_QUESTION) -> None:
+        """Do now what the first question would otherwise pay for: load the embedding model, build the lexical
+        index, and answer one question end to end (each code path run once). Its answer is thrown away."""
+        self.lexicon.refresh()
+        self.ask(question)
 
     def standalone(self, question: str, history: list[dict[str, str]]) -> str:
         if not history:

@@ -50,6 +50,7 @@ def client(router, per_minute: int = 100) -> TestClient:
     app.state.web = WebContext(
         FixedAssistant(), lambda: {"index": "embedded", "chunks": 3}, ["https://example.com"], RateLimiter(per_minute)
     )
+    app.state.web.ready.set()  # (what create_api's warm-up does once the model and the lexical index are loaded)
     install_errors(app)
     app.include_router(router)
     return TestClient(app)
@@ -92,3 +93,13 @@ def test_the_widget_router_alone_frames_only_for_the_allowed_origins():
     assert page.status_code == 200
     assert "frame-ancestors 'self' https://example.com" in page.headers["content-security-policy"]
     assert '["https://example.com"]' in c.get("/widget.js").text
+
+
+def test_healthz_says_starting_until_the_warm_up_is_done():
+    c = client(ask.router)
+    c.app.state.web.ready.clear()
+    starting = c.get("/healthz")
+    assert starting.status_code == 503 and starting.json()["status"] == "starting"
+    assert starting.headers["Retry-After"] == "2"
+    c.app.state.web.ready.set()
+    assert c.get("/healthz").json()["status"] == "ok"

@@ -11,8 +11,11 @@ one-line embed for other sites (chat.web.widget).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -57,6 +60,20 @@ def install_errors(app: FastAPI, unavailable: tuple[type[BaseException], ...] = 
         return JSONResponse({"error": "internal error; the server log has details"}, status_code=500)
 
 
+def warm(web: WebContext, warm_up: Callable[[], None] | None) -> None:
+    """Run the warm-up, then mark the server ready (also when the warm-up failed: questions then load what they
+    need themselves, as before, and the log says why)."""
+    started = time.perf_counter()
+    try:
+        if warm_up is not None:
+            warm_up()
+            log.info("ready: model loaded and lexical index built in %.1f s", time.perf_counter() - started)
+    except Exception:  # noqa: BLE001 - a failed warm-up must not keep the server from answering
+        log.exception("warming up failed; serving anyway (the first questions load what they need)")
+    finally:
+        web.ready.set()
+
+
 def create_api(
     assistant: Assistant,
     *,
@@ -67,11 +84,21 @@ def create_api(
     title: str = "Research chatbot",
     unavailable: tuple[type[BaseException], ...] = (),
     admin: AdminIngest | None = None,
+    warm_up: Callable[[], None] | None = None,
 ) -> FastAPI:
     """`unavailable`: the exceptions that mean the article index cannot be reached now (503 with Retry-After);
-    `admin`: runs an ingest in this process for `POST /admin/ingest` (token-protected), or None for no route."""
-    app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
-    app.state.web = WebContext(assistant, health, allowed_origins, limiter, unavailable)
+    `admin`: runs an ingest in this process for `POST /admin/ingest` (token-protected), or None for no route;
+    `warm_up`: run once in a background thread as the server starts (loading the model, building the lexical
+    index), /healthz answering "starting" until it is done, so the first question is as fast as the tenth."""
+    web = WebContext(assistant, health, allowed_origins, limiter, unavailable)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=warm, args=(web, warm_up), name="warm-up", daemon=True).start()
+        yield
+
+    app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan)
+    app.state.web = web
 
     install_errors(app, unavailable)
     app.add_middleware(WebGuard, limit=max_body_bytes, ui_limit=max_body_bytes * UI_BODY_FACTOR)

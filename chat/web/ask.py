@@ -32,8 +32,9 @@ class Turn(BaseModel):
 class Health(BaseModel):
     """Whether the server can answer, and over how much."""
 
-    status: Literal["ok", "unavailable"] = Field(
-        description="ok: questions are answered; unavailable: the index is not."
+    status: Literal["ok", "starting", "unavailable"] = Field(
+        description="ok: questions are answered at full speed; starting: the model and the lexical index are still "
+        "loading (a question waits for them); unavailable: the index cannot be reached."
     )
     mode: str = Field(description="extractive | generative.")
     index: str = Field(description="embedded | chroma-server | unavailable.")
@@ -62,6 +63,9 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 def healthz(web: Context) -> Any:
+    if not web.ready.is_set():
+        starting = Health(status="starting", mode=web.assistant.mode, index="starting")
+        return JSONResponse(starting.model_dump(), status_code=503, headers={"Retry-After": "2"})
     try:
         return Health(status="ok", mode=web.assistant.mode, **web.health())
     except web.unavailable:

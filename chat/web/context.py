@@ -4,8 +4,9 @@ app with any WebContext)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -24,6 +25,9 @@ class WebContext:
     allowed_origins: list[str]
     limiter: RateLimiter
     unavailable: tuple[type[BaseException], ...] = ()  # the article index cannot be reached now: 503
+    # Set once the model is loaded and the lexical index built (chat.web.api's warm-up); /healthz says "starting"
+    # until then. A context built without a warm-up is ready at once.
+    ready: threading.Event = field(default_factory=threading.Event)
 
     def answer_or_400(self, question: str, history: list[dict[str, str]]) -> Answer:
         try:
