@@ -210,6 +210,7 @@ class Assistant:
             yield from refuse(decision)
             return
         evidence = gather(q, self.retriever, self.policy)
+        self.embed.prefetch(evidence.passages)  # their sentences' vectors, stored at ingest: nothing to embed
         decision = self.refusals.after_search(q, evidence)
         if decision:
             yield from refuse(decision)

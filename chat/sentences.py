@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from langchain_core.documents import Document
 
@@ -128,6 +130,22 @@ def table_rows(block: str) -> list[tuple[int, tuple[str, str]]]:
             text = " | ".join(values) + "."
         out.append((i, (cells[0], text)))
     return out
+
+
+# The rules by which `passage_units` reads a passage, as far as the texts it yields go: bump it when they change, so
+# that ingest derives every passage's stored sentence vectors again (a reader that finds other texts than were
+# stored ignores the stored vectors in any case: ingest.records.texts_key).
+SCORED_TEXTS_VERSION = "1"
+
+
+def scored_texts(text: str, metadata: Mapping[str, Any]) -> list[str]:
+    """Every text the extractive answerer embeds for a passage: its sentences (units), and the FAQ questions and
+    headings they sit under; each once, in order. Ingest stores their vectors with the passage (app.py wires this
+    function into the indexer), so that a question embeds only itself."""
+    units = passage_units(1, Document(page_content=text, metadata=dict(metadata)))
+    asked = [u.asked for u in units if u.asked]
+    headings = [u.heading for u in units if u.heading]
+    return list(dict.fromkeys([u.text for u in units] + asked + headings))
 
 
 def passage_units(n: int, doc: Document) -> list[Unit]:

@@ -32,15 +32,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from ingest.embed import Embedder
 from ingest.load import LOADER_VERSION, Document, LoadError, discover, parse_document, read_sidecar, sidecar_entry
-from ingest.records import ChunkMetadata, chunk_metadata
+from ingest.records import ChunkMetadata, SentenceVectors, chunk_metadata, pack_vectors, texts_key
 from ingest.split import Chunk, Splitter
 from ingest.store import Store
 
 log = logging.getLogger(__name__)
+
+SentenceTexts = Callable[[str, ChunkMetadata], list[str]]
 
 META_ID = "meta:index"  # see ingest.store.generation
 UNIT_VECTOR = [1.0]  # manifest records are looked up by id/metadata only
@@ -62,6 +65,7 @@ class IngestReport:
     chunks_total: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
+    sentences_embedded: int = 0  # texts the answerer scores, embedded for the passages written (SentenceVectors)
     seconds: float = 0.0
     problems: list[dict[str, str]] = field(default_factory=list)  # {"source", "status", "reason"}
     renames: list[tuple[str, str]] = field(default_factory=list)
@@ -76,6 +80,7 @@ class IngestReport:
             "chunks_total": self.chunks_total,
             "chunks_embedded": self.chunks_embedded,
             "chunks_reused": self.chunks_reused,
+            "sentences_embedded": self.sentences_embedded,
             "seconds": round(self.seconds, 3),
             "problems": self.problems,
             "renames": [list(pair) for pair in self.renames],
@@ -96,6 +101,7 @@ class IngestReport:
                 "chunks_total",
                 "chunks_embedded",
                 "chunks_reused",
+                "sentences_embedded",
                 "seconds",
             )
             if k in data
@@ -138,14 +144,22 @@ class Indexer:
         batch_size: int = 256,
         chunk_tokens: int = 0,
         overlap_tokens: int = 0,
+        sentence_texts: SentenceTexts | None = None,
+        sentence_version: str = "",
     ) -> None:
+        """`sentence_texts(text, metadata)`: the texts the answerer will score in a passage; their vectors are
+        stored beside it (`<index>__sentences`), so that answering embeds only the question. `sentence_version`
+        names that function's rules: part of the pipeline signature, so a change re-derives them all."""
         self.store = store
+        self.sentence_texts = sentence_texts
+        self.sentence_version = sentence_version
         self.embedder: Embedder = store.embedder
         self.splitter = splitter
         self.lock_path = lock_path
         self.max_file_bytes = max_file_bytes
         self.batch_size = batch_size
         self.signature = f"{self.embedder.name}|{chunk_tokens}|{overlap_tokens}|load-{LOADER_VERSION}"
+        self.signature += f"|sentences-{sentence_version}" if sentence_texts is not None else "|sentences-off"
         self._on_progress: Callable[[int, int], None] | None = None
 
     # --- locking -----------------------------------------------------------------------------------
@@ -388,11 +402,17 @@ class Indexer:
                     known.update(zip(fresh.keys(), vectors))
                 report.chunks_embedded += len(fresh)
                 report.chunks_reused += len(part) - len(fresh)
+                records = [self._chunk_metadata(p, c, h) for (p, c), h in part]
+                # The sentence vectors first: a passage is never in the index without them (a run killed between
+                # the two writes leaves vectors that the next run finds by id and reuses).
+                report.sentences_embedded += self._write_sentences(
+                    [(c.text, m) for ((_, c), _), m in zip(part, records)]
+                )
                 self.store.chunks.upsert(
                     ids=[c.chunk_id for (_, c), _ in part],
                     embeddings=[known[h] for _, h in part],
                     documents=[c.text for (_, c), _ in part],
-                    metadatas=[self._chunk_metadata(p, c, h) for (p, c), h in part],
+                    metadatas=records,
                 )
                 bar.update(len(part))
                 done += len(part)
@@ -405,6 +425,7 @@ class Indexer:
                 stale = [i for i in old if i not in new_ids]
                 if stale:
                     self.store.chunks.delete(ids=stale)
+                    self.store.sentences.delete(ids=stale)
         for part in _batches(todo, 500):
             manifest.upsert(
                 ids=[f"file:{p.source}" for p in part],
@@ -433,6 +454,7 @@ class Indexer:
         new_by_hash = {p.file_hash: p for p in todo if not p.existed}
         for source in gone:
             self.store.chunks.delete(where={"source": source})
+            self.store.sentences.delete(where={"source": source})
             self.store.manifest.delete(ids=[f"file:{source}"])
             twin = new_by_hash.pop(records[source].get("file_hash", ""), None)
             if twin is not None:  # same bytes under a new name: report a rename, not add + delete
@@ -442,6 +464,40 @@ class Indexer:
                 log.info("renamed %s -> %s", source, twin.source)
             else:
                 report.deleted += 1
+
+    def _write_sentences(self, passages: list[tuple[str, ChunkMetadata]]) -> int:
+        """Store the vectors of the texts the answerer scores in these passages; returns how many texts were
+        embedded. A passage whose vectors are stored (under its id, or under another passage with the same text:
+        a renamed file, an identical copy) keeps them."""
+        if self.sentence_texts is None or not passages:
+            return 0
+        texts = [self.sentence_texts(text, meta) for text, meta in passages]
+        keys = [texts_key(t, self.sentence_version) for t in texts]
+        ids = [meta["chunk_id"] for _, meta in passages]
+        stored: dict[str, dict[str, Any]] = {}
+        got = self.store.sentences.get(ids=ids, include=["metadatas"])
+        stored.update({m["key"]: m for m in got["metadatas"] if m})
+        hashes = sorted({meta["text_hash"] for _, meta in passages})
+        got = self.store.sentences.get(where={"text_hash": {"$in": hashes}}, include=["metadatas"])
+        stored.update({m["key"]: m for m in got["metadatas"] if m})
+        fresh = list(dict.fromkeys(t for ts, key in zip(texts, keys) if key not in stored for t in ts))
+        vectors = dict(zip(fresh, self.embedder.encode(fresh))) if fresh else {}
+        records = []
+        for (_, meta), ts, key in zip(passages, texts, keys):
+            old = stored.get(key)
+            packed = old["vectors"] if old else pack_vectors(np.stack([vectors[t] for t in ts])) if ts else ""
+            records.append(
+                SentenceVectors(
+                    source=meta["source"],
+                    chunk_id=meta["chunk_id"],
+                    text_hash=meta["text_hash"],
+                    key=key,
+                    count=len(ts),
+                    vectors=packed,
+                )
+            )
+        self.store.sentences.upsert(ids=ids, embeddings=[UNIT_VECTOR] * len(ids), metadatas=records)
+        return len(fresh)
 
     @staticmethod
     def _chunk_metadata(p: _Pending, c: Chunk, text_hash: str) -> ChunkMetadata:

@@ -31,6 +31,7 @@ from ingest.embed import ChromaEmbeddingFunction, Embedder
 log = logging.getLogger(__name__)
 
 MANIFEST_SUFFIX = "__files"
+SENTENCES_SUFFIX = "__sentences"  # the vectors of the texts the answerer scores in each passage (ingest.records)
 POINTER_SUFFIX = "__current"
 POINTER_ID = "current"
 
@@ -75,9 +76,9 @@ class Store:
     # --- versions ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _names(name: str, version: str) -> tuple[str, str]:
+    def _names(name: str, version: str) -> tuple[str, str, str]:
         base = f"{name}-v{version}" if version else name
-        return base, base + MANIFEST_SUFFIX
+        return base, base + MANIFEST_SUFFIX, base + SENTENCES_SUFFIX
 
     def _pointer(self) -> Any:
         return self._collection(self.name + POINTER_SUFFIX)
@@ -123,10 +124,10 @@ class Store:
         found = set()
         for col in self.client.list_collections():
             cname = col if isinstance(col, str) else col.name
-            if cname == self.name or cname == self.name + MANIFEST_SUFFIX:
+            if cname in self._names(self.name, ""):
                 found.add("")
             elif cname.startswith(f"{self.name}-v"):
-                found.add(cname[len(self.name) + 2 :].removesuffix(MANIFEST_SUFFIX))
+                found.add(cname[len(self.name) + 2 :].removesuffix(MANIFEST_SUFFIX).removesuffix(SENTENCES_SUFFIX))
         return sorted(found)
 
     def drop_version(self, version: str) -> None:
@@ -159,6 +160,11 @@ class Store:
         # Records carry a constant one-dimensional vector: the manifest is only read by id or metadata.
         return self._collection(self._names(self.name, self.version())[1])
 
+    @property
+    def sentences(self) -> Any:
+        # One record per passage (its chunk_id), read by id: a constant one-dimensional vector, like the manifest.
+        return self._collection(self._names(self.name, self.version())[2])
+
     def forget(self) -> None:
         """Drop cached collection handles and the cached pointer (after a collection vanished under a reader)."""
         self._open.clear()
@@ -168,23 +174,24 @@ class Store:
     def count(self) -> int:
         return int(self.chunks.count())
 
-    def live(self) -> LiveCollection:
-        """The chunk collection as readers should hold it: always the current version."""
-        return LiveCollection(self)
+    def live(self, part: str = "chunks") -> LiveCollection:
+        """The chunk collection (or the `sentences` one) as readers should hold it: always the current version."""
+        return LiveCollection(self, part)
 
 
 class LiveCollection:
-    """Stands for the current version's chunk collection: each call goes to whichever version is current, and a
-    call that meets a collection deleted by a rebuild is retried once on the new one. Store errors that mean
-    "cannot reach the index" become `IndexUnavailable`."""
+    """Stands for the current version's chunk (or sentence-vector) collection: each call goes to whichever version is
+    current, and a call that meets a collection deleted by a rebuild is retried once on the new one. Store errors
+    that mean "cannot reach the index" become `IndexUnavailable`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, part: str = "chunks") -> None:
         self.store = store
+        self.part = part
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         for attempt in (1, 2):
             try:
-                return getattr(self.store.chunks, method)(*args, **kwargs)
+                return getattr(getattr(self.store, self.part), method)(*args, **kwargs)
             except Exception as e:  # noqa: BLE001 - classified below
                 if attempt == 1 and (type(e).__name__ == "NotFoundError" or _CHANGED_UNDER.search(str(e))):
                     # A rebuild switched versions and dropped the old collection mid-call (a Chroma server says
