@@ -3,10 +3,18 @@
     python benchmarks/load.py --url http://127.0.0.1:7860 [--clients 20] [--questions 5]
     python benchmarks/load.py --start-server [--workers 1]   # starts `app.py serve` on a free loopback port
     python benchmarks/load.py --start-server --ingest-during [--chroma-server]   # articles change meanwhile
+    python benchmarks/load.py --start-server --distinct --distractors 1000   # never-asked questions, bigger index
 
 Prints throughput (answers/s), p50/p95/p99 latency as the clients saw it, and the error count by status. Every
 request goes to loopback only, the number of requests is bounded (C × M) and each has a timeout, so the run
-always ends by itself. With --start-server the server gets its own temporary index and no rate limit.
+always ends by itself. With --start-server the server gets its own temporary index and no rate limit, and the
+clients start once its /healthz says it is ready (model loaded, lexical index built).
+
+--distinct: every request asks a different question that the server has never been asked (C × M of them, from the
+shipped FAQ and the dev, dev2 and test questions about the shipped articles; no warm-up question is sent), so no
+answer comes from a cache. --distractors N (with --start-server): the server's corpus is the shipped articles plus
+N generated distractor articles (benchmarks/synth_corpus.py, seed 0), ingested before it starts (`app.py ingest`,
+timed and printed).
 
 --ingest-during: the started server answers from a temporary copy of corpus/, and while the clients ask, a loop
 adds one article of tests/data/qa/corpus/extra, runs `python app.py ingest` (which the server carries out for an
@@ -55,17 +63,43 @@ QUESTIONS = [
 EXTRA = ROOT / "tests" / "data" / "qa" / "corpus" / "extra"
 
 
-def start_server(*, own_corpus: bool = False, chroma_port: int | None = None) -> ChatbotServer:
-    """The chatbot server with no rate limit, on an index of its own (and a corpus of its own with --ingest-during;
-    on a `chroma run` server with --chroma-server)."""
+def never_asked(n: int) -> list[str]:
+    """`n` distinct questions about the shipped articles: the FAQ's, then the dev, dev2 and test sets' (rows asked
+    of corpus/shipped), in file order."""
+    rows = [json.loads(line) for line in (ROOT / "corpus" / "faq.jsonl").read_text().splitlines() if line.strip()]
+    for split in ("dev", "dev2", "test"):
+        path = ROOT / "tests" / "data" / "qa" / f"{split}.jsonl"
+        rows += [r for r in (json.loads(line) for line in path.read_text().splitlines() if line.strip())
+                 if r.get("corpus") == "corpus/shipped"]  # fmt: skip
+    pool = list(dict.fromkeys(r["question"] for r in rows))
+    if len(pool) < n:
+        raise SystemExit(f"only {len(pool)} distinct questions about the shipped articles; asked for {n}")
+    return pool[:n]
+
+
+def start_server(
+    *, own_corpus: bool = False, chroma_port: int | None = None, distractors: int = 0
+) -> tuple[ChatbotServer, float | None]:
+    """The chatbot server with no rate limit, on an index of its own (and a corpus of its own with --ingest-during
+    or --distractors; on a `chroma run` server with --chroma-server). Returns it and the seconds the distractors'
+    ingest took (None without them)."""
     work = Path(tempfile.mkdtemp(prefix="load-"))
     env = {"RATE_LIMIT_PER_MINUTE": "0"}
-    if own_corpus:
+    if own_corpus or distractors:
         shutil.copytree(ROOT / "corpus", work / "corpus", ignore=shutil.ignore_patterns("faq.jsonl"))
         env["CORPUS_DIR"] = str(work / "corpus")
     if chroma_port:
         env.update(CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port), COLLECTION=f"load{chroma_port}")
-    return ChatbotServer(work, env=env, name="load").start(timeout=300)
+    server = ChatbotServer(work, env=env, name="load")
+    ingest_s = None
+    if distractors:
+        from benchmarks.synth_corpus import write_corpus
+
+        write_corpus(work / "corpus" / "distractors", docs=distractors, seed=0)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "app.py", "ingest", "--quiet"], cwd=ROOT, env=server.env, check=True)
+        ingest_s = time.perf_counter() - started
+    return server.start(timeout=600), ingest_s
 
 
 class ChangingCorpus:
@@ -126,18 +160,26 @@ def main() -> None:
         help="add, remove and rebuild articles while the clients ask (needs --start-server)",
     )
     ap.add_argument("--chroma-server", action="store_true", help="with --start-server: the index on `chroma run`")
+    ap.add_argument("--distinct", action="store_true", help="every request a different, never-asked question")
+    ap.add_argument(
+        "--distractors", type=int, default=0, help="with --start-server: N generated articles beside the shipped ones"
+    )
     args = ap.parse_args()
     if not args.url and not args.start_server:
         ap.error("give --url of a running server or --start-server")
-    if (args.ingest_during or args.chroma_server) and not args.start_server:
-        ap.error("--ingest-during and --chroma-server need --start-server")
+    if (args.ingest_during or args.chroma_server or args.distractors) and not args.start_server:
+        ap.error("--ingest-during, --chroma-server and --distractors need --start-server")
 
-    server = chroma = changing = None
+    server = chroma = changing = ingest_s = None
     if args.start_server:
         if args.chroma_server:
             chroma = start_chroma(Path(tempfile.mkdtemp(prefix="load-chroma-")))
-        server = start_server(own_corpus=args.ingest_during, chroma_port=chroma.port if chroma else None)
+        server, ingest_s = start_server(
+            own_corpus=args.ingest_during, chroma_port=chroma.port if chroma else None, distractors=args.distractors
+        )
         url = server.base
+        if ingest_s is not None:
+            print(f"index: shipped articles + {args.distractors} distractors, ingested in {ingest_s:.0f} s")
         if args.ingest_during:
             changing = ChangingCorpus(server.workdir / "corpus", server.env)
     else:
@@ -149,10 +191,12 @@ def main() -> None:
     statuses: Counter = Counter()
     lock = threading.Lock()
 
+    pool = never_asked(args.clients * args.questions) if args.distinct else QUESTIONS
+
     def client(i: int) -> None:
         with httpx.Client(base_url=url, timeout=args.timeout) as http:
             for j in range(args.questions):
-                question = QUESTIONS[(i + j) % len(QUESTIONS)]
+                question = pool[i * args.questions + j] if args.distinct else QUESTIONS[(i + j) % len(QUESTIONS)]
                 start = time.perf_counter()
                 try:
                     status = http.post("/api/ask", json={"question": question}).status_code
@@ -165,7 +209,8 @@ def main() -> None:
                         latencies.append(elapsed)
 
     try:
-        httpx.post(url + "/api/ask", json={"question": "warm-up: what is a small-cap stock?"}, timeout=args.timeout)
+        if not args.distinct:  # (the server warmed itself up before /healthz said ready)
+            httpx.post(url + "/api/ask", json={"question": "warm-up: what is a small-cap stock?"}, timeout=args.timeout)
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         start = time.perf_counter()
         if changing is not None:
@@ -190,6 +235,9 @@ def main() -> None:
         return percentile(lat, q) if lat else float("nan")
 
     result = {
+        "distinct": args.distinct,
+        "distractors": args.distractors,
+        "ingest_s": round(ingest_s, 1) if args.start_server and ingest_s is not None else None,
         "clients": args.clients,
         "requests": total,
         "ok": statuses.get(200, 0),

@@ -4,6 +4,7 @@ refers to), the FEATURES the extractive scorer reads of each, and the names of a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -150,6 +151,25 @@ def scored_texts(text: str, metadata: Mapping[str, Any]) -> list[str]:
 
 def passage_units(n: int, doc: Document) -> list[Unit]:
     """Answerable sentences of a passage: no headings, no questions, no fragments; FAQ answers know their Q."""
+    m = doc.metadata
+    units = _units_of(
+        doc.page_content, str(m.get("section", "") or ""), str(m.get("source", "")), int(m.get("chunk_index", 0) or 0)
+    )
+    return [dataclasses.replace(u, n=n) for u in units]
+
+
+# A question reads the same passages several times (units for each answer part, summaries, the stored vectors'
+# texts): a passage's units are kept for the last passages read. A pure function of the passage.
+@functools.lru_cache(maxsize=4096)
+def _units_of(text: str, section: str, source: str, chunk: int) -> tuple[Unit, ...]:
+    return tuple(
+        _read_units(
+            1, Document(page_content=text, metadata={"section": section, "source": source, "chunk_index": chunk})
+        )
+    )
+
+
+def _read_units(n: int, doc: Document) -> list[Unit]:
     units: list[Unit] = []
     asked = ""
     heading = str(doc.metadata.get("section", "") or "")  # the heading the chunk starts under

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -263,6 +264,13 @@ NUMBER_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", 
 
 
 def _raw_tokens(text: str) -> list[str]:
+    return list(_raw_token_tuple(text))
+
+
+# A question reads the same sentences many times over (features, coverage, claims, verification): the tokens of the
+# last texts are kept. Pure functions of the text, returned as fresh lists.
+@functools.lru_cache(maxsize=32768)
+def _raw_token_tuple(text: str) -> tuple[str, ...]:
     out = []
     for tok in _TOKEN_RE.findall(normalize(text).lower()):
         tok = NUMBER_WORDS.get(tok, tok)
@@ -275,7 +283,7 @@ def _raw_tokens(text: str) -> list[str]:
         tok = tok.replace("'", "").replace(".", "")
         if tok and (dotted or tok not in STOPWORDS) and (len(tok) > 1 or tok.isdigit()):
             out.append(tok)
-    return out
+    return tuple(out)
 
 
 def surface_words(text: str) -> list[str]:
@@ -285,7 +293,12 @@ def surface_words(text: str) -> list[str]:
 
 def tokenize(text: str) -> list[str]:
     """Lowercased, stemmed content tokens in order, figures as bare numbers (see the module docstring)."""
-    return [t if t[0].isdigit() else stem(t) for t in _raw_tokens(text)]
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=32768)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(t if t[0].isdigit() else stem(t) for t in _raw_token_tuple(text))
 
 
 def content_words(text: str) -> set[str]:
@@ -335,6 +348,12 @@ def _is_cap(word: str) -> bool:
 
 
 def name_spans(text: str, *, title_case_ok: bool = False) -> list[Name]:
+    """Capitalised names in `text`, in order (see `_name_spans`); Names are frozen, the list is the caller's."""
+    return list(_name_spans(text, title_case_ok))
+
+
+@functools.lru_cache(maxsize=16384)
+def _name_spans(text: str, title_case_ok: bool) -> tuple[Name, ...]:
     """Capitalised names in `text`, in order: runs of capitalised words, with figures that follow a name
     ("Russell 2000", "S&P 500") and glue words between two capitalised words ("Bank of Japan").
 
@@ -346,7 +365,7 @@ def name_spans(text: str, *, title_case_ok: bool = False) -> list[Name]:
     words = [(m.group(), m.start()) for m in _NAME_WORD.finditer(text)]
     alpha = [w for w, _ in words if w[0].isalpha()]
     if not title_case_ok and len(alpha) >= 4 and sum(_is_cap(w) for w in alpha) / len(alpha) > 0.8:
-        return []
+        return ()
     spans: list[Name] = []
     run: list[tuple[str, int]] = []
 
@@ -386,4 +405,4 @@ def name_spans(text: str, *, title_case_ok: bool = False) -> list[Name]:
         else:
             close()
     close()
-    return spans
+    return tuple(spans)
