@@ -1,0 +1,127 @@
+"""Start-up: how long a restarted server takes to be ready, and whether its first answer is as fast as its tenth;
+and what one `python app.py ask` costs from the shell.
+
+    python benchmarks/startup.py [--restarts 3] [--asks 5]
+
+On an index of the shipped articles built once under a temporary folder (`app.py ingest`):
+1. restarts `python app.py serve` `--restarts` times; each time measures the seconds until the process answers at
+   all, until `/healthz` says ready (the model loaded, the lexical index built and one question answered by the
+   server's own warm-up), then the latency of its first ten `/api/ask` requests, each a question it was never asked
+   (the shipped FAQ's);
+2. runs `python app.py ask "<question>" --json` `--asks` times (a fresh process each: imports, model, index,
+   answer) and reports the wall time.
+Prints a table and, last, one JSON line. Figures are medians over the restarts (or runs); compare the first answer
+with the tenth of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from benchmarks.harness import ROOT, ChatbotServer
+
+QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "corpus" / "faq.jsonl").read_text().splitlines() if line]
+
+
+def restart(work: Path, index_env: dict[str, str], offset: int) -> dict[str, float | list[float]]:
+    server = ChatbotServer(work, env=index_env, name="startup")
+    started = time.perf_counter()
+    server._log = open(server.log_path, "ab")
+    server.proc = subprocess.Popen(
+        [sys.executable, "app.py", "serve", "--port", str(server.port)],
+        cwd=ROOT,
+        env=server.env,
+        stdout=server._log,
+        stderr=subprocess.STDOUT,
+    )
+    answering = ready = None
+    try:
+        while ready is None:
+            if server.proc.poll() is not None:
+                raise SystemExit(f"the server exited; its log:\n{server.log_tail()}")
+            try:
+                status = httpx.get(f"{server.base}/healthz", timeout=5).status_code
+                answering = answering or time.perf_counter() - started
+                if status == 200:
+                    ready = time.perf_counter() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        latencies = []
+        with httpx.Client(base_url=server.base, timeout=60) as http:
+            for question in QUESTIONS[offset : offset + 10]:
+                t = time.perf_counter()
+                http.post("/api/ask", json={"question": question}).raise_for_status()
+                latencies.append((time.perf_counter() - t) * 1e3)
+    finally:
+        server.stop()
+    return {"answering_s": answering, "ready_s": ready, "latencies_ms": latencies}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--restarts", type=int, default=3)
+    ap.add_argument("--asks", type=int, default=5)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="startup-"))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "CORPUS_"))},
+        "CHROMA_PATH": str(work / "chroma"),
+        "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_PER_MINUTE": "0",
+    }
+    subprocess.run([sys.executable, "app.py", "ingest", "--quiet"], cwd=ROOT, env=env, check=True)
+    runs = [restart(work, {"CHROMA_PATH": env["CHROMA_PATH"]}, 10 * (i % 2)) for i in range(args.restarts)]
+    asks = []
+    for i in range(args.asks):
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "app.py", "ask", QUESTIONS[20 + i % 7], "--json"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        asks.append(time.perf_counter() - t)
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)  # type: ignore[misc]
+
+    first = statistics.median(r["latencies_ms"][0] for r in runs)  # type: ignore[index]
+    tenth = statistics.median(r["latencies_ms"][-1] for r in runs)  # type: ignore[index]
+    rest = statistics.median(statistics.median(r["latencies_ms"][1:]) for r in runs)  # type: ignore[index]
+    print(f"start-up over {args.restarts} restarts (medians), `app.py ask` over {args.asks} runs; shipped corpus")
+    print(f"  process answers /healthz            {med('answering_s'):6.1f} s")
+    print(f"  /healthz ready (warm-up done)       {med('ready_s'):6.1f} s")
+    print(f"  first answer after ready            {first:6.0f} ms")
+    print(f"  answers 2-10 (median)               {rest:6.0f} ms")
+    print(f"  tenth answer                        {tenth:6.0f} ms")
+    print(f"  python app.py ask (wall, median)    {statistics.median(asks):6.2f} s  (min {min(asks):.2f})")
+    print(
+        json.dumps(
+            {
+                "benchmark": "startup",
+                "answering_s": round(med("answering_s"), 2),
+                "ready_s": round(med("ready_s"), 2),
+                "first_answer_ms": round(first, 1),
+                "answers_2_10_ms": round(rest, 1),
+                "tenth_answer_ms": round(tenth, 1),
+                "ask_cli_s": round(statistics.median(asks), 2),
+                "runs": runs,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
