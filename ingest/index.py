@@ -20,6 +20,7 @@ Concurrent runs are refused with a clear message by an exclusive file lock.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -88,24 +89,8 @@ class IngestReport:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IngestReport:
-        known = {
-            k: data[k]
-            for k in (
-                "added",
-                "unchanged",
-                "updated",
-                "deleted",
-                "skipped",
-                "failed",
-                "renamed",
-                "chunks_total",
-                "chunks_embedded",
-                "chunks_reused",
-                "sentences_embedded",
-                "seconds",
-            )
-            if k in data
-        }
+        counts = {f.name for f in dataclasses.fields(cls)} - {"problems", "renames"}
+        known = {k: data[k] for k in counts if k in data}
         return cls(
             **known,
             problems=list(data.get("problems", [])),
