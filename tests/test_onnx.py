@@ -41,6 +41,12 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="session")
+def torch_embedder(model_path) -> Embedder:
+    """The reference: sentence-transformers on torch (the `embedder` fixture is the default backend's)."""
+    return Embedder(model_path)
+
+
+@pytest.fixture(scope="session")
 def onnx_cache(tmp_path_factory, model_path) -> Path:
     """One cache folder for the session, with both variants exported (the export itself is tested once here)."""
     cache = tmp_path_factory.mktemp("onnx-cache")
@@ -54,8 +60,8 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(1)
 
 
-def test_fp32_vectors_match_torch(embedder, model_path, onnx_cache):
-    reference = embedder.encode(SENTENCES)
+def test_fp32_vectors_match_torch(torch_embedder, model_path, onnx_cache):
+    reference = torch_embedder.encode(SENTENCES)
     onnx = Embedder(model_path, backend="onnx", cache_dir=onnx_cache).encode(SENTENCES)
     assert onnx.shape == reference.shape and onnx.dtype == np.float32
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
@@ -63,10 +69,10 @@ def test_fp32_vectors_match_torch(embedder, model_path, onnx_cache):
     assert np.abs(onnx - reference).max() < 1e-4  # the same model, not merely a close one
 
 
-def test_int8_vectors_stay_close_to_torch(embedder, model_path, onnx_cache):
+def test_int8_vectors_stay_close_to_torch(torch_embedder, model_path, onnx_cache):
     # Text only: an empty string (never a chunk, never a question) is [CLS][SEP] alone, where int8 reaches 0.97.
     texts = [s for s in SENTENCES if s]
-    reference = embedder.encode(texts)
+    reference = torch_embedder.encode(texts)
     int8 = Embedder(model_path, backend="onnx-int8", cache_dir=onnx_cache).encode(texts)
     assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
     assert cosines(int8, reference).min() >= 0.98
@@ -81,9 +87,9 @@ def test_batching_and_padding_do_not_change_a_vector(model_path, onnx_cache):
     assert encoder.encode([]).shape == (0, 384)
 
 
-def test_tokenization_matches_sentence_transformers(embedder, model_path):
+def test_tokenization_matches_sentence_transformers(torch_embedder, model_path):
     tokenizer, pad_id = onnx_encoder.load_tokenizer(model_path, 256)
-    expected = embedder.model.tokenize(SENTENCES)["input_ids"].numpy()
+    expected = torch_embedder.model.tokenize(SENTENCES)["input_ids"].numpy()
     feed = onnx_encoder._feed(tokenizer.encode_batch(SENTENCES), onnx_encoder.INPUTS, pad_id)
     assert np.array_equal(feed["input_ids"], expected)  # truncation at 256, padding to the longest, [PAD] = 0
     assert feed["attention_mask"].sum(1).max() == 256
@@ -113,7 +119,7 @@ def test_the_export_is_cached_and_reused_without_torch(model_path, onnx_cache, m
     assert done.stdout.splitlines() == ["(1, 384)", "[]"]
 
 
-def test_a_corrupt_cache_file_is_made_again(model_path, onnx_cache, tmp_path, embedder):
+def test_a_corrupt_cache_file_is_made_again(model_path, onnx_cache, tmp_path, torch_embedder):
     cache = tmp_path / "cache"
     shutil.copytree(onnx_cache, cache)
     int8 = onnx_encoder.cache_path(model_path, cache, "int8")
@@ -121,7 +127,7 @@ def test_a_corrupt_cache_file_is_made_again(model_path, onnx_cache, tmp_path, em
     int8.write_bytes(good[: len(good) // 3])  # as if the disk lost the end of it
     vectors = Embedder(model_path, backend="onnx-int8", cache_dir=cache).encode(SENTENCES[:2])
     assert int8.stat().st_size == len(good)  # quantized again from the intact fp32 file (no torch export needed)
-    assert cosines(vectors, embedder.encode(SENTENCES[:2])).min() >= 0.98
+    assert cosines(vectors, torch_embedder.encode(SENTENCES[:2])).min() >= 0.98
     assert not list(cache.glob("*.tmp"))
 
 
@@ -204,6 +210,7 @@ def test_backend_names_and_settings(tmp_path, monkeypatch):
     with pytest.raises(ValueError):
         app_module.Settings(_env_file=None)
     monkeypatch.setenv("EMBEDDING_BACKEND", "onnx-int8")
+    monkeypatch.delenv("EMBEDDING_CACHE", raising=False)  # the session's shared cache (conftest)
     monkeypatch.setenv("TORCH_THREADS", "3")  # the setting's former name is still read
     settings = app_module.Settings(_env_file=None, chroma_path=tmp_path / "index")
     assert settings.embed_threads == 3 and settings.embedding_cache_dir() == tmp_path / "index" / "models"
@@ -228,17 +235,18 @@ def embedded_as(store, indexer) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(got["embeddings"], dtype=np.float32), store.embedder.encode([texts[i] for i in got["ids"]])
 
 
-def test_switching_the_backend_re_embeds_the_index(tmp_path, model_path, embedder, onnx_cache):
+def test_switching_the_backend_re_embeds_the_index(tmp_path, model_path, torch_embedder, onnx_cache):
     settings = app_module.Settings(
         _env_file=None,
         corpus_dir=CORPUS,
         chroma_path=tmp_path / "chroma",
         collection=f"t{uuid.uuid4().hex[:10]}",
         embedding_model=model_path,
+        embedding_backend="torch",
         embedding_cache=onnx_cache,
         log_level="WARNING",
     )
-    torch_store = app_module.build_store(settings, embedder)
+    torch_store = app_module.build_store(settings, torch_embedder)
     first = app_module.build_indexer(settings, torch_store).run(CORPUS, progress=False)
     assert first.rebuilt == "" and first.chunks_embedded == first.chunks_total > 0
 
@@ -248,7 +256,7 @@ def test_switching_the_backend_re_embeds_the_index(tmp_path, model_path, embedde
         app_module.check_index_model(int8_store)  # `ask` and `eval` refuse to query torch vectors with int8 ones
     indexer = app_module.build_indexer(int8_settings, int8_store)
     switched = indexer.run(CORPUS, progress=False)
-    assert switched.rebuilt == f"embedding model changed: {embedder.name} -> {int8_store.embedder.name}"
+    assert switched.rebuilt == f"embedding model changed: {torch_embedder.name} -> {int8_store.embedder.name}"
     assert switched.as_dict()["rebuilt"] == switched.rebuilt
     # Every chunk embedded again (nothing reused from the torch vectors) into a new index version.
     assert switched.chunks_embedded == switched.chunks_total == first.chunks_total and switched.chunks_reused == 0
@@ -260,10 +268,10 @@ def test_switching_the_backend_re_embeds_the_index(tmp_path, model_path, embedde
     unchanged = app_module.build_indexer(int8_settings, int8_store).run(CORPUS, progress=False)
     assert unchanged.rebuilt == "" and unchanged.chunks_embedded == 0
 
-    torch_again = app_module.build_store(settings, embedder)
+    torch_again = app_module.build_store(settings, torch_embedder)
     indexer = app_module.build_indexer(settings, torch_again)
     back = indexer.run(CORPUS, progress=False)
-    assert back.rebuilt.endswith(f"-> {embedder.name}") and back.chunks_embedded == back.chunks_total
+    assert back.rebuilt.endswith(f"-> {torch_embedder.name}") and back.chunks_embedded == back.chunks_total
     stored, fresh = embedded_as(torch_again, indexer)
     assert np.abs(stored - fresh).max() < 1e-5
 
