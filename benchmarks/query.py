@@ -1,9 +1,10 @@
 """Question latency: retrieval alone and the full extractive `Assistant.ask`, cold and warm caches.
 
     python benchmarks/query.py [--repeat 20] [--threads 1] [--corpus corpus/] [--quiet]
+    EMBEDDING_BACKEND=onnx-int8 python benchmarks/query.py     # the same with another encoder backend
 
 Ingests the corpus (default: the real corpus/) into a temporary embedded Chroma index, builds the Assistant as
-app.py does (`build_assistant`, extractive mode: no OpenAI settings), sets torch threads (default 1, as
+app.py does (`build_assistant`, extractive mode: no OpenAI settings), sets encoder threads (default 1, as
 `python app.py serve` does), warms up (every question asked once, BM25 mirror built), then for `--repeat` rounds
 over a fixed list of 20 questions (FAQ topics, facts and figures, off-topic ones that must be refused) times,
 interleaved per question so machine noise hits every figure alike:
@@ -94,7 +95,9 @@ def summary(ms: list[float]) -> dict[str, float]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeat", type=int, default=20, help="rounds over the question list (default 20)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads while asking (default 1, like `app.py serve`)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="encoder threads while asking (default 1, like `app.py serve`)"
+    )
     p.add_argument("--corpus", type=Path, default=ROOT / "corpus", help="corpus to ingest (default: corpus/)")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     return p.parse_args(argv)
@@ -119,19 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         log_level="WARNING",
         openai_api_key=None,
         openai_base_url=None,
-        torch_threads=args.threads,
+        embed_threads=args.threads,
     )
-    import torch  # first, so that set_threads applies now (it would otherwise wait for the model to load)
-
-    app.set_threads(settings, serving=True)
-
-    threads = torch.get_num_threads()
+    app.set_threads(settings, serving=True)  # applied when the model loads, whichever backend runs it
+    threads = settings.embed_threads
     t = time.perf_counter()
     store = app.build_store(settings)
     report = app.build_indexer(settings, store).run(settings.corpus_dir, progress=False)
     note(
         f"ingested {settings.corpus_dir}: {report.chunks_total} chunks in {time.perf_counter() - t:.1f}s "
-        f"(model load included); torch threads {threads}"
+        f"(model load included); {settings.embedding_backend} encoder, {threads} threads"
     )
     assistant = app.build_assistant(settings, store)
     if assistant.mode != "extractive":
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
 
     lines = [
         f"Query benchmark: {len(QUESTIONS)} questions x {args.repeat} rounds, {report.chunks_total} chunks from "
-        f"{settings.corpus_dir}, extractive mode, torch threads {threads}, model {embedder.name}",
+        f"{settings.corpus_dir}, extractive mode, encoder threads {threads}, model {embedder.name}",
         "per question, interleaved: retrieval cold, retrieval warm, ask cold, ask warm, ask query-cold; "
         f"1-min load average {load_before:.2f} before, {load_after:.2f} after",
         f"refused at warm-up: faq {refused['faq']}/{totals['faq']}, fact {refused['fact']}/{totals['fact']}, "
@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         "questions": len(QUESTIONS),
         "repeat": args.repeat,
         "threads": threads,
+        "backend": settings.embedding_backend,
         "chunks": report.chunks_total,
         "ms": stats,
         "ask_stage_mean_ms": stage_means,

@@ -9,7 +9,8 @@
 Ingestion is incremental, as a user would grow the corpus: each step adds the next distractors to the same
 index, so "ingest s" is the time to add that step's files (and "chunks/s" its throughput). For each N it prints
 chunks, ingest time and chunks/s, the ratio to bare `SentenceTransformer.encode` throughput on a sample of that
-step's chunks (same model, same batch size, same threads, measured right after), index size on disk, resident
+step's chunks (torch's, whatever EMBEDDING_BACKEND the pipeline runs on; same model, same batch size, same
+threads, measured right after), index size on disk, resident
 memory (this process, plus the server's in server mode), retrieval and extractive-answer p50/p95 over the 27
 questions of corpus/faq.jsonl, and quality on that set (hit@5, key-fact recall, refusal accuracy, failed
 questions), so a drop in quality with scale shows. Machine-noise note: compare rows of one run, not runs.
@@ -53,7 +54,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[0, 1000, 5000, 20000])
     ap.add_argument("--server", action="store_true", help="use a `chroma run` server instead of embedded Chroma")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads for ingestion")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="encoder threads for ingestion")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     ap.add_argument(
         "--work",
@@ -72,9 +73,9 @@ def main() -> None:
         ap.error("--measure-only needs --work (a folder a previous run kept)")
 
     import numpy as np
-    import torch
 
     from chat import evaluation as ev
+    from ingest.embed import set_threads
 
     work = args.work or Path(tempfile.mkdtemp(prefix="scale-"))
     corpus = work / "corpus"
@@ -94,7 +95,7 @@ def main() -> None:
         return server, settings, app.build_store(settings)
 
     def measure(n: int, settings, store, server, path: Path, ingest: dict) -> None:
-        torch.set_num_threads(1)  # serving settings
+        set_threads(1)  # serving settings
         assistant = app.build_assistant(settings, store)
         started = time.perf_counter()
         assistant.lexicon.refresh(force=True)
@@ -186,6 +187,12 @@ def main() -> None:
         server, settings, store = open_index(index)
         indexer = app.build_indexer(settings, store)
         _ = store.embedder.model  # load it now: the first step's ingest time should not include loading the model
+        # The bare side is torch's SentenceTransformer whatever the pipeline runs on (the ingestion ratio's reference).
+        bare_model = (
+            store.embedder
+            if settings.embedding_backend == "torch"
+            else app.build_embedder(settings.model_copy(update={"embedding_backend": "torch"}))
+        ).model
         added = 0
         try:
             for n in sorted(args.sizes):
@@ -196,7 +203,7 @@ def main() -> None:
                 (corpus / "metadata.json").write_text(json.dumps(meta))
                 added = n
 
-                torch.set_num_threads(args.threads)
+                set_threads(args.threads)
                 before = set(store.chunks.get(include=[])["ids"])
                 report = indexer.run(corpus, progress=sys.stderr.isatty())
                 # bare encoder on a random sample of what this step added (same model, batch size and threads);
@@ -205,7 +212,7 @@ def main() -> None:
                 picked = random.Random(n).sample(fresh, min(512, len(fresh)))
                 sample = store.chunks.get(ids=picked, include=["documents"])["documents"] if picked else []
                 start = time.perf_counter()
-                store.embedder.model.encode(sample, batch_size=store.embedder.batch_size, normalize_embeddings=True)
+                bare_model.encode(sample, batch_size=store.embedder.batch_size, normalize_embeddings=True)
                 bare = len(sample) / (time.perf_counter() - start) if sample else float("nan")
                 pipeline = report.chunks_embedded / report.seconds if report.chunks_embedded else float("nan")
                 measure(
@@ -233,10 +240,11 @@ def main() -> None:
     ingestion = (
         f"ingest, size and RSS columns from the run that built {snapshots}; queries and quality re-measured now"
         if args.measure_only
-        else f"ingestion with {args.threads} torch threads"
+        else f"ingestion with {args.threads} encoder threads"
     )
     print(
-        f"\nScale benchmark, {mode}, {os.cpu_count()} CPU cores; {ingestion}; queries with 1 torch thread; "
+        f"\nScale benchmark, {mode}, {os.cpu_count()} CPU cores, {app.Settings(_env_file=None).embedding_backend} "
+        f"encoder; {ingestion}; queries with 1 encoder thread; "
         "latencies over the 27 questions of corpus/faq.jsonl\n"
     )
     head = (

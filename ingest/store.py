@@ -34,6 +34,7 @@ MANIFEST_SUFFIX = "__files"
 SENTENCES_SUFFIX = "__sentences"  # the vectors of the texts the answerer scores in each passage (ingest.records)
 POINTER_SUFFIX = "__current"
 POINTER_ID = "current"
+META_ID = "meta:index"  # the manifest record of the whole index: model, pipeline signature, generation stamp
 
 
 class IndexUnavailable(RuntimeError):
@@ -269,13 +270,21 @@ def open_store(
     return Store(client=client, name=collection, embedder=embedder, location=location)
 
 
+def index_model(store: Store) -> str | None:
+    """The embedder `name` (model and backend) the current index version was built with; None for an index no ingest
+    has finished writing yet. A reader embedding its questions with another must not query it (ingest.index
+    re-embeds the index when they differ)."""
+    got = guarded(lambda: store.manifest.get(ids=[META_ID], include=["metadatas"]))
+    return str(got["metadatas"][0].get("model")) if got["ids"] else None
+
+
 def generation(store: Store) -> str:
     """Changes whenever an ingest changed the index (or a rebuild switched versions); readers (the BM25 side)
     refresh when it does."""
 
     def read() -> str:
         version = store.version()
-        got = store.manifest.get(ids=["meta:index"], include=["metadatas"])
+        got = store.manifest.get(ids=[META_ID], include=["metadatas"])
         stamp = str(got["metadatas"][0].get("generation", "")) if got["ids"] else ""
         return f"{version}:{stamp}"
 

@@ -5,6 +5,9 @@ python -m pytest            # from the repo root, inside the virtualenv
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -33,9 +36,24 @@ def model_path() -> str:
 
 @pytest.fixture(scope="session")
 def embedder(model_path):
-    from ingest.embed import Embedder
+    """The embedder of the default backend (EMBEDDING_BACKEND): what the CLI and the servers the tests start embed
+    with, so an index a test builds in process is one they may query (the backend is part of an index's identity)."""
+    return app_module.build_embedder(app_module.Settings(_env_file=None, embedding_model=model_path))
 
-    return Embedder(model_path)
+
+def pytest_configure(config):
+    """One cache folder for the ONNX export in the whole session, which every process the tests start inherits:
+    the model is exported once, not once per server or CLI index."""
+    if not os.environ.get("EMBEDDING_CACHE"):
+        config._onnx_cache = tempfile.mkdtemp(prefix="test-onnx-cache-")
+        os.environ["EMBEDDING_CACHE"] = config._onnx_cache
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_onnx_cache", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
+        os.environ.pop("EMBEDDING_CACHE", None)
 
 
 def start_chroma(path: Path) -> ChromaServer:

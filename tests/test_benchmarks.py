@@ -157,3 +157,18 @@ def test_load_benchmark_with_ingests_during_the_run():
     assert "meanwhile (embedded index):" in out
     assert result["ingests"].get("ingest", 0) >= 1 and result["ingest_failures"] == []
     assert result["errors"] == {} and result["ok"] == result["requests"] == 24
+
+
+def test_encoder_gate_smoke(tmp_path):
+    out, result = run(
+        "encoder_gate.py",
+        *("--backends", "torch", "onnx-int8", "--sets", "faq", "--distractors", "0"),
+        *("--sample", "16", "--rounds", "1", "--work", str(tmp_path / "gate")),
+    )
+    assert "| encoder | chunks/s, 1 thread |" in out and "| onnx-int8 | 0 | " in out
+    assert result["benchmark"] == "encoder_gate" and set(result["speed_chunks_per_s"]) >= {"torch", "onnx-int8"}
+    assert result["cosine_to_torch"]["torch"]["chunks"]["min"] > 0.9999
+    assert 0.98 < result["cosine_to_torch"]["onnx-int8"]["chunks"]["mean"] < 1.0
+    faq = result["quality"]["onnx-int8"]["0"]["faq"]
+    assert faq["hit@5"] > 0.5 and faq["fact_recall"] > 0.5 and "onnx-int8: drops" in out
+    assert list((tmp_path / "gate" / "models").glob("*-int8.onnx"))  # the export is kept with --work
