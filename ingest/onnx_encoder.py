@@ -73,11 +73,10 @@ class Variant:
     min_probe_cosine: float = 0.9999
 
 
-# `int8` is what EMBEDDING_BACKEND=onnx-int8 runs; the others are compared with it by benchmarks/encoder_gate.py.
-# Measured on 400 chunks and the 283 questions of the eval sets against torch (README "Encoder backends"): per-channel
-# int8 ~1.8x the fp32 speed on one thread, cosine to torch mean 0.992 (chunks min 0.982); per-tensor as fast but
-# too lossy (chunks mean 0.978, min 0.963); keeping the first layer's feed-forward MatMuls in fp32 (the layer whose
-# quantization costs most) 0.994 / 0.985 at ~1.6x.
+# `int8` is what EMBEDDING_BACKEND=onnx-int8 runs; the others are compared with it by benchmarks/encoder_gate.py
+# (README "Benchmarks", 256 chunks and 278 questions against torch): per-channel int8 1.75x torch's speed on one
+# thread, cosine mean 0.991 (min 0.983) on chunks; the first layer's feed-forward MatMuls kept fp32 (the layer whose
+# quantization costs most) 1.60x at 0.993 / 0.986; per-tensor 1.60x but 0.947 / 0.917, too lossy.
 VARIANTS = {
     "fp32": Variant("fp32"),
     "int8": Variant("int8", quantize=True, per_channel=True, min_probe_cosine=0.95),

@@ -311,3 +311,42 @@ def test_threads_follow_the_setting(model_path, onnx_cache, monkeypatch):
     monkeypatch.setattr(embed, "_threads", 2)  # what `ingest` sets: the session is opened again at the next call
     again = encoder.encode(["one thread while serving"])
     assert encoder.model.threads == 2 and np.abs(first - again).max() < 1e-5
+
+
+@pytest.mark.server
+def test_serve_re_embeds_an_index_of_another_backend_before_serving(tmp_path, model_path, torch_embedder, onnx_cache):
+    from conftest import ChatbotServer
+
+    settings = app_module.Settings(
+        _env_file=None,
+        corpus_dir=CORPUS,
+        chroma_path=tmp_path / "chroma",
+        embedding_model=model_path,
+        embedding_backend="torch",
+        log_level="WARNING",
+    )
+    built = app_module.build_indexer(settings, app_module.build_store(settings, torch_embedder)).run(CORPUS)
+    server = ChatbotServer(
+        tmp_path,
+        name="switched",
+        env={
+            "EMBEDDING_MODEL": model_path,
+            "EMBEDDING_BACKEND": "onnx-int8",
+            "EMBEDDING_CACHE": str(onnx_cache),
+            "CORPUS_DIR": str(CORPUS),
+            "LOG_LEVEL": "INFO",
+        },
+    ).start()
+    try:
+        import httpx
+
+        answer = httpx.post(f"{server.base}/api/ask", json={"question": "How cheap are small caps?"}, timeout=60)
+        assert answer.status_code == 200 and not answer.json()["refused"]
+        assert httpx.get(f"{server.base}/healthz", timeout=10).json()["chunks"] == built.chunks_total
+    finally:
+        server.stop()
+    assert "rebuilt: embedding model changed: model-" in server.log_tail() and "+onnx-int8" in server.log_tail()
+    from ingest.store import index_model
+
+    reopened = app_module.build_store(settings.model_copy(update={"embedding_backend": "onnx-int8"}))
+    assert index_model(reopened) == reopened.embedder.name == f"{torch_embedder.name}+onnx-int8"
