@@ -26,7 +26,6 @@ from benchmarks.harness import (  # noqa: E402 - the servers the benchmarks star
     start_chroma as harness_start_chroma,
 )
 
-
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; never `playwright install`
 # fmt: off
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
