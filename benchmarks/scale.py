@@ -5,6 +5,7 @@
     python benchmarks/scale.py --sizes 0 200 --json out.json
     python benchmarks/scale.py --sizes 0 1000 5000 --work /tmp/scale-e     # keep the index for later
     python benchmarks/scale.py --work /tmp/scale-e --measure-only           # re-measure queries on a kept index
+    python benchmarks/scale.py --work /tmp/scale-e --resume                 # go on with a run that was stopped
 
 Ingestion is incremental, as a user would grow the corpus: each step adds the next distractors to the same
 index, so "ingest s" is the time to add that step's files (and "chunks/s" its throughput). For each N it prints
@@ -14,6 +15,11 @@ threads, measured right after), index size on disk, resident
 memory (this process, plus the server's in server mode), retrieval and extractive-answer p50/p95 over the 27
 questions of corpus/faq.jsonl, and quality on that set (hit@5, key-fact recall, refusal accuracy, failed
 questions), so a drop in quality with scale shows. Machine-noise note: compare rows of one run, not runs.
+
+A run to N = 20,000 takes hours. With --work, each finished step is kept (its row in rows.json, its index under
+snapshots/), so a run that was stopped goes on with --resume: the steps it finished are not run again and the
+step it was in re-ingests only what is missing (ingestion is incremental and crash-safe). Such a step's
+"ingest s" and "chunks/s" cover the part ingested after the resume, marked "resumed" in the table.
 """
 
 from __future__ import annotations
@@ -68,9 +74,16 @@ def main() -> None:
         help="skip generation and ingestion: re-measure retrieval, answers and quality on the index "
         "already in --work (e.g. after changing chat/), at the N it holds",
     )
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with the run kept in --work that was stopped: skip the steps it finished, finish the one it was in",
+    )
     args = ap.parse_args()
-    if args.measure_only and not args.work:
-        ap.error("--measure-only needs --work (a folder a previous run kept)")
+    if (args.measure_only or args.resume) and not args.work:
+        ap.error(f"--{'measure-only' if args.measure_only else 'resume'} needs --work (a folder a previous run kept)")
+    if args.measure_only and args.resume:
+        ap.error("--measure-only and --resume exclude each other")
 
     import numpy as np
 
@@ -148,6 +161,7 @@ def main() -> None:
         "chunks_per_s": float("nan"),
         "bare_chunks_per_s": float("nan"),
         "ratio": None,
+        "resumed": False,
     }
     if args.measure_only:
         kept = sorted((int(d.name), d) for d in snapshots.glob("*") if d.name.isdigit())
@@ -168,10 +182,18 @@ def main() -> None:
                 if server:
                     server.stop()
     else:
-        if work.exists() and any(work.iterdir()):
-            sys.exit(f"{work} is not empty; give a new --work folder (or --measure-only to reuse it)")
-        print(f"generating {max(args.sizes)} distractor articles (seed {args.seed}) ...", file=sys.stderr)
-        write_corpus(distractors, docs=max(args.sizes), seed=args.seed)
+        done: dict[int, dict] = {}
+        if args.resume:
+            if not (distractors / "metadata.json").exists() or not (corpus / "metadata.json").exists():
+                sys.exit(f"{work} holds no run to resume (no generated distractors); run without --resume")
+            if (work / "rows.json").exists():
+                done = {r["N"]: r for r in json.loads((work / "rows.json").read_text())}
+            print(f"resuming the run in {work}: steps done {sorted(done) or 'none'}", file=sys.stderr)
+        elif work.exists() and any(work.iterdir()):
+            sys.exit(f"{work} is not empty; give a new --work folder (or --measure-only / --resume to reuse it)")
+        else:
+            print(f"generating {max(args.sizes)} distractor articles (seed {args.seed}) ...", file=sys.stderr)
+            write_corpus(distractors, docs=max(args.sizes), seed=args.seed)
         names = sorted(
             p.relative_to(distractors).as_posix()
             for p in distractors.rglob("*")
@@ -180,9 +202,12 @@ def main() -> None:
         sidecar = (
             json.loads((distractors / "metadata.json").read_text()) if (distractors / "metadata.json").exists() else {}
         )
-        shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("faq.jsonl"))
-        base_meta = json.loads((corpus / "metadata.json").read_text())
-        (corpus / "news").mkdir()
+        if len(names) < max(args.sizes):
+            sys.exit(f"{distractors} holds {len(names)} distractor articles, fewer than N = {max(args.sizes)}")
+        if not args.resume:
+            shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("faq.jsonl"))
+            (corpus / "news").mkdir()
+        base_meta = json.loads((ROOT / "corpus" / "metadata.json").read_text())
         index = work / ("chroma-server" if args.server else "chroma")
         server, settings, store = open_index(index)
         indexer = app.build_indexer(settings, store)
@@ -196,6 +221,12 @@ def main() -> None:
         added = 0
         try:
             for n in sorted(args.sizes):
+                if n in done:  # finished before the run was stopped: its row and snapshot are kept
+                    results.append(done[n])
+                    added = n
+                    continue
+                # the step a stopped run was in: its ingest figures cover what is ingested from here on
+                resumed = args.resume and store.count() > max((r["chunks"] for r in results), default=0)
                 for name in names[added:n]:
                     (corpus / "news" / name).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy(distractors / name, corpus / "news" / name)
@@ -227,9 +258,11 @@ def main() -> None:
                         "chunks_per_s": round(pipeline, 1),
                         "bare_chunks_per_s": round(bare, 1),
                         "ratio": round(pipeline / bare, 2) if report.chunks_embedded else None,
+                        "resumed": resumed,
                     },
                 )
                 if args.work:  # keep a copy of this step's index, so --measure-only can re-measure every N
+                    shutil.rmtree(snapshots / str(n), ignore_errors=True)  # a copy the stopped run left half-made
                     shutil.copytree(index, snapshots / str(n))
                     (work / "rows.json").write_text(json.dumps(results, indent=2))
         finally:
@@ -256,8 +289,9 @@ def main() -> None:
     for r in results:
         rss = f"{r['rss_mb']:.0f}" + (f" + {r['server_rss_mb']:.0f}" if r["server_rss_mb"] else "")
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "–"
+        ingest_s = f"{r['ingest_s']}" + (" (resumed)" if r.get("resumed") else "")
         print(
-            f"| {r['N']:,} | {r['chunks']:,} | {r['ingest_s']} | {r['chunks_per_s']} | {ratio} | {r['disk_mb']} | "
+            f"| {r['N']:,} | {r['chunks']:,} | {ingest_s} | {r['chunks_per_s']} | {ratio} | {r['disk_mb']} | "
             f"{rss} | {r['lexical_build_s']} | {r['retrieval_p50_ms']} / {r['retrieval_p95_ms']} | "
             f"{r['answer_p50_ms']} / {r['answer_p95_ms']} | {r['hit@5']:.2f} | {r['fact_recall']:.2f} | "
             f"{r['refusal_accuracy']:.2f} | {r['failed_questions']} |"

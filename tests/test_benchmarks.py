@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -134,6 +135,16 @@ def test_scale_benchmark_smoke_and_re_measuring_a_kept_index(tmp_path):
     for before, after in zip(first, second):  # the same index: same chunks and ingest figures, answers re-run
         assert after["chunks"] == before["chunks"] and after["ingest_s"] == before["ingest_s"]
         assert after["hit@5"] == before["hit@5"] and after["failed_ids"] == before["failed_ids"]
+
+    # A run stopped after step 4's ingest, before its row was written: --resume keeps step 0 as it was and
+    # finishes step 4 without embedding anything again.
+    kept = json.loads((work / "rows.json").read_text())
+    (work / "rows.json").write_text(json.dumps([r for r in kept if r["N"] == 0]))
+    shutil.rmtree(work / "snapshots" / "4")
+    resumed = run_stdout("scale.py", "--work", str(work), "--resume", "--sizes", "0", "4", "--json", str(rows))
+    third = json.loads(rows.read_text())["rows"]
+    assert third[0] == first[0] and third[1]["chunks"] == first[1]["chunks"] and third[1]["embedded"] == 0
+    assert third[1]["resumed"] and "(resumed)" in resumed and (work / "snapshots" / "4").is_dir()
 
     refused = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--work", str(work), "--sizes", "0"],
