@@ -13,6 +13,7 @@ prefixes ("1. ") and the numbers of index names ("Russell 2000") are not facts.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -144,8 +145,14 @@ def _mask_non_facts(text: str) -> str:
 
 def parse_numbers(text: str) -> tuple[list[Number], str]:
     """Numeric facts of ``text`` in order, and the text with all of them (and non-facts) blanked."""
+    found, masked = _parse_numbers(text)
+    return list(found), masked
+
+
+@functools.lru_cache(maxsize=4096)  # a passage's sentences are read by the answerer, verification and the claims
+def _parse_numbers(text: str) -> tuple[tuple[Number, ...], str]:
     if not text:
-        return [], ""
+        return (), ""
     masked = _mask_non_facts(text)
     found: list[Number] = []
 
@@ -199,7 +206,7 @@ def parse_numbers(text: str) -> tuple[list[Number], str]:
             currency = a.currency or b.currency
             found[i] = replace(a, kind=b.kind, scale=b.scale, currency=currency, bare=False)
             found[i + 1] = replace(b, currency=currency)
-    return found, masked
+    return tuple(found), masked
 
 
 def unique_numbers(nums: list[Number]) -> list[Number]:

@@ -247,7 +247,12 @@ def _read_units(n: int, doc: Document) -> list[Unit]:
 
 
 def _phrase_in(phrase: str, text: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text) is not None
+    return phrase in text and _phrase_pattern(phrase).search(text) is not None  # the substring test first: cheap
+
+
+@functools.lru_cache(maxsize=2048)  # the cue words and phrases: a fixed, small set
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
 
 
 def cue_share(text: str, words: tuple[str, ...]) -> float:
