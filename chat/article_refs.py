@@ -38,8 +38,8 @@ def named_articles(
     """Articles the question names: by publisher (any spelling), by position ("the second article") or, for a
     summary, by words of its title that no other title has ("the article about the resurgence"). A publisher's
     one own word that is also an everyday English word (`english`: "small" of "The Small-Cap Report", "meridian")
-    names it only where the question writes it as a name, capitalised inside a sentence ("what does Meridian
-    say"): "how do small-cap stocks fare?" names no publisher."""
+    names it only where the question writes it as a name, capitalised inside a sentence and standing alone ("what
+    does Meridian say"): "how do small-cap stocks fare?" and "the Small-Cap vs. Large-Cap gap" name no publisher."""
     found: list[Article] = []
     pieces = set(_squash(text))
     words = set(re.findall(r"[a-z0-9&]+", normalize(text).lower()))
@@ -97,8 +97,9 @@ _MEDIA_WORDS = {"the", "financial", "finance", "news", "daily", "markets", "mark
 # fmt: on
 
 
-# A capitalised word that does not open a sentence: written as a name.
-_NAME_INSIDE = re.compile(r"(?<![.!?:]\s)(?<!^)(?<=\s|[\"'(])([A-Z][a-z0-9&]+)")
+# A capitalised word that does not open a sentence and stands alone: written as a name. Not one joined to the next
+# word ("Small-Cap", "Small Cap Stocks": a title-cased term, which the full name "Small-Cap Report" still names).
+_NAME_INSIDE = re.compile(r"(?<![.!?:]\s)(?<!^)(?<=\s|[\"'(])([A-Z][a-z0-9&]+)(?![-\u2010-\u2014]\w|\s+[A-Z])")
 
 
 def _close(a: str, b: str) -> bool:

@@ -83,6 +83,23 @@ def name_scope(q: Question, retriever: HybridRetriever) -> set[str] | None:
     return scope if len(scope) < len(lexicon.refresh().articles) else None
 
 
+MAX_COMPARED = 4  # sides of an article comparison, as a summary reads at most 4 articles
+
+
+def _compared_articles(articles: list[Article], dimension: str) -> list[tuple[str, str, set[str]]]:
+    """The sides of an article comparison, each (label, query, sources): one per article, or, when more articles
+    are named than can be sides ("what do Bayline and the Small-Cap Report say", the latter with 98 articles),
+    one per publisher, searched across its articles. The first MAX_COMPARED either way."""
+    if len(articles) <= MAX_COMPARED:
+        return [(article_label(a), dimension, {a.source}) for a in articles]
+    by_publisher: dict[str, set[str]] = {}
+    for a in articles:
+        by_publisher.setdefault(a.publisher or article_label(a), set()).add(a.source)
+    if len(by_publisher) >= 2:
+        return [(name, dimension, sources) for name, sources in list(by_publisher.items())[:MAX_COMPARED]]
+    return [(article_label(a), dimension, {a.source}) for a in articles[:MAX_COMPARED]]
+
+
 def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> Evidence:
     query = q.normalized.text
     if q.type == SUMMARY:
@@ -117,7 +134,7 @@ def gather(q: Question, retriever: HybridRetriever, policy: Policy = POLICY) -> 
         passages, sides = [], []
         seen: dict[str, int] = {}
         if q.all_articles or len(q.articles) >= 2:
-            targets = [(article_label(a), dimension, {a.source}) for a in (q.articles or retriever.lexicon.articles())]
+            targets = _compared_articles(q.articles or retriever.lexicon.articles(), dimension)
         else:
             # Each side is searched for what the question compares ("How do small-cap valuations compare with the
             # S&P 500?": the S&P 500 side is about valuations too).

@@ -187,6 +187,8 @@ def test_a_publisher_named_by_an_everyday_word_is_named_only_as_a_name():
 
     assert named('How does the "Maturity Wall" impact small-cap stocks differently than large-caps?') == []
     assert named("Small caps rallied: why?") == []  # capitalised only because it opens the sentence
+    assert named("How does the US Dollar affect the Small-Cap vs. Large-Cap performance?") == []  # title case
+    assert named("Why do Small Cap Stocks lag?") == []
     assert named("What does Meridian say about gold?") == ["mmd.md"]
     assert named("what does the meridian markets daily piece say about gold?") == ["mmd.md"]
     assert named("What does the Small-Cap Report say about yields?") == ["scr.md"]
@@ -271,3 +273,18 @@ def test_against_in_a_fact_question_relates_one_thing_to_another():
         coordinated("how long the Russell 2000's run against the S&P 500 lasted", ("and", "or", "vs", "versus")) == []
     )
     assert coordinated("how lenders and carmakers traded", ("and", "or", "vs", "versus")) == ["lenders", "carmakers"]
+
+
+def test_an_article_comparison_has_one_side_per_article_or_per_publisher_when_they_are_many():
+    from chat.evidence import MAX_COMPARED, _compared_articles
+
+    two = CATALOGUE[:2]
+    assert [sources for _, _, sources in _compared_articles(two, "valuations")] == [{a.source} for a in two]
+    many = [
+        Article(f"scr-{i}.md", f"Story {i}", "The Small-Cap Report", "2023-01-02", "", "", (f"s{i}",))
+        for i in range(98)
+    ]
+    sides = _compared_articles([CATALOGUE[0], *many], "valuations")  # "what do AInvest and the Small-Cap Report say"
+    assert [label for label, _, _ in sides] == [CATALOGUE[0].publisher, "The Small-Cap Report"]
+    assert sides[1][2] == {a.source for a in many} and all(query == "valuations" for _, query, _ in sides)
+    assert len(_compared_articles(many, "valuations")) == MAX_COMPARED  # one publisher's articles: the first few
