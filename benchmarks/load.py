@@ -171,13 +171,16 @@ def main() -> None:
         ap.error("--ingest-during, --chroma-server and --distractors need --start-server")
 
     server = chroma = changing = ingest_s = None
+    scratch: list[Path] = []  # the folders a started server and its index used: removed at the end
     if args.start_server:
         if args.chroma_server:
-            chroma = start_chroma(Path(tempfile.mkdtemp(prefix="load-chroma-")))
+            scratch.append(Path(tempfile.mkdtemp(prefix="load-chroma-")))
+            chroma = start_chroma(scratch[-1])
         server, ingest_s = start_server(
             own_corpus=args.ingest_during, chroma_port=chroma.port if chroma else None, distractors=args.distractors
         )
         url = server.base
+        scratch.append(server.workdir)
         if ingest_s is not None:
             print(f"index: shipped articles + {args.distractors} distractors, ingested in {ingest_s:.0f} s")
         if args.ingest_during:
@@ -226,6 +229,8 @@ def main() -> None:
         for running in (server, chroma):
             if running is not None:
                 running.stop()
+        for folder in scratch:
+            shutil.rmtree(folder, ignore_errors=True)
 
     total = args.clients * args.questions
     errors = {str(k): v for k, v in statuses.items() if k != 200}

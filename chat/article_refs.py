@@ -10,7 +10,10 @@ chat.questions.analyze reads these off every question; tested in tests/test_ques
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
+from dataclasses import dataclass
 
 from chat.lexicon import Article
 from chat.question_types import ORDINAL_RE, ORDINALS
@@ -39,53 +42,115 @@ def named_articles(
     summary, by words of its title that no other title has ("the article about the resurgence"). A publisher's
     one own word that is also an everyday English word (`english`: "small" of "The Small-Cap Report", "meridian")
     names it only where the question writes it as a name, capitalised inside a sentence and standing alone ("what
-    does Meridian say"): "how do small-cap stocks fare?" and "the Small-Cap vs. Large-Cap gap" name no publisher."""
-    found: list[Article] = []
+    does Meridian say"): "how do small-cap stocks fare?" and "the Small-Cap vs. Large-Cap gap" name no publisher.
+    Each distinct publisher is read once, so the cost grows with the publishers, not the articles."""
+    index = _index(catalogue)
     pieces = set(_squash(text))
     words = set(re.findall(r"[a-z0-9&]+", normalize(text).lower()))
     written_as_names = {m.group(1).lower() for m in _NAME_INSIDE.finditer(normalize(text))}
-    for art in catalogue:
-        key = re.sub(r"[^a-z0-9&]", "", art.publisher.lower())
-        # "Bayline" names "Bayline Financial News": the publisher's own word, not "Financial" or "News".
-        # ("The Small-Cap Report" is not named by "small": only a word the articles use as a name counts)
-        own = [
-            w
-            for w in re.findall(r"[a-z0-9&]+", art.publisher.lower())
-            if w not in _MEDIA_WORDS and len(w) >= 4 and (names is None or w in names)
-        ]
-        # "Harbor & Vine Research" is also "harbor and vine", "harbor&vine", "harborvine".
-        # (only for a name of two words or more: one word is the `own` rule's, which needs it to be a name)
-        core_words = [w for w in re.findall(r"[a-z0-9&]+", art.publisher.lower()) if w not in _MEDIA_WORDS]
-        core = "".join(core_words)
-        plain = [w for w in core_words if w != "&"]
-        cores = (
-            {core, core.replace("&", "and"), core.replace("&", "")}
-            if len(core) >= 6 and len(plain) >= 2 and (names is None or all(w in names for w in plain))
-            else set()
-        )
-        if len(key) >= 3 and (
-            key in pieces
-            or key.removeprefix("the") in pieces
-            or (len(key) >= 6 and any(len(p) >= len(key) - 1 and _close(p, key) for p in pieces))
-            or (own and own[0] in words and (own[0] not in english or own[0] in written_as_names))
-            or cores & pieces
-        ):
-            found.append(art)
+    named = {
+        publisher
+        for publisher in index.by_publisher
+        if _names_publisher(_publisher_forms(publisher, names), pieces, words, written_as_names, english)
+    }
+    found = [art for art in catalogue if art.publisher in named]
     for m in ORDINAL_RE.finditer(text):
         i = ORDINALS[m.group(1).lower()]
         if -len(catalogue) <= i < len(catalogue) and catalogue[i] not in found:
             found.append(catalogue[i])
     if not found and by_title and len(catalogue) > 1:
         words = set(tokenize(text))
-        unique = []
-        for art in catalogue:
-            own = set(tokenize(art.title)) - set().union(*(set(tokenize(o.title)) for o in catalogue if o is not art))
-            own = {w for w in own if not w[0].isdigit() and len(w) > 3}
-            if own & words:
-                unique.append(art)
+        unique = [art for art, own in zip(catalogue, index.own_title_words) if own & words]
         if len(unique) == 1:
             found = unique
     return found
+
+
+@dataclass(frozen=True)
+class _PublisherForms:
+    """The ways a question may write one publisher's name."""
+
+    key: str  # "thesmallcapreport"
+    own: str  # its first own word that the articles use as a name ("bayline" of "Bayline Financial News"), or ""
+    cores: frozenset[str]  # "harborvine", "harborandvine", "harbor&vine" of "Harbor & Vine Research"
+
+
+@functools.lru_cache(maxsize=4096)
+def _publisher_forms(publisher: str, names: frozenset[str] | None) -> _PublisherForms:
+    key = re.sub(r"[^a-z0-9&]", "", publisher.lower())
+    # "Bayline" names "Bayline Financial News": the publisher's own word, not "Financial" or "News".
+    # ("The Small-Cap Report" is not named by "small": only a word the articles use as a name counts)
+    own = [
+        w
+        for w in re.findall(r"[a-z0-9&]+", publisher.lower())
+        if w not in _MEDIA_WORDS and len(w) >= 4 and (names is None or w in names)
+    ]
+    # "Harbor & Vine Research" is also "harbor and vine", "harbor&vine", "harborvine".
+    # (only for a name of two words or more: one word is the `own` rule's, which needs it to be a name)
+    core_words = [w for w in re.findall(r"[a-z0-9&]+", publisher.lower()) if w not in _MEDIA_WORDS]
+    core = "".join(core_words)
+    plain = [w for w in core_words if w != "&"]
+    cores = (
+        frozenset({core, core.replace("&", "and"), core.replace("&", "")})
+        if len(core) >= 6 and len(plain) >= 2 and (names is None or all(w in names for w in plain))
+        else frozenset()
+    )
+    return _PublisherForms(key, own[0] if own else "", cores)
+
+
+def _names_publisher(
+    forms: _PublisherForms, pieces: set[str], words: set[str], written_as_names: set[str], english: frozenset[str]
+) -> bool:
+    key, own = forms.key, forms.own
+    return len(key) >= 3 and bool(
+        key in pieces
+        or key.removeprefix("the") in pieces
+        or (len(key) >= 6 and any(len(p) >= len(key) - 1 and _close(p, key) for p in pieces))
+        or (own and own in words and (own not in english or own in written_as_names))
+        or forms.cores & pieces
+    )
+
+
+@dataclass(frozen=True)
+class _Index:
+    """What the reference rules read of a catalogue, computed once per catalogue (not once per question)."""
+
+    by_publisher: dict[str, list[Article]]
+    publisher_keys: frozenset[str]  # squashed, without a leading "the"
+    words: frozenset[str]  # every word of a publisher or a title
+    own_title_words: list[set[str]]  # per article: the words of its title that no other title has
+    dates: list[str]  # the articles' publication days, sorted
+    by_day: dict[tuple[int, int], list[Article]]  # (month, day) → the articles published on it
+
+
+_CACHE: list[tuple[list[Article], list[int], _Index]] = []  # the last few catalogues (held, so ids stay theirs)
+
+
+def _index(catalogue: list[Article]) -> _Index:
+    ids = [id(a) for a in catalogue]
+    for _held, held_ids, index in _CACHE:
+        if held_ids == ids:
+            return index
+    by_publisher: dict[str, list[Article]] = {}
+    by_day: dict[tuple[int, int], list[Article]] = {}
+    title_words = [set(tokenize(a.title)) for a in catalogue]
+    counts = Counter(w for ws in title_words for w in ws)
+    for art in catalogue:
+        by_publisher.setdefault(art.publisher, []).append(art)
+        m = re.match(r"\d{4}-(\d{2})-(\d{2})", art.published or "")
+        if m:
+            by_day.setdefault((int(m.group(1)), int(m.group(2))), []).append(art)
+    index = _Index(
+        by_publisher=by_publisher,
+        publisher_keys=frozenset(re.sub(r"[^a-z0-9&]", "", p.lower()).removeprefix("the") for p in by_publisher),
+        words=frozenset(w for a in catalogue for w in tokenize(a.publisher + " " + a.title)),
+        own_title_words=[{w for w in ws if counts[w] == 1 and not w[0].isdigit() and len(w) > 3} for ws in title_words],
+        dates=sorted(a.published[:10] for a in catalogue if re.match(r"\d{4}-\d{2}-\d{2}", a.published or "")),
+        by_day=by_day,
+    )
+    _CACHE.insert(0, (catalogue, ids, index))
+    del _CACHE[4:]
+    return index
 
 
 # fmt: off
@@ -117,12 +182,10 @@ _DAY_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*
 def dated_articles(text: str, catalogue: list[Article]) -> list[Article]:
     """Articles published on a day the question names ("what pushed yields up on Feb 11?"): news of that day."""
     days = {(_MONTH_NUMBER[m.group(1).lower()[:3]], int(m.group(2))) for m in _DAY_RE.finditer(text)}
-    out = []
-    for art in catalogue:
-        m = re.match(r"\d{4}-(\d{2})-(\d{2})", art.published or "")
-        if m and (int(m.group(1)), int(m.group(2))) in days:
-            out.append(art)
-    return out
+    if not days:
+        return []
+    on_days = {id(a) for day in days for a in _index(catalogue).by_day.get(day, [])}
+    return [art for art in catalogue if id(art) in on_days]
 
 
 _OUTCOME = re.compile(r"\b(?:did|was|were|ended|closed|finished|happened|turned out|wound up|end up|ending)\b", re.I)
@@ -136,8 +199,10 @@ _PERIOD_END = re.compile(
 def asks_after(text: str, catalogue: list[Article]) -> str:
     """The newest article's date when the question asks how things turned out by a time after it ("Where did
     small caps end up by the close of 2026?" of articles from January 2026): no article can know."""
-    dates = sorted(a.published[:10] for a in catalogue if re.match(r"\d{4}-\d{2}-\d{2}", a.published or ""))
-    if not dates or not _OUTCOME.search(text):
+    if not _OUTCOME.search(text):
+        return ""
+    dates = _index(catalogue).dates
+    if not dates:
         return ""
     for m in _PERIOD_END.finditer(text):
         year = int(m.group("year"))
@@ -150,12 +215,10 @@ def asks_after(text: str, catalogue: list[Article]) -> str:
 def articles_only(topic: str, catalogue: list[Article]) -> bool:
     """Whether every word of a topic is a word of an article's publisher or title (it names articles, no subject)."""
     toks = set(tokenize(topic))
-    return bool(toks) and all(any(t in tokenize(a.publisher + " " + a.title) for a in catalogue) for t in toks)
+    return bool(toks) and toks <= _index(catalogue).words
 
 
 def is_article_ref(name: Name, articles: list[Article], catalogue: list[Article]) -> bool:
     """A name that is an article's publisher ("The Sterling Review", "Coin Mela") is a reference, not a subject."""
     squashed = re.sub(r"[^a-z0-9&]", "", name.text.lower()).removeprefix("the")
-    return len(squashed) >= 3 and any(
-        squashed == re.sub(r"[^a-z0-9&]", "", a.publisher.lower()).removeprefix("the") for a in catalogue
-    )
+    return len(squashed) >= 3 and squashed in _index(catalogue).publisher_keys

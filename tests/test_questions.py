@@ -288,3 +288,29 @@ def test_an_article_comparison_has_one_side_per_article_or_per_publisher_when_th
     assert [label for label, _, _ in sides] == [CATALOGUE[0].publisher, "The Small-Cap Report"]
     assert sides[1][2] == {a.source for a in many} and all(query == "valuations" for _, query, _ in sides)
     assert len(_compared_articles(many, "valuations")) == MAX_COMPARED  # one publisher's articles: the first few
+
+
+def test_article_references_follow_a_changed_catalogue():
+    """The rules read a catalogue once (publishers, title words, days); a catalogue that changed is read again."""
+    from chat.article_refs import articles_only, is_article_ref
+    from chat.text import Name
+
+    many = [
+        Article(f"b{i}.md", f"Bond note {i}", "Bayline Financial News", f"2026-03-{1 + i % 28:02d}", "", "", (f"b{i}",))
+        for i in range(300)
+    ]
+    catalogue = CATALOGUE + many
+    bayline = [a.source for a in named_articles("what does bayline say?", catalogue, by_title=False)]
+    assert bayline == [a.source for a in catalogue if a.publisher == "Bayline Financial News"]
+    assert [a.source for a in dated_articles("what happened on March 3?", catalogue)] == [
+        a.source for a in many if a.published == "2026-03-03"
+    ]
+    assert not articles_only("quillmark", catalogue)
+    assert not is_article_ref(Name("Quillmark Weekly", ("quillmark", "weekly"), 0), [], catalogue)
+    grown = catalogue + [Article("q.md", "Quillmark IPO", "Quillmark Weekly", "2026-04-02", "", "", ("q1",))]
+    assert [a.source for a in named_articles("what does quillmark weekly say?", grown, by_title=False)] == ["q.md"]
+    assert [a.source for a in dated_articles("and on April 2?", grown)] == ["q.md"]
+    assert articles_only("quillmark", grown) and is_article_ref(
+        Name("Quillmark Weekly", ("quillmark", "weekly"), 0), [], grown
+    )
+    assert [a.source for a in named_articles("summarize the quillmark piece", grown, by_title=True)] == ["q.md"]
