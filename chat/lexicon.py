@@ -13,6 +13,7 @@ thousands of chunks) runs in a background thread while queries use the previous 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
@@ -63,6 +64,22 @@ class Article:
     def label(self) -> str:
         """How an answer names it: the publisher, else the title."""
         return self.publisher or self.title or self.source
+
+
+class _Reads:
+    """What the lexicon read of one snapshot, kept with it: questions' readings and the squashed catalogue."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.normalized: dict[str, Normalized] = {}
+        self._titles: str | None = None
+
+    def titles(self) -> str:
+        """Every article's publisher and title, each squashed ("thesmallcapreport…"), joined by NULs."""
+        if self._titles is None:
+            articles = self.snapshot.articles.values()
+            self._titles = "\x00".join("".join(tokenize(f"{a.publisher} {a.title}")) for a in articles)
+        return self._titles
 
 
 @dataclass(frozen=True)
@@ -116,6 +133,7 @@ class Lexicon:
         self._building = False
         self.on_change: list[Callable[[], None]] = []  # called after a new snapshot is swapped in
         self._phrases: dict[tuple, bool] = {}
+        self._reads: _Reads | None = None  # what was read of the current snapshot (replaced with it)
 
     # --- the mirror ----------------------------------------------------------------------------------
 
@@ -323,9 +341,25 @@ class Lexicon:
         """Whether the articles use every word of a name (chat.normalization.known_name)."""
         return normalization.known_name(self, name)
 
+    def _current(self) -> _Reads:
+        """What was read of the current snapshot; a new, empty one when the snapshot was replaced."""
+        snap = self.refresh()
+        reads = self._reads
+        if reads is None or reads.snapshot is not snap:
+            reads = self._reads = _Reads(snap)
+        return reads
+
     def normalize(self, question: str) -> Normalized:
-        """The question made to meet the corpus' vocabulary (chat.normalization.normalize_question)."""
-        return normalization.normalize_question(self, question)
+        """The question made to meet the corpus' vocabulary (chat.normalization.normalize_question); read once per
+        question and snapshot (an answer reads its question's terms several times), a fresh copy each."""
+        reads = self._current()
+        done = reads.normalized.get(question)
+        if done is None:
+            done = normalization.normalize_question(self, question)
+            if len(reads.normalized) > 4096:
+                reads.normalized.clear()
+            reads.normalized[question] = done
+        return dataclasses.replace(done, terms=list(done.terms), corrections=list(done.corrections))
 
     def terms(self, question: str) -> list[Term]:
         return self.normalize(question).terms
@@ -346,7 +380,7 @@ class Lexicon:
             return cached
         rows = snap.rows_with(toks)
         wanted = "".join(toks)
-        known = any(wanted in "".join(tokenize(f"{a.publisher} {a.title}")) for a in snap.articles.values())
+        known = wanted in self._current().titles()
         if rows and not known:
             got = self.collection.get(ids=[snap.ids[r] for r in sorted(rows)[:20]], include=["documents"])
             known = any(wanted in "".join(tokenize(doc)) for doc in got["documents"])
