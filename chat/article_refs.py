@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chat.lexicon import Article
@@ -37,22 +38,31 @@ def named_articles(
     by_title: bool,
     names: frozenset[str] | None = None,
     english: frozenset[str] = frozenset(),
+    term_sources: Callable[[frozenset[str]], set[str]] | None = None,
 ) -> list[Article]:
     """Articles the question names: by publisher (any spelling), by position ("the second article") or, for a
     summary, by words of its title that no other title has ("the article about the resurgence"). A publisher's
     one own word that is also an everyday English word (`english`: "small" of "The Small-Cap Report", "meridian")
     names it only where the question writes it as a name, capitalised inside a sentence and standing alone ("what
     does Meridian say"): "how do small-cap stocks fare?" and "the Small-Cap vs. Large-Cap gap" name no publisher.
+    Its everyday words run together ("small cap") name it only when the articles of other publishers do not use
+    them together (`term_sources`: the sources whose text holds all of some words), as "Atlas Frontier" is a name.
     Each distinct publisher is read once, so the cost grows with the publishers, not the articles."""
     index = _index(catalogue)
     pieces = set(_squash(text))
     words = set(re.findall(r"[a-z0-9&]+", normalize(text).lower()))
     written_as_names = {m.group(1).lower() for m in _NAME_INSIDE.finditer(normalize(text))}
-    named = {
-        publisher
-        for publisher in index.by_publisher
-        if _names_publisher(_publisher_forms(publisher, names), pieces, words, written_as_names, english)
-    }
+    named = set()
+    for publisher, own_articles in index.by_publisher.items():
+        forms = _publisher_forms(publisher, names, english)
+        how = _names_publisher(forms, pieces, words, written_as_names, english)
+        if how == "core" and forms.everyday and term_sources is not None:
+            # Everyday words run together are a term before they are a name: "small-cap" (or "S&P Small Cap 600")
+            # is not "The Small-Cap Report" when other publishers' articles use those words together.
+            others = term_sources(frozenset(tokenize(" ".join(forms.everyday)))) - {a.source for a in own_articles}
+            how = "" if len(others) >= 2 else how
+        if how:
+            named.add(publisher)
     found = [art for art in catalogue if art.publisher in named]
     for m in ORDINAL_RE.finditer(text):
         i = ORDINALS[m.group(1).lower()]
@@ -73,10 +83,11 @@ class _PublisherForms:
     key: str  # "thesmallcapreport"
     own: str  # its first own word that the articles use as a name ("bayline" of "Bayline Financial News"), or ""
     cores: frozenset[str]  # "harborvine", "harborandvine", "harbor&vine" of "Harbor & Vine Research"
+    everyday: tuple[str, ...]  # the core's words when every one is an everyday English word ("small", "cap")
 
 
 @functools.lru_cache(maxsize=4096)
-def _publisher_forms(publisher: str, names: frozenset[str] | None) -> _PublisherForms:
+def _publisher_forms(publisher: str, names: frozenset[str] | None, english: frozenset[str]) -> _PublisherForms:
     key = re.sub(r"[^a-z0-9&]", "", publisher.lower())
     # "Bayline" names "Bayline Financial News": the publisher's own word, not "Financial" or "News".
     # ("The Small-Cap Report" is not named by "small": only a word the articles use as a name counts)
@@ -95,20 +106,26 @@ def _publisher_forms(publisher: str, names: frozenset[str] | None) -> _Publisher
         if len(core) >= 6 and len(plain) >= 2 and (names is None or all(w in names for w in plain))
         else frozenset()
     )
-    return _PublisherForms(key, own[0] if own else "", cores)
+    everyday = tuple(plain) if cores and all(w in english for w in plain) else ()
+    return _PublisherForms(key, own[0] if own else "", cores, everyday)
 
 
 def _names_publisher(
     forms: _PublisherForms, pieces: set[str], words: set[str], written_as_names: set[str], english: frozenset[str]
-) -> bool:
+) -> str:
+    """How the question names the publisher: "name" (its whole name or own word), "core" (its words run together
+    or joined by "and"), or "" (it does not)."""
     key, own = forms.key, forms.own
-    return len(key) >= 3 and bool(
+    if len(key) < 3:
+        return ""
+    if (
         key in pieces
         or key.removeprefix("the") in pieces
         or (len(key) >= 6 and any(len(p) >= len(key) - 1 and _close(p, key) for p in pieces))
         or (own and own in words and (own not in english or own in written_as_names))
-        or forms.cores & pieces
-    )
+    ):
+        return "name"
+    return "core" if forms.cores & pieces else ""
 
 
 @dataclass(frozen=True)

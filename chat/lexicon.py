@@ -72,6 +72,7 @@ class _Reads:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.normalized: dict[str, Normalized] = {}
+        self.sources_with: dict[frozenset[str], set[str]] = {}
         self._titles: str | None = None
 
     def titles(self) -> str:
@@ -292,6 +293,18 @@ class Lexicon:
         for form in forms:
             out.update(snap.sources[snap.row_source[r]] for r in snap.rows_with(form))
         return out
+
+    def sources_with_words(self, tokens: frozenset[str]) -> set[str]:
+        """The articles with a chunk that holds every one of these words (kept per snapshot)."""
+        reads = self._current()
+        found = reads.sources_with.get(tokens)
+        if found is None:
+            snap = reads.snapshot
+            found = {snap.sources[snap.row_source[r]] for r in snap.rows_with(tokens)}
+            if len(reads.sources_with) > 1024:
+                reads.sources_with.clear()
+            reads.sources_with[tokens] = found
+        return set(found)
 
     def knows(self, token: str) -> bool:
         """Whether any chunk contains this (tokenized) word."""

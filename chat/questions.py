@@ -155,7 +155,9 @@ def analyze(text: str, lexicon: Lexicon, *, history_topic: str = "") -> Question
     if corrected != text and qtype == FACT:
         qtype = question_type(corrected)
     names = lexicon.refresh().names
-    refs = dict(by_title=qtype == SUMMARY, names=names, english=lexicon.english)
+    refs = dict(
+        by_title=qtype == SUMMARY, names=names, english=lexicon.english, term_sources=lexicon.sources_with_words
+    )
     articles = named_articles(text, catalogue, **refs) or (
         named_articles(corrected, catalogue, **refs) if corrected != text else []
     )

@@ -26,6 +26,7 @@ from chat.questions import (
 )
 from chat.selection import asked_count, split_parts
 from chat.sides import coordinated, sides_of
+from chat.text import tokenize
 from chat.wording import mend_question, strip_instructions
 
 # fmt: off
@@ -179,16 +180,32 @@ def test_a_publisher_named_by_an_everyday_word_is_named_only_as_a_name():
         Article("scr.md", "Stocks rally as yields fall", "The Small-Cap Report", "2023-01-02", "", "", ("s1",)),
         Article("mmd.md", "Gold's run", "Meridian Markets Daily", "2026-02-02", "", "", ("m1",)),
     ]
-    names = frozenset({"small", "meridian", "bayline"})
-    english = frozenset({"small", "meridian", "cap", "report"})
+    catalogue.append(Article("hv2.md", "Vines", "Harbor & Vine Research", "2026-02-03", "", "", ("h1",)))
+    catalogue.append(Article("af.txt", "EM currencies", "Atlas Frontier Markets", "2026-01-28", "", "", ("f1",)))
+    names = frozenset({"small", "cap", "meridian", "bayline", "harbor", "vine", "atlas", "frontier"})  # as written
+    english = frozenset({"small", "meridian", "cap", "report", "harbor", "vine", "atlas", "frontier"})
+    # the articles whose text holds these words: "small cap" is everyone's term; "atlas frontier" only a name
+    in_text = {frozenset(tokenize("small cap")): {"ainvest.txt", "coinmela.txt", "scr.md"}}
 
     def named(text: str) -> list[str]:
-        return [a.source for a in named_articles(text, catalogue, by_title=False, names=names, english=english)]
+        found = named_articles(
+            text,
+            catalogue,
+            by_title=False,
+            names=names,
+            english=english,
+            term_sources=lambda words: set(in_text.get(words, set())),
+        )
+        return [a.source for a in found]
 
     assert named('How does the "Maturity Wall" impact small-cap stocks differently than large-caps?') == []
     assert named("Small caps rallied: why?") == []  # capitalised only because it opens the sentence
     assert named("How does the US Dollar affect the Small-Cap vs. Large-Cap performance?") == []  # title case
     assert named("Why do Small Cap Stocks lag?") == []
+    assert named("At what multiple does the S&P Small Cap 600 trade?") == []  # everyday words run together: a term
+    assert named("which funds do small-cap managers like?") == []
+    assert named("what does harbor and vine say?") == ["hv2.md"]
+    assert named("Atlas Frontier vs Bayline: what level did each put the DXY at?") == ["bayline.txt", "af.txt"]
     assert named("What does Meridian say about gold?") == ["mmd.md"]
     assert named("what does the meridian markets daily piece say about gold?") == ["mmd.md"]
     assert named("What does the Small-Cap Report say about yields?") == ["scr.md"]
