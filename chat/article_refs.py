@@ -63,7 +63,7 @@ def named_articles(
             how = "" if len(others) >= 2 else how
         if how:
             named.add(publisher)
-    found = [art for art in catalogue if art.publisher in named]
+    found = [art for art in catalogue if art.publisher in named] if named else []
     for m in ORDINAL_RE.finditer(text):
         i = ORDINALS[m.group(1).lower()]
         if -len(catalogue) <= i < len(catalogue) and catalogue[i] not in found:
@@ -144,6 +144,10 @@ _CACHE: list[tuple[list[Article], list[int], _Index]] = []  # the last few catal
 
 
 def _index(catalogue: list[Article]) -> _Index:
+    for held, held_ids, index in _CACHE:
+        # the lexicon's own list of this snapshot, unchanged (a copy is recognised by its articles, below)
+        if held is catalogue and len(held_ids) == len(catalogue):
+            return index
     ids = [id(a) for a in catalogue]
     for _held, held_ids, index in _CACHE:
         if held_ids == ids:

@@ -73,7 +73,13 @@ class _Reads:
         self.snapshot = snapshot
         self.normalized: dict[str, Normalized] = {}
         self.sources_with: dict[frozenset[str], set[str]] = {}
+        self._articles: list[Article] | None = None
         self._titles: str | None = None
+
+    def articles(self) -> list[Article]:
+        if self._articles is None:
+            self._articles = list(self.snapshot.articles.values())
+        return self._articles
 
     def titles(self) -> str:
         """Every article's publisher and title, each squashed ("thesmallcapreport…"), joined by NULs."""
@@ -275,8 +281,9 @@ class Lexicon:
         return len(self.refresh().ids)
 
     def articles(self) -> list[Article]:
-        """The indexed articles, oldest first (then by title)."""
-        return list(self.refresh().articles.values())
+        """The indexed articles, oldest first (then by title): one list per snapshot, shared, so not to be changed
+        (the article-reference rules recognise it and read it once)."""
+        return self._current().articles()
 
     def idf(self, token: str) -> float:
         """Inverse document frequency over the chunks; a word the corpus never uses weighs the most."""
