@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -74,25 +75,28 @@ def main() -> None:
     ap.add_argument("--asks", type=int, default=5)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="startup-"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "CORPUS_"))},
-        "CHROMA_PATH": str(work / "chroma"),
-        "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT_PER_MINUTE": "0",
-    }
-    subprocess.run([sys.executable, "app.py", "ingest", "--quiet"], cwd=ROOT, env=env, check=True)
-    runs = [restart(work, {"CHROMA_PATH": env["CHROMA_PATH"]}, 10 * (i % 2)) for i in range(args.restarts)]
-    asks = []
-    for i in range(args.asks):
-        t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "app.py", "ask", QUESTIONS[20 + i % 7], "--json"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        asks.append(time.perf_counter() - t)
+    try:  # the index and the ONNX export it made are removed at the end
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "CORPUS_"))},
+            "CHROMA_PATH": str(work / "chroma"),
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PER_MINUTE": "0",
+        }
+        subprocess.run([sys.executable, "app.py", "ingest", "--quiet"], cwd=ROOT, env=env, check=True)
+        runs = [restart(work, {"CHROMA_PATH": env["CHROMA_PATH"]}, 10 * (i % 2)) for i in range(args.restarts)]
+        asks = []
+        for i in range(args.asks):
+            t = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "app.py", "ask", QUESTIONS[20 + i % 7], "--json"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            asks.append(time.perf_counter() - t)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
     def med(key: str) -> float:
         return statistics.median(r[key] for r in runs)  # type: ignore[misc]

@@ -105,8 +105,14 @@ def test_query_benchmark_smoke():
     assert result["refused"]["off"][0] == result["refused"]["off"][1]  # off-topic questions are refused
 
 
-def run_stdout(script: str, *args: str, timeout: int = 900) -> str:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+def run_stdout(script: str, *args: str, timeout: int = 900, env: dict[str, str] | None = None) -> str:
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        **(env or {}),
+    }
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), *args],
         cwd=str(ROOT),
@@ -183,3 +189,14 @@ def test_encoder_gate_smoke(tmp_path):
     faq = result["quality"]["onnx-int8"]["0"]["faq"]
     assert faq["hit@5"] > 0.5 and faq["fact_recall"] > 0.5 and "onnx-int8: drops" in out
     assert list((tmp_path / "gate" / "models").glob("*-int8.onnx"))  # the export is kept with --work
+
+
+def test_startup_benchmark_smoke_and_leaves_nothing_behind(tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = run_stdout("startup.py", "--restarts", "1", "--asks", "1", env={"TMPDIR": str(scratch)})
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["benchmark"] == "startup" and len(result["runs"]) == 1
+    assert len(result["runs"][0]["latencies_ms"]) == 10 and result["first_answer_ms"] > 0
+    assert result["ready_s"] >= result["answering_s"] > 0 and result["ask_cli_s"] > 0
+    assert "first answer after ready" in out and not list(scratch.glob("startup-*"))  # its index removed
