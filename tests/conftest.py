@@ -37,8 +37,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 def browser():
     """One headless Chromium for every browser test: Playwright's sync API allows one instance per thread, so a
     second `sync_playwright()` while this one is open would fail."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # What a page must show before a test goes on may take longer than Playwright's 5 s on two shared cores (a
+    # Gradio page under load stayed "Loading..." past it once): a readiness wait, never a performance assertion.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
