@@ -55,7 +55,7 @@ def named_articles(
     named = set()
     for publisher, own_articles in index.by_publisher.items():
         forms = _publisher_forms(publisher, names, english)
-        how = _names_publisher(forms, pieces, words, written_as_names, english)
+        how = _names_publisher(forms, pieces, words, written_as_names)
         if how == "core" and forms.everyday and term_sources is not None:
             # Everyday words run together are a term before they are a name: "small-cap" (or "S&P Small Cap 600")
             # is not "The Small-Cap Report" when other publishers' articles use those words together.
@@ -82,6 +82,7 @@ class _PublisherForms:
 
     key: str  # "thesmallcapreport"
     own: str  # its first own word that the articles use as a name ("bayline" of "Bayline Financial News"), or ""
+    own_everyday: bool  # that word is an everyday English word ("meridian"): it counts only written as a name
     cores: frozenset[str]  # "harborvine", "harborandvine", "harbor&vine" of "Harbor & Vine Research"
     everyday: tuple[str, ...]  # the core's words when every one is an everyday English word ("small", "cap")
 
@@ -107,12 +108,11 @@ def _publisher_forms(publisher: str, names: frozenset[str] | None, english: froz
         else frozenset()
     )
     everyday = tuple(plain) if cores and all(w in english for w in plain) else ()
-    return _PublisherForms(key, own[0] if own else "", cores, everyday)
+    first = own[0] if own else ""
+    return _PublisherForms(key, first, first in english, cores, everyday)
 
 
-def _names_publisher(
-    forms: _PublisherForms, pieces: set[str], words: set[str], written_as_names: set[str], english: frozenset[str]
-) -> str:
+def _names_publisher(forms: _PublisherForms, pieces: set[str], words: set[str], written_as_names: set[str]) -> str:
     """How the question names the publisher: "name" (its whole name or own word), "core" (its words run together
     or joined by "and"), or "" (it does not)."""
     key, own = forms.key, forms.own
@@ -122,7 +122,7 @@ def _names_publisher(
         key in pieces
         or key.removeprefix("the") in pieces
         or (len(key) >= 6 and any(len(p) >= len(key) - 1 and _close(p, key) for p in pieces))
-        or (own and own in words and (own not in english or own in written_as_names))
+        or (own and own in words and (not forms.own_everyday or own in written_as_names))
     ):
         return "name"
     return "core" if forms.cores & pieces else ""

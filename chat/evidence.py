@@ -90,13 +90,12 @@ def _compared_articles(articles: list[Article], dimension: str) -> list[tuple[st
     """The sides of an article comparison, each (label, query, sources): one per article, or, when more articles
     are named than can be sides ("what do Bayline and the Small-Cap Report say", the latter with 98 articles),
     one per publisher, searched across its articles. The first MAX_COMPARED either way."""
-    if len(articles) <= MAX_COMPARED:
-        return [(article_label(a), dimension, {a.source}) for a in articles]
-    by_publisher: dict[str, set[str]] = {}
-    for a in articles:
-        by_publisher.setdefault(a.publisher or article_label(a), set()).add(a.source)
-    if len(by_publisher) >= 2:
-        return [(name, dimension, sources) for name, sources in list(by_publisher.items())[:MAX_COMPARED]]
+    if len(articles) > MAX_COMPARED:
+        by_publisher: dict[str, set[str]] = {}
+        for a in articles:
+            by_publisher.setdefault(a.publisher or article_label(a), set()).add(a.source)
+        if len(by_publisher) >= 2:
+            return [(name, dimension, sources) for name, sources in list(by_publisher.items())[:MAX_COMPARED]]
     return [(article_label(a), dimension, {a.source}) for a in articles[:MAX_COMPARED]]
 
 

@@ -67,12 +67,14 @@ class Article:
 
 
 class _Reads:
-    """What the lexicon read of one snapshot, kept with it: questions' readings and the squashed catalogue."""
+    """What the lexicon read of one snapshot, kept with it: questions' readings, the sources holding some words,
+    known phrases and the squashed catalogue."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.normalized: dict[str, Normalized] = {}
         self.sources_with: dict[frozenset[str], set[str]] = {}
+        self.phrases: dict[tuple[str, ...], bool] = {}  # Lexicon.known_phrase
         self._articles: list[Article] | None = None
         self._titles: str | None = None
 
@@ -84,8 +86,7 @@ class _Reads:
     def titles(self) -> str:
         """Every article's publisher and title, each squashed ("thesmallcapreport…"), joined by NULs."""
         if self._titles is None:
-            articles = self.snapshot.articles.values()
-            self._titles = "\x00".join("".join(tokenize(f"{a.publisher} {a.title}")) for a in articles)
+            self._titles = "\x00".join("".join(tokenize(f"{a.publisher} {a.title}")) for a in self.articles())
         return self._titles
 
 
@@ -139,7 +140,6 @@ class Lexicon:
         self._checked = 0.0
         self._building = False
         self.on_change: list[Callable[[], None]] = []  # called after a new snapshot is swapped in
-        self._phrases: dict[tuple, bool] = {}
         self._reads: _Reads | None = None  # what was read of the current snapshot (replaced with it)
 
     # --- the mirror ----------------------------------------------------------------------------------
@@ -302,12 +302,12 @@ class Lexicon:
         return out
 
     def sources_with_words(self, tokens: frozenset[str]) -> set[str]:
-        """The articles with a chunk that holds every one of these words (kept per snapshot)."""
+        """`sources_naming` of one form, kept per snapshot (asked of every question that runs a publisher's words
+        together)."""
         reads = self._current()
         found = reads.sources_with.get(tokens)
         if found is None:
-            snap = reads.snapshot
-            found = {snap.sources[snap.row_source[r]] for r in snap.rows_with(tokens)}
+            found = self.sources_naming([tokens])
             if len(reads.sources_with) > 1024:
                 reads.sources_with.clear()
             reads.sources_with[tokens] = found
@@ -393,18 +393,18 @@ class Lexicon:
             toks = toks[:-1]  # "Japan ETF", "Tokyo stocks": a name and a common noun, not one name
         if len(toks) < 2:
             return True
-        snap = self.refresh()
-        key = (snap.generation, tuple(toks))
-        cached = self._phrases.get(key)
+        reads = self._current()
+        snap, key = reads.snapshot, tuple(toks)
+        cached = reads.phrases.get(key)
         if cached is not None:
             return cached
         rows = snap.rows_with(toks)
         wanted = "".join(toks)
-        known = wanted in self._current().titles()
+        known = wanted in reads.titles()
         if rows and not known:
             got = self.collection.get(ids=[snap.ids[r] for r in sorted(rows)[:20]], include=["documents"])
             known = any(wanted in "".join(tokenize(doc)) for doc in got["documents"])
-        if len(self._phrases) > 4096:
-            self._phrases.clear()
-        self._phrases[key] = known
+        if len(reads.phrases) > 4096:
+            reads.phrases.clear()
+        reads.phrases[key] = known
         return known
