@@ -153,9 +153,9 @@ class ChatbotServer:
         self.proc: subprocess.Popen | None = None
         self._log: IO[bytes] | None = None
 
-    def start(self, timeout: float = 240.0) -> ChatbotServer:
-        """Start it and wait until `/healthz` says it answers; on failure the log's tail is in the error."""
-        self._log = open(self.log_path, "wb")
+    def spawn(self, *, append_log: bool = False) -> subprocess.Popen:
+        """Start the process and return at once (`start` also waits for it); its output goes to the log."""
+        self._log = open(self.log_path, "ab" if append_log else "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "app.py", "serve", "--port", str(self.port)],
             cwd=ROOT,
@@ -163,6 +163,11 @@ class ChatbotServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        return self.proc
+
+    def start(self, timeout: float = 240.0) -> ChatbotServer:
+        """Start it and wait until `/healthz` says it answers; on failure the log's tail is in the error."""
+        self.spawn()
         try:
             wait_until_up(self.proc, f"{self.base}/healthz", timeout=timeout, what=f"{self.name} server")
         except Exception as e:

@@ -37,18 +37,11 @@ QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "corpus" / "faq.js
 def restart(work: Path, index_env: dict[str, str], offset: int) -> dict[str, float | list[float]]:
     server = ChatbotServer(work, env=index_env, name="startup")
     started = time.perf_counter()
-    server._log = open(server.log_path, "ab")
-    server.proc = subprocess.Popen(
-        [sys.executable, "app.py", "serve", "--port", str(server.port)],
-        cwd=ROOT,
-        env=server.env,
-        stdout=server._log,
-        stderr=subprocess.STDOUT,
-    )
+    proc = server.spawn(append_log=True)  # timed here, not through start(): both moments are the figures
     answering = ready = None
     try:
         while ready is None:
-            if server.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise SystemExit(f"the server exited; its log:\n{server.log_tail()}")
             try:
                 status = httpx.get(f"{server.base}/healthz", timeout=5).status_code
