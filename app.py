@@ -214,9 +214,16 @@ def create_app(settings: Settings, store, assistant=None, admin_token: str | Non
                 on_progress=on_progress,
                 allow_empty=allow_empty,
             )
+            if report.changed:
+                assistant.lexicon.refresh(force=True)  # the library and answers see the change at once
             return report.as_dict()
 
-        admin = AdminIngest(admin_token, run_ingest)
+        from ingest.load import SUFFIXES
+
+        library = (settings.corpus_dir, frozenset(SUFFIXES)) if settings.admin_token else None  # never the random one
+        admin = AdminIngest(
+            admin_token, run_ingest, library=library, max_upload_bytes=int(settings.max_upload_mb * 1e6)
+        )
     app = create_api(
         assistant,
         health=lambda: {"chunks": guarded(store.count), "index": index},
@@ -226,6 +233,7 @@ def create_app(settings: Settings, store, assistant=None, admin_token: str | Non
         unavailable=(IndexUnavailable,),
         admin=admin,
         warm_up=assistant.warm_up,
+        examples=settings.example_questions,
     )
     ui = build_ui(
         assistant,
@@ -280,6 +288,9 @@ def cli(ctx: click.Context) -> None:
     except Exception as e:  # pydantic's ValidationError names the bad setting
         raise click.ClickException(f"invalid settings: {e}") from e
     setup_logging(settings.log_level)
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    ctx.with_resource(logging_redirect_tqdm())  # a log line is printed above a progress bar, never into it
     ctx.obj = settings
     if ctx.invoked_subcommand is None:
         ctx.invoke(serve)
@@ -345,6 +356,31 @@ def ingest(
         sys.exit(1)
 
 
+def ingest_if_empty(settings: Settings, store, *, progress: bool = True) -> None:
+    """A first run from any command: an empty index is filled from CORPUS_DIR first, as `serve` does (unless a
+    server owns this embedded index: it ingests when it starts)."""
+    from ingest.index import IngestLocked
+    from ingest.owner import current_owner
+
+    if store.count():
+        return
+    if not settings.chroma_host and current_owner(settings.chroma_path):
+        raise click.ClickException("the index is empty and a server that owns it is starting; retry once it serves")
+    click.echo(f"The index is empty: ingesting {settings.corpus_dir} first.", err=True)
+    try:
+        report = build_indexer(settings, store).run(settings.corpus_dir, progress=progress)
+    except (IngestLocked, FileNotFoundError, ValueError) as e:
+        raise click.ClickException(f"could not ingest {settings.corpus_dir}: {e}") from e
+    if not report.chunks_total:
+        raise click.ClickException(f"nothing to answer from: {settings.corpus_dir} holds no articles")
+    click.echo(f"Ingested: {json.dumps(report.counts())}", err=True)
+
+
+def quiet_question_log() -> None:
+    """The CLI prints what the per-question log line says (chat.assistant logs one per question when serving)."""
+    logging.getLogger("chat.assistant").setLevel(logging.WARNING)
+
+
 def print_answer(answer) -> None:
     click.echo(answer.text)
     for s in answer.suggestions:
@@ -388,9 +424,9 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
         raise click.ClickException(str(e)) from e
     set_threads(settings, serving=True)
     store = build_store(settings)
-    if store.count() == 0:
-        raise click.ClickException("the index is empty: run `python app.py ingest` first")
+    ingest_if_empty(settings, store)
     check_index_model(store)
+    quiet_question_log()
     turns = json.loads(history.read_text(encoding="utf-8")) if history else []
     try:
         answer = build_assistant(settings, store).ask(question, turns)
@@ -473,6 +509,7 @@ def evaluate(
     from chat import evaluation as ev
 
     set_threads(settings, serving=True)
+    quiet_question_log()
     path = questions or settings.corpus_dir / "faq.jsonl"
     try:
         rows, problems = ev.load_questions(path)
@@ -484,8 +521,7 @@ def evaluate(
     assistants: dict[str | None, Any] = {}
     for corpus in sorted({row.get("corpus") for row in rows}, key=str):
         if corpus is None:
-            if store.count() == 0:
-                raise click.ClickException("the index is empty: run `python app.py ingest` first")
+            ingest_if_empty(settings, store, progress=not quiet)
             check_index_model(store)
             assistants[None] = build_assistant(settings, store)
         else:
@@ -568,6 +604,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        access_log=settings.access_log,
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )

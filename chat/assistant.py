@@ -29,6 +29,7 @@ from chat.embeddings import EmbeddingCache
 from chat.evidence import Evidence, gather
 from chat.generative import NOT_FOUND_TOKEN, Stop, parse_generated
 from chat.lexicon import Lexicon
+from chat.library import article_text, library
 from chat.policy import POLICY, Policy
 from chat.questions import ADVICE, LIST, SUMMARY, Question, analyze
 from chat.refusal import (
@@ -45,6 +46,8 @@ from chat.schema import (
     TIMED_OUT,
     UNVERIFIED,
     Answer,
+    ArticleInfo,
+    ArticleText,
     Citation,
     Claim,
     Draft,
@@ -140,6 +143,14 @@ class Assistant:
         assert answer is not None
         return answer
 
+    def library(self) -> list[ArticleInfo]:
+        """The indexed articles, oldest first (chat.library)."""
+        return library(self.lexicon)
+
+    def article(self, source: str) -> ArticleText | None:
+        """One indexed article's cleaned text with where each passage sits, or None when it is not indexed."""
+        return article_text(self.lexicon, source)
+
     def warm_up(self, question: str = WARM_UP_QUESTION) -> None:
         """Do now what the first question would otherwise pay for: load the embedding model, build the lexical
         index, and answer one question end to end (each code path run once). Its answer is thrown away."""
@@ -175,10 +186,8 @@ class Assistant:
             lead: str = "",
             notes: list[str] | None = None,
         ) -> Answer:
-            if refused:
-                log.info("refused (%s, %s question): %r", reason, q.type, question)
             retrieved = [Retrieved.model_validate(d.metadata) for d in evidence.passages]
-            return Answer(
+            answer = Answer(
                 question=question,
                 refused=refused,
                 citations=citations or [],
@@ -195,6 +204,16 @@ class Assistant:
                 lead=lead,
                 notes=notes or [],
             )
+            # One line per question (never its text): what kind, how it ended, how long, what it cites.
+            log.info(
+                "%s question %s in %.0f ms, %d source%s",
+                q.type,
+                f"refused ({reason})" if refused else "answered",
+                answer.latency_ms,
+                len(answer.citations),
+                "" if len(answer.citations) == 1 else "s",
+            )
+            return answer
 
         def refuse(decision: Decision, dropped: list[SentenceInfo] | None = None) -> Iterator[str | Answer]:
             if decision.claims:  # partly covered: one cited sentence saying what the articles do name

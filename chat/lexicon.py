@@ -59,6 +59,7 @@ class Article:
     author: str
     url: str
     chunk_ids: tuple[str, ...]  # in reading order
+    ingested: str = ""  # when it was last ingested (ISO 8601 UTC; "" when the index did not record it)
 
     @property
     def label(self) -> str:
@@ -249,6 +250,7 @@ class Lexicon:
                 str(m.get("author", "")),
                 str(m.get("url", "")),
                 tuple(cid for _, cid in sorted(chunks[src])),
+                str(m.get("ingested", "")),
             )
         # A word is a name when most of its uses are written with a capital ("Innodata", "CoinMela", "iShares").
         names = frozenset(w for w, n in capitals.items() if w in words and n >= 0.6 * uses[w])

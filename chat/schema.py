@@ -48,6 +48,56 @@ class Citation(BaseModel):
     end_char: int = Field(0, description="Where the passage ends in the article's cleaned text.")
     support: float = Field(description="How well the passage supports the sentences citing it (0..1, verification).")
 
+    @computed_field(
+        description="The passage in this server's article viewer: a path (`/articles/<source>?chunk=…&hl=a-b#cited`) "
+        "that opens the article scrolled to the passage, the supporting sentence highlighted."
+    )
+    @property
+    def article_link(self) -> str:
+        from urllib.parse import urlencode
+
+        query = {"chunk": self.chunk_id}
+        at = self.quote.find(self.highlight) if self.highlight else -1
+        if at >= 0:
+            query["hl"] = f"{self.start_char + at}-{self.start_char + at + len(self.highlight)}"
+        return f"{article_path(self.source)}?{urlencode(query)}#cited"
+
+
+def article_path(source: str) -> str:
+    """Where this server shows an indexed article (chat/web/articles.py)."""
+    from urllib.parse import quote
+
+    return f"/articles/{quote(source)}"
+
+
+class ArticleInfo(BaseModel):
+    """One indexed article, as the library lists it."""
+
+    source: str = Field(description="The article's file, relative to the corpus folder: its id in every route.")
+    title: str = Field("", description="The article's title.")
+    publisher: str = Field("", description="Who published the article.")
+    author: str = Field("", description="Who wrote the article, when known.")
+    published: str = Field("", description="Publication date, ISO (YYYY-MM-DD) when known.")
+    url: str = Field("", description="The article's original address, when known.")
+    chunks: int = Field(0, description="How many passages of it are indexed.")
+    ingested: str = Field("", description="When it was last ingested (ISO 8601, UTC), when the index recorded it.")
+
+
+class ArticlePassage(BaseModel):
+    """Where one indexed passage sits in its article's text."""
+
+    chunk_id: str = Field(description="The passage's id in the index (`Citation.chunk_id`).")
+    section: str = Field("", description="The heading the passage starts under.")
+    start_char: int = Field(description="Where the passage starts in `ArticleText.text`.")
+    end_char: int = Field(description="Where the passage ends in `ArticleText.text`.")
+
+
+class ArticleText(ArticleInfo):
+    """An article's cleaned text as indexed, put together from its passages, with where each passage sits."""
+
+    text: str = Field(description="The article's cleaned text (what was split into passages).")
+    passages: list[ArticlePassage] = Field(default_factory=list, description="Its passages, in reading order.")
+
 
 class Retrieved(BaseModel):
     """A passage retrieval returned for the question, cited or not."""

@@ -79,6 +79,10 @@ class Embedder(Embeddings):
         self._lock = threading.Lock()
 
     @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
     def model(self) -> Any:
         """The loaded model: a SentenceTransformer (torch) or an `OnnxEncoder`."""
         if self._model is None:

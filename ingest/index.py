@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -376,6 +377,11 @@ class Indexer:
         known = self._known_embeddings(hashes)
         report_progress = self._on_progress or (lambda done, total: None)
         report_progress(0, len(rows))
+        ingested = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        if progress and not getattr(self.embedder, "loaded", True) and any(h not in known for h in hashes):
+            # Loading the model takes seconds: its own step, not an embedding bar sitting at 0 %.
+            with tqdm(total=1, desc="loading the embedding model", bar_format="{desc}…", leave=False):
+                _ = self.embedder.model
         done = 0
         with tqdm(total=len(rows), desc="embedding", unit="chunk", disable=not progress, leave=False) as bar:
             for part in _batches(list(zip(rows, hashes)), self.batch_size):
@@ -388,7 +394,7 @@ class Indexer:
                     known.update(zip(fresh.keys(), vectors))
                 report.chunks_embedded += len(fresh)
                 report.chunks_reused += len(part) - len(fresh)
-                records = [self._chunk_metadata(p, c, h) for (p, c), h in part]
+                records = [self._chunk_metadata(p, c, h, ingested) for (p, c), h in part]
                 # The sentence vectors first: a passage is never in the index without them (a run killed between
                 # the two writes leaves vectors that the next run finds by id and reuses).
                 report.sentences_embedded += self._write_sentences(
@@ -486,7 +492,7 @@ class Indexer:
         return len(fresh)
 
     @staticmethod
-    def _chunk_metadata(p: _Pending, c: Chunk, text_hash: str) -> ChunkMetadata:
+    def _chunk_metadata(p: _Pending, c: Chunk, text_hash: str, ingested: str) -> ChunkMetadata:
         assert p.doc is not None
         return chunk_metadata(
             p.doc.metadata,
@@ -497,4 +503,5 @@ class Indexer:
             end=c.end,
             section=c.section,
             text_hash=text_hash,
+            ingested=ingested,
         )

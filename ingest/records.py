@@ -48,6 +48,7 @@ class ChunkMetadata(ArticleMetadata):
     end_char: int
     section: str  # the heading it starts under ("" before the first heading)
     text_hash: str  # of its text: unchanged text keeps its stored embedding
+    ingested: str  # when its article was last (re-)ingested: ISO 8601 UTC, to the second ("" in older indexes)
 
 
 def chunk_metadata(
@@ -60,6 +61,7 @@ def chunk_metadata(
     end: int,
     section: str,
     text_hash: str,
+    ingested: str = "",
 ) -> ChunkMetadata:
     """The record of one passage of `article`."""
     return ChunkMetadata(
@@ -77,6 +79,7 @@ def chunk_metadata(
         end_char=end,
         section=section,
         text_hash=text_hash,
+        ingested=ingested,
     )
 
 

@@ -291,7 +291,9 @@ def generation(store: Store) -> str:
     try:
         return read()
     except Exception as e:  # noqa: BLE001 - classified
-        if type(e).__name__ == "NotFoundError":  # a manifest deleted under us by a rebuild: resolve again once
+        if type(e).__name__ == "NotFoundError" or _CHANGED_UNDER.search(str(e)):
+            # a manifest deleted under us by a rebuild (a Chroma server may say "Missing metadata segment" while
+            # it drops the collection): resolve the current version again, once
             store.forget()
             return guarded(read)
         if _unavailable(e):

@@ -356,3 +356,32 @@ def xss_server(tmp_path_factory, model_path, third_party_sites):
         yield server
     finally:
         server.stop()
+
+
+LIBRARY_TOKEN = "library-admin-token"
+
+
+@pytest.fixture(scope="module")
+def library_server(tmp_path_factory, model_path):
+    """A server with an ADMIN_TOKEN over its own copy of corpus/: the library offers upload and remove."""
+    import shutil
+
+    workdir = tmp_path_factory.mktemp("library")
+    corpus = workdir / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    server = ChatbotServer(
+        workdir,
+        name="library",
+        env={
+            "EMBEDDING_MODEL": model_path,
+            "CORPUS_DIR": str(corpus),
+            "ADMIN_TOKEN": LIBRARY_TOKEN,
+            "RATE_LIMIT_PER_MINUTE": "1000",
+        },
+    )
+    server.start()
+    server.corpus, server.token = corpus, LIBRARY_TOKEN
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -31,7 +31,7 @@ ANSWER_KEYS = {"question", "answer", "refused", "refusal_reason", "question_type
                "citations", "retrieved", "latency_ms", "mode", "standalone_question", "sentences", "dropped",
                "suggestions", "notes", "lead", "blocks"}
 # fmt: on
-CITATION_KEYS = set(Citation.model_fields)
+CITATION_KEYS = set(Citation.model_fields) | set(Citation.model_computed_fields)  # with article_link
 RETRIEVED_KEYS = set(Retrieved.model_fields)
 SENTENCE_KEYS = set(SentenceInfo.model_fields)
 

@@ -107,6 +107,8 @@ def wait_for_final_bot_message(page: Page, count: int):
 def open_chat_window(page: Page, base: str) -> None:
     page.goto(base + "/")
     expect(page.locator("#question textarea")).to_be_visible()
+    # The page has loaded (its load event lists the indexed articles): examples clicked now are not re-rendered away.
+    expect(page.locator("#chat")).to_contain_text(re.compile(r"Indexed: \d+ articles?"))
 
 
 def read_feedback(path: Path) -> list[dict]:
@@ -120,6 +122,8 @@ def test_chat_window_answers_with_clickable_citations(page, context, chatbot_ser
     for question in EXAMPLE_QUESTIONS:  # the examples are offered on the empty screen
         expect(page.locator("#chat").get_by_text(question, exact=True)).to_be_visible()
     expect(page.locator("#sources .sources-empty")).to_be_visible()
+    expect(page.locator("#chat")).to_contain_text("Indexed: 2 articles")  # what the answers can come from
+    expect(page.locator("#chat").get_by_role("link", name=re.compile("Small-Cap Resurgence 2026"))).to_be_visible()
 
     ask_in_chat(page, FAQ_QUESTION)
     expect(page.locator("#sources .src").first).to_be_visible(timeout=ANSWER_TIMEOUT)
@@ -203,7 +207,7 @@ def test_chat_window_follow_up_refusal_and_new_chat(page, context, chatbot_serve
     expect(styled).to_be_visible()
     assert styled.evaluate("el => getComputedStyle(el).fontStyle") == "italic"
     expect(refusal).to_contain_text("You could ask")
-    expect(refusal).to_contain_text(EXAMPLE_QUESTIONS[0])
+    expect(page.locator("#suggestions .chip").first).to_have_text(EXAMPLE_QUESTIONS[0])
     assert refusal.locator(".cite").count() == 0
 
     page.locator("#new-chat").click()
@@ -212,6 +216,7 @@ def test_chat_window_follow_up_refusal_and_new_chat(page, context, chatbot_serve
     expect(page.locator("#chat").get_by_text(EXAMPLE_QUESTIONS[0], exact=True)).to_be_visible()
     expect(page.locator("#sources .sources-empty")).to_be_visible()
     expect(page.locator("#sources .src")).to_have_count(0)
+    expect(page.locator("#suggestions .chip").first).to_be_hidden()
 
     # and the conversation starts afresh: a new question is answered without the old turns
     ask_in_chat(page, FAQ_QUESTION)
@@ -313,13 +318,13 @@ def test_widget_on_an_allowed_site_answers_with_citations(page, context, chatbot
     expect(frame.locator(".msg.user")).to_have_text(FAQ_QUESTION)
     cites = reply.locator("button.cite")
     expect(cites.first).to_be_visible()
-    items = reply.locator("ol.sources li")
+    items = reply.locator("ul.sources li")
     expect(items.first).to_be_visible()
     expect(items.first).to_contain_text("AInvest")
     assert cites.count() >= 1 and items.count() >= 1
     n = re.search(r"\d+", cites.first.inner_text()).group(0)
     cites.first.click()
-    expect(reply.locator(f'ol.sources li[data-n="{n}"]')).to_have_class(re.compile(r"\bactive\b"))
+    expect(reply.locator(f'ul.sources .quote[data-n="{n}"]')).to_have_class(re.compile(r"\bactive\b"))
     page.mouse.move(0, 0)
     page.screenshot(path=str(artifacts / "widget-open.png"), full_page=True)
 
@@ -327,7 +332,7 @@ def test_widget_on_an_allowed_site_answers_with_citations(page, context, chatbot
     expect(follow_up.locator("button.cite").first).to_be_visible()
     expect(follow_up).to_contain_text(re.compile("dollar", re.I))
     expect(follow_up).to_contain_text(re.compile("currency fluctuations|foreign earnings"))
-    expect(follow_up.locator("ol.sources")).to_contain_text(re.compile("Dollar|dollar"))
+    expect(follow_up.locator("ul.sources")).to_contain_text(re.compile("Dollar|dollar"))
 
     # the frame's own traffic is recorded too (so the loopback check below covers the widget)
     assert any(urllib.parse.urlsplit(u).path == "/api/ask/stream" for u in context.recorder.requests)
@@ -353,7 +358,7 @@ def test_widget_refusal_in_the_frame(page, context, chatbot_server, third_party_
     reply = ask_in_widget(frame, OFF_TOPIC)
     expect(reply).to_have_class(re.compile(r"\brefused\b"))
     expect(reply.locator(".suggest button").first).to_have_text(EXAMPLE_QUESTIONS[0])
-    assert reply.locator("button.cite").count() == 0 and reply.locator("ol.sources").count() == 0
+    assert reply.locator("button.cite").count() == 0 and reply.locator("ul.sources").count() == 0
     context.recorder.assert_loopback_only()
 
 
@@ -411,9 +416,213 @@ def test_widget_shows_markup_from_an_article_as_text(page, context, xss_server, 
     frame = open_widget(page, third_party_sites.allowed.url(server=xss_server.base))
     reply = ask_in_widget(frame, ZEBRA_QUESTION)
     expect(reply.locator("button.cite").first).to_be_visible()
-    item = reply.locator("ol.sources li").first
+    item = reply.locator("ul.sources li").first
     expect(item).to_contain_text("Zebra Corp <script>window.__xss=5</script> annual results")
     expect(item).to_contain_text("Zebra <img src=x onerror=window.__xss=6> Wire")
     assert frame.locator("#log img, #log script, #log [onerror]").count() == 0
     assert_no_xss(page)
     context.recorder.assert_loopback_only()
+
+
+# --- the articles behind the answers, the library, chips, copy and export (both sizes) -------------------------------
+
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(SIZES))
+def sized(request, browser) -> Iterator[Page]:
+    """A page at desktop (1280×900) and at phone (390×844) size."""
+    context = browser.new_context(viewport=SIZES[request.param], accept_downloads=True)
+    context.set_default_timeout(30_000)
+    context.recorder = Recorder(context)
+    context.size = request.param
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def in_viewport(locator) -> bool:
+    return locator.evaluate(
+        "el => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight && r.height > 0; }"
+    )
+
+
+def expect_in_viewport(locator, wanted: bool = True, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while in_viewport(locator) != wanted and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert in_viewport(locator) == wanted
+
+
+def test_a_citation_opens_its_article_at_the_highlighted_sentence(sized, chatbot_server):
+    page = sized
+    open_chat_window(page, chatbot_server.base)
+    ask_in_chat(page, FAQ_QUESTION)
+    answer = wait_for_final_bot_message(page, 1)
+    sheet = page.locator("#sources-col")
+    if page.context.size == "phone":  # the sources are a sheet, opened by a marker
+        expect_in_viewport(sheet, False)
+        answer.locator(".cite").first.click()
+        expect_in_viewport(sheet, True)
+    card = page.locator("#sources .art").first
+    expect(card.locator(".art-title")).to_contain_text("Small-Cap Resurgence 2026")
+    quote = page.locator("#sources .src").first
+    highlight = quote.locator(".src-quote mark").first.inner_text()
+    with page.expect_popup() as popup:
+        quote.locator("a.open").click()
+    viewer = popup.value
+    viewer.wait_for_load_state()
+    assert re.search(r"/articles/ainvest-small-cap-resurgence-2026-01-12\.txt\?chunk=\w+&hl=\d+-\d+#cited$", viewer.url)
+    expect(viewer.locator("h1")).to_have_text(
+        "Small-Cap Resurgence 2026: Why the Russell 2000 is Finally Outpacing the S&P 500"
+    )
+    expect(viewer.locator(".kicker")).to_contain_text("AInvest · 2026-01-12")
+    marked = viewer.locator("mark.hl").first
+    expect(marked).to_be_visible()
+    assert highlight.strip() in " ".join(viewer.locator("mark.hl").all_inner_texts())
+    expect_in_viewport(marked)  # scrolled to the passage
+    assert marked.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(253, 230, 138)"
+    if page.context.size == "phone":
+        page.locator(".sheet-close").click()
+        expect_in_viewport(sheet, False)
+    page.context.recorder.assert_loopback_only()
+    assert not page.context.recorder.errors, page.context.recorder.errors
+
+
+def test_refusal_suggestions_and_examples_are_chips_that_ask(sized, chatbot_server):
+    page = sized
+    open_chat_window(page, chatbot_server.base)
+    page.locator("#chat .example").nth(1).click()  # an example on the empty screen asks it
+    expect(page.locator("#chat [data-testid='user']").first).to_have_text(EXAMPLE_QUESTIONS[1])
+    wait_for_final_bot_message(page, 1)
+    ask_in_chat(page, OFF_TOPIC)
+    wait_for_final_bot_message(page, 2)
+    chip = page.locator("#suggestions .chip").first
+    expect(chip).to_have_text(EXAMPLE_QUESTIONS[0])
+    assert chip.evaluate("el => getComputedStyle(el).borderTopLeftRadius") != "0px"
+    chip.click()
+    expect(page.locator("#chat [data-testid='user']").nth(2)).to_have_text(EXAMPLE_QUESTIONS[0])
+    third = wait_for_final_bot_message(page, 3)
+    expect(third.locator(".cite").first).to_be_visible()
+    expect(chip).to_be_hidden()  # an answered question offers no suggestions
+    page.context.recorder.assert_loopback_only()
+
+
+def test_copy_answer_with_sources_and_export_the_conversation(sized, chatbot_server):
+    page = sized
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=chatbot_server.base)
+    open_chat_window(page, chatbot_server.base)
+    ask_in_chat(page, FAQ_QUESTION)
+    wait_for_final_bot_message(page, 1)
+    page.locator("#copy-answer").click()
+    expect(page.locator("#copy-answer")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert re.search(r"\[1\]", copied) and "\nSources:\n1. Small-Cap Resurgence 2026" in copied
+    assert "AInvest, 2026-01-12" in copied and "“" in copied
+    with page.expect_download() as download:
+        page.locator("#export").click()
+    assert re.fullmatch(r"conversation-\d{4}-\d\d-\d\d\.md", download.value.suggested_filename)
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("# Small-cap research assistant\n") and "Not investment advice" in text
+    assert f"**Q:** {FAQ_QUESTION}" in text and "**A:** " in text and "Sources:\n1. " in text
+    page.context.recorder.assert_loopback_only()
+
+
+def test_the_window_has_a_compact_header_a_disclaimer_and_no_stray_buttons(sized, chatbot_server):
+    page = sized
+    open_chat_window(page, chatbot_server.base)
+    header = page.locator("#top .top")
+    expect(header.get_by_role("link", name="Library")).to_be_visible()
+    assert header.bounding_box()["height"] <= 60
+    expect(page.locator("#disclaimer")).to_contain_text("Not investment advice")
+    ask_in_chat(page, FAQ_QUESTION)
+    wait_for_final_bot_message(page, 1)
+    user = page.locator("#chat [data-testid='user']").first
+    assert user.locator("button").count() == 0  # no copy button on the user's own bubble
+    label = page.locator("#chat label, #chat [data-testid='block-label']")
+    assert label.count() == 0 or not label.first.is_visible()
+    # nothing of Gradio's sits over the first bubble
+    user.scroll_into_view_if_needed()
+    box = user.bounding_box()
+    covering = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).closest('[data-testid=\"user\"]') !== null",
+        [box["x"] + box["width"] - 8, box["y"] + 6],
+    )
+    assert covering
+    new_chat = page.locator("#new-chat").bounding_box()
+    assert new_chat["width"] < page.viewport_size["width"] * 0.5  # a button, not a full-width bar
+
+
+def test_widget_example_chips_ask_and_citations_open_the_article(page, context, chatbot_server, third_party_sites):
+    frame = open_widget(page, third_party_sites.allowed.url())
+    chip = frame.locator(".suggest.starter .chip").first
+    expect(chip).to_have_text(EXAMPLE_QUESTIONS[0])
+    chip.click()
+    reply = frame.locator(".msg.bot").nth(1)
+    expect(reply.locator("button.cite").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(frame.locator(".suggest.starter")).to_have_count(0)
+    group = reply.locator("ul.sources li.article").first
+    expect(group.locator("strong")).to_have_text(re.compile("Small-Cap Resurgence 2026"))
+    with page.expect_popup() as popup:
+        group.locator("a.open").first.click()
+    viewer = popup.value
+    viewer.wait_for_load_state()
+    assert viewer.url.startswith(chatbot_server.base + "/articles/")
+    expect(viewer.locator("mark.hl").first).to_be_visible()
+    context.recorder.assert_loopback_only()
+
+
+def test_the_library_lists_and_searches_without_upload_on_a_server_without_a_token(sized, chatbot_server):
+    page = sized
+    page.goto(chatbot_server.base + "/")
+    page.locator("#top .top-link").click()
+    expect(page).to_have_url(chatbot_server.base + "/library")
+    expect(page.locator("#articles li")).to_have_count(2)
+    expect(page.locator("#admin")).to_have_count(0)
+    page.locator("input[name=q]").fill("coinmela")
+    page.locator("input[name=q]").press("Enter")
+    expect(page.locator("#articles li")).to_have_count(1)
+    expect(page.locator("#articles li .title")).to_have_text(
+        "Small Caps Show Strong Start in 2026, Outperforming S&P 500"
+    )
+    page.locator("#articles li .title").click()
+    expect(page.locator("h1")).to_have_text("Small Caps Show Strong Start in 2026, Outperforming S&P 500")
+    page.context.recorder.assert_loopback_only()
+    assert not page.context.recorder.errors
+
+
+def test_library_upload_and_remove_need_the_admin_token(sized, library_server, tmp_path):
+    page = sized
+    name = f"quokka-{page.context.size}.md"
+    article = tmp_path / name
+    article.write_text(
+        "# Quokka Mining doubles output\n\nQuokka Mining said its copper output doubled to 40,000 tonnes in 2026.\n"
+    )
+    page.goto(library_server.base + "/library")
+    expect(page.locator("#articles li")).to_have_count(2)
+    page.locator("#admin summary").click()
+    expect(page.locator("button.remove").first).to_be_hidden()  # shown once a token is typed
+    page.locator("#files").set_input_files(str(article))
+    page.locator("#upload button[type=submit]").click()
+    expect(page.locator("#report")).to_contain_text("admin routes need 'Authorization: Bearer <token>'")
+    assert not (library_server.corpus / "uploads" / name).exists()
+
+    page.locator("#token").fill(library_server.token)
+    expect(page.locator("button.remove").first).to_be_visible()
+    page.locator("#files").set_input_files(str(article))
+    page.locator("#upload button[type=submit]").click()
+    expect(page.locator("#report li")).to_have_text(f"uploads/{name}: added", timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#report")).to_contain_text("1 added")
+    page.locator("#report a").click()  # refresh the list
+    expect(page.locator("#articles li")).to_have_count(3)
+    expect(page.locator("#articles li").first).to_contain_text("Quokka Mining doubles output")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f"button.remove[data-source='uploads/{name}']").click()
+    expect(page.locator("#report li")).to_have_text(f"uploads/{name}: removed", timeout=ANSWER_TIMEOUT)
+    assert not (library_server.corpus / "uploads" / name).exists()
+    page.reload()
+    expect(page.locator("#articles li")).to_have_count(2)
+    page.context.recorder.assert_loopback_only()
+    assert not page.context.recorder.errors, page.context.recorder.errors

@@ -20,7 +20,18 @@ ROOT = Path(__file__).resolve().parents[1]
 # structure says what each sentence cites, so nothing outside the core reads `[n]` out of text.
 PUBLIC_CORE = {
     "chat.assistant": {"Assistant", "QuestionError"},
-    "chat.schema": {"Answer", "Block", "Citation", "Piece", "Retrieved", "SentenceInfo"},
+    "chat.schema": {
+        "Answer",
+        "ArticleInfo",
+        "ArticlePassage",
+        "ArticleText",
+        "Block",
+        "Citation",
+        "Piece",
+        "Retrieved",
+        "SentenceInfo",
+        "article_path",
+    },
 }
 # fmt: on
 WEB_FRAMEWORKS = ("fastapi", "gradio", "starlette", "uvicorn")

@@ -384,3 +384,34 @@ def test_hits_deleted_between_the_query_and_the_read_give_no_passages_not_an_err
     assert retriever.search("Why did OPEC+ pause its output increases?") == []
     answer = assistant.ask("Why did OPEC+ pause its output increases?")
     assert answer.refused
+
+
+def test_the_generation_is_read_again_when_a_rebuild_drops_the_manifest_under_it():
+    """A Chroma server dropping the old version's collections answers a read of them with "Missing metadata
+    segment" (seen under load while a rebuild switched versions): the reader resolves the version again, once."""
+    from ingest.store import META_ID, generation
+
+    class Manifest:
+        def __init__(self, failures: list[Exception]) -> None:
+            self.failures = failures
+
+        def get(self, **kwargs):
+            if self.failures:
+                raise self.failures.pop(0)
+            assert kwargs["ids"] == [META_ID]
+            return {"ids": [META_ID], "metadatas": [{"generation": "g2"}]}
+
+    class DroppedStore:
+        def __init__(self, *failures: Exception) -> None:
+            self.manifest, self.forgotten = Manifest(list(failures)), 0
+
+        def version(self) -> str:
+            return "v2" if self.forgotten else "v1"
+
+        def forget(self) -> None:
+            self.forgotten += 1
+
+    store = DroppedStore(RuntimeError("Missing field: [Missing metadata segment]"))
+    assert generation(store) == "v2:g2" and store.forgotten == 1
+    with pytest.raises(RuntimeError, match="something else"):  # any other failure is not hidden
+        generation(DroppedStore(RuntimeError("something else")))

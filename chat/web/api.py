@@ -1,5 +1,5 @@
 """The web app over the same `Answer`: error handling, the request guard, and the routers of chat.web (ask and
-streaming ask, OpenAI-compatible, widget, admin ingest).
+streaming ask, OpenAI-compatible, widget, articles and library, admin ingest).
 
     curl -s localhost:7860/api/ask -H 'content-type: application/json' -d '{"question": "What is the maturity wall?"}'
     curl -sN localhost:7860/api/ask/stream -H 'content-type: application/json' -d '{"question": "..."}'
@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chat.assistant import Assistant
-from chat.web import ask, openai_compat, widget
+from chat.web import articles, ask, openai_compat, widget
 from chat.web.admin import AdminIngest, admin_router
 from chat.web.context import UNAVAILABLE, WebContext
 from chat.web.limits import UI_BODY_FACTOR, ApiError, RateLimiter, WebGuard
@@ -85,12 +85,15 @@ def create_api(
     unavailable: tuple[type[BaseException], ...] = (),
     admin: AdminIngest | None = None,
     warm_up: Callable[[], None] | None = None,
+    examples: list[str] | None = None,
 ) -> FastAPI:
     """`unavailable`: the exceptions that mean the article index cannot be reached now (503 with Retry-After);
     `admin`: runs an ingest in this process for `POST /admin/ingest` (token-protected), or None for no route;
     `warm_up`: run once in a background thread as the server starts (loading the model, building the lexical
     index), /healthz answering "starting" until it is done, so the first question is as fast as the tenth."""
-    web = WebContext(assistant, health, allowed_origins, limiter, unavailable)
+    web = WebContext(assistant, health, allowed_origins, limiter, unavailable, examples=list(examples or []))
+    if admin is not None and admin.library is not None:
+        web.library_admin, web.max_upload_mb = True, admin.max_upload_bytes / 1e6
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,9 +104,13 @@ def create_api(
     app.state.web = web
 
     install_errors(app, unavailable)
-    app.add_middleware(WebGuard, limit=max_body_bytes, ui_limit=max_body_bytes * UI_BODY_FACTOR)
+    upload_limit = admin.max_upload_bytes + 256_000 if admin is not None and admin.library is not None else None
+    app.add_middleware(
+        WebGuard, limit=max_body_bytes, ui_limit=max_body_bytes * UI_BODY_FACTOR, upload_limit=upload_limit
+    )
 
     app.include_router(ask.router)
+    app.include_router(articles.router)
     app.include_router(openai_compat.router)
     if admin is not None:
         app.include_router(admin_router(admin))

@@ -28,6 +28,9 @@ class WebContext:
     # Set once the model is loaded and the lexical index built (chat.web.api's warm-up); /healthz says "starting"
     # until then. A context built without a warm-up is ready at once.
     ready: threading.Event = field(default_factory=threading.Event)
+    library_admin: bool = False  # the library page offers upload and remove (the server has an ADMIN_TOKEN)
+    max_upload_mb: float = 0.0
+    examples: list[str] = field(default_factory=list)  # questions offered on an empty chat (the widget's chips)
 
     def answer_or_400(self, question: str, history: list[dict[str, str]]) -> Answer:
         try:

@@ -62,14 +62,19 @@ class WebGuard:
     """ASGI middleware in front of every route (API, widget and the Gradio window):
 
     - request bodies over the limit get a 413 (declared or streamed): `limit` bytes for the API and admin routes,
-      `ui_limit` for Gradio's events (the window sends the whole conversation, with its markup, each turn);
+      `ui_limit` for Gradio's events (the window sends the whole conversation, with its markup, each turn),
+      `upload_limit` for the library's uploads (POST /admin/articles, token-protected; nothing is written before
+      the token is checked);
     - POSTs to Gradio routes the window does not use get a 404 (no uploads: nothing anonymous is stored);
     - every page but the widget says it may only be framed by this site (CSP frame-ancestors and
       X-Frame-Options); the widget sets its own frame-ancestors from ALLOWED_EMBED_ORIGINS.
     """
 
-    def __init__(self, app: Any, limit: int, ui_limit: int) -> None:
+    UPLOADS = "/admin/articles"
+
+    def __init__(self, app: Any, limit: int, ui_limit: int, upload_limit: int | None = None) -> None:
         self.app, self.limit, self.ui_limit = app, limit, ui_limit
+        self.upload_limit = upload_limit if upload_limit is not None else limit
 
     @staticmethod
     async def _json(send: Callable, status: int, message: str) -> None:
@@ -106,6 +111,8 @@ class WebGuard:
         if gradio and not GRADIO_POSTS.match(path):
             return await self._json(send, 404, f"no such endpoint: {path}")
         limit = self.ui_limit if not path.startswith(("/api/", "/v1/", "/admin/")) else self.limit
+        if path == self.UPLOADS:
+            limit = self.upload_limit
         too_large = f"request body too large (limit {limit} bytes)"
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):

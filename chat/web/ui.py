@@ -24,10 +24,11 @@ from typing import Any
 import gradio as gr
 
 from chat.assistant import Assistant, QuestionError
-from chat.schema import Answer
+from chat.schema import Answer, article_path
 from chat.web.limits import MAX_HISTORY_TURNS, ApiError, RateLimiter
 
 log = logging.getLogger(__name__)
+MAX_CHIPS = 3  # suggestion chips under the conversation
 MAX_WINDOW_MESSAGES = 200  # a conversation in the window holds at most this many messages (then: a new chat)
 
 EMPTY_SOURCES = (
@@ -37,23 +38,56 @@ EMPTY_SOURCES = (
 )
 
 CSS = """
+#top { margin: 0; padding: 0; }
+.top { display: flex; align-items: baseline; gap: .75rem; padding: .1rem .2rem .3rem; flex-wrap: nowrap; }
+.top-title { font-weight: 700; font-size: 1.15rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  min-width: 0; }
+.top-tag { color: var(--body-text-color-subdued); font-size: .85rem; flex: 1; min-width: 0; overflow: hidden;
+  text-overflow: ellipsis; white-space: nowrap; }
+.top-link { font-weight: 600; font-size: .9rem; white-space: nowrap; margin-left: auto; }
+#chat .icon-button-wrapper.top-panel { display: none; }  /* the clear button: "New chat" does that */
 #chat .cite { color: var(--color-accent); font-weight: 600; cursor: pointer; font-size: .8em; vertical-align: super;
   margin-left: 1px; }
 #chat .cite:hover { text-decoration: underline; }
+#chat .placeholder { text-align: left; padding: 0 1.1rem; font-size: .92rem; }
+#chat .placeholder ul { margin-top: .2rem; }
+#chat .examples { gap: .45rem !important; padding: 0 1rem !important; }
+#chat .example { border-radius: 18px !important; border: 1px solid var(--color-accent) !important; padding: .4rem .8rem !important;
+  color: var(--color-accent) !important; background: var(--background-fill-primary) !important; cursor: pointer;
+  min-height: 0 !important; }
+#chat .example:hover { background: var(--color-accent-soft) !important; }
+#chat .example-text-content { font-size: .85rem; line-height: 1.35; }
 .refusal { color: var(--body-text-color-subdued); font-style: italic; }
-#sources { max-height: 640px; overflow-y: auto; }
+#suggestions { gap: .4rem; flex-wrap: wrap; }
+#suggestions .chip, #toolbar button { flex: 0 1 auto !important; min-width: 0 !important; width: auto !important; }
+#suggestions .chip { border-radius: 999px; border: 1px solid var(--color-accent); color: var(--color-accent);
+  background: var(--background-fill-primary); font-weight: 500; white-space: normal; text-align: left; }
+#toolbar { gap: .4rem; flex-wrap: wrap; justify-content: flex-start; }
+#toolbar button { background: transparent; border: 1px solid var(--border-color-primary); box-shadow: none;
+  font-weight: 500; }
+.disclaimer { color: var(--body-text-color-subdued); font-size: .75rem; margin: 0; text-align: center; }
+#sources { max-height: 680px; overflow-y: auto; }
 #sources h3 { margin: 0 0 .5rem; font-size: 1rem; }
-.src { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: .7rem .85rem; margin-bottom: .7rem;
-  background: var(--background-fill-secondary); transition: box-shadow .2s, border-color .2s; }
-.src.active { border-color: var(--color-accent); box-shadow: 0 0 0 2px var(--color-accent-soft); }
-.src-head { display: flex; gap: .5rem; align-items: baseline; }
+.sources-head { display: flex; align-items: center; }
+.sources-head h3 { flex: 1; }
+.sheet-close { display: none; background: none; border: 0; font-size: 1.5rem; line-height: 1; cursor: pointer;
+  color: var(--body-text-color); }
+.art { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: .65rem .8rem .3rem; margin-bottom: .7rem;
+  background: var(--background-fill-secondary); }
+.art-title { font-weight: 600; line-height: 1.3; }
+.art-title a { color: inherit; text-decoration: none; } .art-title a:hover { text-decoration: underline; }
+.src-meta { color: var(--body-text-color-subdued); font-size: .8rem; margin: .15rem 0 .3rem; }
+.src { border-top: 1px solid var(--border-color-primary); padding: .45rem .3rem .4rem; margin: 0 -.3rem;
+  border-radius: 6px; transition: box-shadow .2s, background .2s; }
+.src.active { background: var(--color-accent-soft); box-shadow: 0 0 0 2px var(--color-accent); }
+.src-head { display: flex; gap: .45rem; align-items: center; flex-wrap: wrap; margin-bottom: .2rem; }
 .src-n { background: var(--color-accent); color: white; border-radius: 6px; padding: 0 .4rem; font-weight: 700;
   font-size: .8rem; }
-.src-title { font-weight: 600; }
-.src-meta { color: var(--body-text-color-subdued); font-size: .8rem; margin: .15rem 0 .4rem; }
+.src-section { font-size: .8rem; font-weight: 600; color: var(--body-text-color-subdued); flex: 1 1 8rem; min-width: 0; }
 .src-quote { font-size: .85rem; line-height: 1.45; white-space: pre-wrap; }
 .src-quote mark { background: #fde68a; color: #111; border-radius: 3px; padding: 0 1px; }
-.support { font-size: .75rem; border-radius: 999px; padding: 0 .45rem; margin-left: auto; white-space: nowrap; }
+.src .open { font-size: .8rem; display: inline-block; margin-top: .25rem; }
+.support { font-size: .72rem; border-radius: 999px; padding: 0 .45rem; margin-left: auto; white-space: nowrap; }
 .support.high { background: #dcfce7; color: #166534; } .support.mid { background: #fef9c3; color: #854d0e; }
 .support.low { background: #fee2e2; color: #991b1b; }
 .sources-empty p { color: var(--body-text-color-subdued); font-size: .9rem; }
@@ -61,9 +95,27 @@ CSS = """
 .relevance.partial { background: #fef9c3; color: #854d0e; } .relevance.weak { background: #fee2e2; color: #991b1b; }
 .cite-demo { color: var(--color-accent); font-weight: 600; }
 footer { display: none !important; }
+@media (max-width: 768px) {
+  .top-tag { display: none; }
+  .top-title { font-size: 1rem; }
+  #sources-col { position: fixed; left: 0; right: 0; bottom: 0; z-index: 50; max-height: 65vh; margin: 0 !important;
+    background: var(--background-fill-primary); border-top: 1px solid var(--border-color-primary);
+    border-radius: 14px 14px 0 0; padding: .6rem .8rem; transform: translateY(110%); visibility: hidden;
+    transition: transform .25s ease, visibility .25s; }
+  #sources-col[data-open] { transform: none; visibility: visible; box-shadow: 0 -8px 30px rgba(0,0,0,.18); }
+  #chat .examples { grid-template-columns: 1fr !important; gap: .35rem !important; }
+  #chat .example:nth-child(n+4) { display: none; }  /* three examples fit a phone's screen with the welcome */
+  #chat .example { padding: .3rem .7rem !important; }
+  #chat .placeholder { font-size: .85rem; }
+  #sources { max-height: calc(65vh - 1.2rem); }
+  .sheet-close { display: block; }
+  .sources-empty { display: none; }
+}
 """
 
-# Clicking a [n] marker highlights and scrolls to its source card (Gradio renders messages in the page DOM).
+# Clicking a [n] marker highlights and scrolls to its source card (Gradio renders messages in the page DOM); on a
+# phone the sources panel is a sheet that the click opens. Copy and export run here, from the Markdown the server
+# put in two hidden fields.
 HEAD = r"""
 <script>
 (function () {
@@ -76,16 +128,56 @@ HEAD = r"""
     card.scrollIntoView({behavior: "smooth", block: "nearest"});
   }
   document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".sheet-close")) {
+      document.getElementById("sources-col").removeAttribute("data-open");
+      return;
+    }
     var cite = event.target.closest && event.target.closest(".cite");
     if (!cite) return;
     var match = /cite-(\d+)/.exec(cite.className);
     if (!match) return;
     wanted = match[1];
+    var sheet = document.getElementById("sources-col");
+    if (sheet) sheet.setAttribute("data-open", "");  // on a phone the sources are a sheet: open it
     light();
     setTimeout(function () { wanted = null; }, 3000);
   });
   new MutationObserver(function () { if (wanted) light(); })
     .observe(document.documentElement, {childList: true, subtree: true});
+
+  function flash(id, text) {
+    var button = document.getElementById(id);
+    if (!button) return;
+    var label = button.textContent;
+    button.textContent = text;
+    setTimeout(function () { button.textContent = label; }, 1500);
+  }
+  window.researchChat = {
+    copy: function (text, id) {
+      if (!text) { flash(id, "Nothing to copy yet"); return; }
+      function fallback() {
+        var area = document.createElement("textarea");
+        area.value = text;
+        area.setAttribute("readonly", "");
+        area.style.position = "fixed"; area.style.opacity = "0";
+        document.body.appendChild(area);
+        area.select();
+        try { document.execCommand("copy"); } finally { area.remove(); }
+      }
+      var done = navigator.clipboard && window.isSecureContext ? navigator.clipboard.writeText(text).catch(fallback)
+        : Promise.resolve(fallback());
+      done.then(function () { flash(id, "Copied"); });
+    },
+    download: function (text) {
+      if (!text) { flash("export", "Nothing to export yet"); return; }
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([text], {type: "text/markdown"}));
+      link.download = "conversation-" + new Date().toISOString().slice(0, 10) + ".md";
+      document.body.appendChild(link);
+      link.click();
+      setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+    }
+  };
 })();
 </script>
 """
@@ -149,8 +241,8 @@ def format_answer(answer: Answer) -> str:
     marker once."""
     if answer.refused:
         body = answer.render(cite=cite_marks, escape=inert, gap="")
-        extra = "".join(f"\n- {inert(s)}" for s in answer.suggestions)
-        return f"<span class='refusal'>{body}</span>" + (f"\n\nYou could ask:{extra}" if extra else "")
+        extra = "\n\nYou could ask one of the questions below." if answer.suggestions else ""
+        return f"<span class='refusal'>{body}</span>{extra}"
     return answer.render(cite=cite_marks, escape=inert, merge=True, gap="") + relevance_note(answer)
 
 
@@ -164,23 +256,111 @@ def format_quote(quote: str, marks: list[str]) -> str:
     return re.sub(r"(?m)^#{1,6} (.+)$", r"<strong>\1</strong>", out)
 
 
+def cited_paragraphs(quote: str, marks: list[str]) -> str:
+    """The paragraphs of a passage that hold a sentence the answer relies on ("…" where others were left out);
+    the whole passage when none does."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", quote) if p.strip()]
+    keep = [i for i, p in enumerate(paragraphs) if any(m and m in p for m in marks)]
+    if not keep:
+        return quote
+    first, last = keep[0], keep[-1]
+    text = "\n\n".join(paragraphs[first : last + 1])
+    return ("… " if first > 0 else "") + text + (" …" if last < len(paragraphs) - 1 else "")
+
+
 def format_sources(answer: Answer | None) -> str:
+    """The sources panel: one card per article (title once, its publisher, author and date, a link to the whole
+    article), holding one quote per citation: the cited paragraph with the supporting sentence highlighted, its
+    verification support, and a link that opens the article at that passage."""
     if answer is None or not answer.citations:
         return EMPTY_SOURCES
-    cards = []
+    groups: dict[str, list] = {}
     for c in answer.citations:
-        marks = [c.highlight] + [s.text for s in answer.sentences if c.n in s.citations and s.text in c.quote]
-        level, label = support_label(c.support)
-        meta = " · ".join(html.escape(x) for x in (c.publisher, c.author, c.published, c.section) if x)
+        groups.setdefault(c.source, []).append(c)
+    cards = []
+    for cites in groups.values():
+        first = cites[0]
+        meta = " · ".join(html.escape(x) for x in (first.publisher, first.author, first.published) if x)
+        quotes = []
+        for c in cites:
+            marks = [c.highlight] + [s.text for s in answer.sentences if c.n in s.citations and s.text in c.quote]
+            level, label = support_label(c.support)
+            section = f"<span class='src-section'>{html.escape(c.section)}</span>" if c.section else ""
+            quotes.append(
+                f"<div class='src' id='src-{c.n}'><div class='src-head'><span class='src-n'>{c.n}</span>{section}"
+                f"<span class='support {level}' title='how closely this passage backs the quoted sentence "
+                f"({c.support:.2f}); it does not say whether the answer addresses your question'>{label} "
+                f"{c.support:.2f}</span></div>"
+                f"<div class='src-quote'>{format_quote(cited_paragraphs(c.quote, marks), marks)}</div>"
+                f"<a class='open' href='{html.escape(c.article_link)}' target='_blank' rel='noopener'>"
+                "Open in article ↗</a></div>"
+            )
+        whole = html.escape(article_path(first.source))
         cards.append(
-            f"<div class='src' id='src-{c.n}'><div class='src-head'><span class='src-n'>{c.n}</span>"
-            f"<span class='src-title'>{html.escape(c.title)}</span>"
-            f"<span class='support {level}' title='how closely this passage backs the quoted sentence "
-            f"({c.support:.2f}); it does not say whether the answer addresses your question'>{label} "
-            f"{c.support:.2f}</span></div><div class='src-meta'>{meta}<br><code>{html.escape(c.source)}</code></div>"
-            f"<div class='src-quote'>{format_quote(c.quote, marks)}</div></div>"
+            f"<section class='art'><div class='art-title'><a href='{whole}' target='_blank' rel='noopener'>"
+            f"{html.escape(first.title or first.source)}</a></div><div class='src-meta'>{meta}</div>"
+            + "".join(quotes)
+            + "</section>"
         )
-    return "<h3>Sources</h3>" + "".join(cards)
+    return (
+        "<div class='sources-head'><h3>Sources</h3><button type='button' class='sheet-close' "
+        "aria-label='Close sources'>×</button></div>" + "".join(cards)
+    )
+
+
+def answer_markdown(answer: Answer) -> str:
+    """One answer as Markdown: its text with `[n]` markers, then the numbered sources (title, publisher, date,
+    the supporting sentence)."""
+    lines = [answer.render()]
+    if answer.citations:
+        lines.append("\nSources:")
+        for c in answer.citations:
+            where = ", ".join(x for x in (c.publisher, c.published) if x)
+            lines.append(f"{c.n}. {c.title or c.source}" + (f" — {where}" if where else "") + f". “{c.highlight}”")
+    return "\n".join(lines)
+
+
+def conversation_markdown(conversation: list[dict], answers: dict, title: str) -> str:
+    """The conversation as a Markdown document: each question, then its answer with its numbered sources."""
+    out = [f"# {title}", f"Exported {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Not investment advice.", ""]
+    for i, m in enumerate(conversation or []):
+        if not isinstance(m, dict):
+            continue
+        if m.get("role") == "user":
+            out += [f"**Q:** {html.unescape(re.sub(r'<[^>]+>', '', message_text(m.get('content'))))}", ""]
+        elif m.get("role") == "assistant":
+            answer = answers.get(str(i))
+            text = (
+                answer_markdown(Answer.from_dict(answer))
+                if answer
+                else html.unescape(re.sub(r"<[^>]+>", "", message_text(m.get("content"))))
+            )
+            out += [f"**A:** {text}", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def welcome(articles: list | None, limit: int = 6) -> str:
+    """The empty screen: what to do, and what is indexed (title, publisher, date; the library has the rest).
+    `articles` None: not known yet (the page fills it in when it loads)."""
+    lines = [
+        "**Ask about the indexed articles.** Pick an example or type a question; every sentence of an answer "
+        "cites its passage."
+    ]
+    if articles is None:
+        pass
+    elif articles:
+        shown = sorted(articles, key=lambda a: (a.published, a.title), reverse=True)[:limit]
+        lines.append(f"\n**Indexed: {len(articles)} article{'s' if len(articles) != 1 else ''}**")
+        for a in shown:
+            where = ", ".join(inert(x) for x in (a.publisher, a.published) if x)
+            lines.append(
+                f"- [{inert(a.title or a.source)}]({article_path(a.source)})" + (f" — {where}" if where else "")
+            )
+        if len(articles) > limit:
+            lines.append(f"- … and {len(articles) - limit} more in the [library](/library)")
+    else:
+        lines.append("\nNothing is indexed yet: run `python app.py ingest`.")
+    return "\n".join(lines)
 
 
 def message_text(content: Any) -> str:
@@ -351,26 +531,54 @@ def build_ui(
         answer = (answers or {}).get(str(data.index[0] if isinstance(data.index, (list, tuple)) else data.index))
         return format_sources(Answer.from_dict(answer)) if answer else gr.skip()
 
+    def extras(conversation: list[dict], answers: dict) -> tuple:
+        """After each turn: the suggestion chips of the last answer (a refusal's questions), and the Markdown of
+        the last answer and of the whole conversation (for copy and export, done in the browser)."""
+        last = None
+        for i in range(len(conversation or []) - 1, -1, -1):
+            if str(i) in (answers or {}):
+                last = Answer.from_dict(answers[str(i)])
+                break
+        offered = (last.suggestions if last is not None and last.refused else [])[:MAX_CHIPS]
+        chips = [gr.update(value=q, visible=True) for q in offered]
+        chips += [gr.update(value="", visible=False)] * (MAX_CHIPS - len(offered))
+        return (
+            gr.update(visible=bool(offered)),
+            *chips,
+            answer_markdown(last) if last is not None else "",
+            conversation_markdown(conversation, answers, title) if conversation else "",
+        )
+
+    def chip_question(text: str) -> str:
+        return text
+
     with gr.Blocks(title=title) as demo:
         answers = gr.State({})
         conversation = gr.State([])  # the messages shown, kept on the server (clients never send a history)
-        gr.Markdown(
-            f"## {html.escape(title)}\nAnswers come only from the indexed articles, and every sentence "
-            "cites the passage it comes from. Click a **[n]** to see its source."
+        gr.HTML(
+            f"<header class='top'><span class='top-title'>{html.escape(title)}</span>"
+            "<span class='top-tag'>Answers come only from the indexed articles; every sentence cites its passage.</span>"
+            "<a class='top-link' href='/library'>Library</a></header>",
+            elem_id="top",
         )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
+        with gr.Row(equal_height=False, elem_id="main"):
+            with gr.Column(scale=3, elem_id="chat-col"):
                 chatbot = gr.Chatbot(
-                    label="Conversation",
+                    show_label=False,
                     elem_id="chat",
                     height=560,
-                    buttons=["copy", "copy_all"],
+                    buttons=[],
                     feedback_options=["Like", "Dislike"],
                     examples=[{"text": q} for q in examples],
-                    placeholder="**Ask about the 2026 small-cap rally.** Pick an example or type a question.",
+                    placeholder=welcome(None),
                     sanitize_html=True,
                     layout="bubble",
                 )
+                with gr.Row(visible=False, elem_id="suggestions") as chip_row:
+                    chips = [
+                        gr.Button("", visible=False, size="sm", elem_classes=["chip"], scale=0)
+                        for _ in range(MAX_CHIPS)
+                    ]
                 box = gr.Textbox(
                     placeholder="Ask about the articles…",
                     show_label=False,
@@ -379,16 +587,30 @@ def build_ui(
                     autofocus=True,
                     elem_id="question",
                 )
-                new_chat = gr.Button("New chat", variant="secondary", size="sm", elem_id="new-chat")
-            with gr.Column(scale=2):
+                with gr.Row(elem_id="toolbar"):
+                    new_chat = gr.Button("New chat", size="sm", elem_id="new-chat", scale=0)
+                    copy_answer = gr.Button("Copy answer with sources", size="sm", elem_id="copy-answer", scale=0)
+                    export = gr.Button("Export as Markdown", size="sm", elem_id="export", scale=0)
+                gr.HTML(
+                    "<p class='disclaimer'>Answers quote the indexed articles and may be incomplete. "
+                    "Not investment advice.</p>",
+                    elem_id="disclaimer",
+                )
+                last_markdown = gr.Textbox(visible="hidden", elem_id="answer-md")
+                all_markdown = gr.Textbox(visible="hidden", elem_id="conversation-md")
+            with gr.Column(scale=2, elem_id="sources-col"):
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
 
-        box.submit(
-            respond, [box, conversation, answers], [chatbot, conversation, sources, answers, box], api_name="chat"
+        turn = [box, conversation, answers], [chatbot, conversation, sources, answers, box]
+        after = [conversation, answers], [chip_row, *chips, last_markdown, all_markdown]
+        box.submit(respond, *turn, api_name="chat").then(extras, *after, api_name=False)
+        chatbot.example_select(pick_example, None, box, api_name=False).then(respond, *turn, api_name=False).then(
+            extras, *after, api_name=False
         )
-        chatbot.example_select(pick_example, None, box, api_name=False).then(
-            respond, [box, conversation, answers], [chatbot, conversation, sources, answers, box], api_name=False
-        )
+        for chip in chips:
+            chip.click(chip_question, chip, box, api_name=False).then(respond, *turn, api_name=False).then(
+                extras, *after, api_name=False
+            )
         chatbot.like(on_like, [answers], None, api_name=False)
         chatbot.select(show_sources_of, [answers], sources, api_name=False)
         new_chat.click(
@@ -396,8 +618,20 @@ def build_ui(
             None,
             [chatbot, conversation, sources, answers, box],
             api_name=False,
-        )
+        ).then(extras, *after, api_name=False)
+        copy_answer.click(None, last_markdown, None, js="(text) => window.researchChat.copy(text, 'copy-answer')")
+        export.click(None, all_markdown, None, js="(text) => window.researchChat.download(text)")
+        demo.load(lambda: gr.update(placeholder=welcome(assistant_articles(assistant))), None, chatbot, api_name=False)
     return demo
+
+
+def assistant_articles(assistant: Assistant) -> list:
+    """The indexed articles for the empty screen (none when the index cannot be read now)."""
+    try:
+        return assistant.library()
+    except Exception:  # noqa: BLE001 - the window opens without the list; questions report the outage
+        log.warning("could not list the indexed articles for the empty screen", exc_info=True)
+        return []
 
 
 def mount_window(app: Any, window: gr.Blocks) -> Any:

@@ -4,6 +4,7 @@ script and style."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Annotated
@@ -47,8 +48,9 @@ def widget_page(request: Request, web: Context) -> Response:
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"connect-src 'self'; base-uri 'none'; form-action 'none'; {frame_ancestors(web.allowed_origins)}"
     )
+    examples = html.escape(json.dumps(web.examples[:3]), quote=True)  # a data attribute, read as JSON by app.js
     return Response(
-        WIDGET_HTML,
+        WIDGET_HTML.replace("__EXAMPLES__", examples),
         media_type="text/html",
         headers={"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"},
     )

@@ -38,7 +38,7 @@
     node.className = "msg bot" + (answer.refused ? " refused" : "");
     var valid = {};
     answer.citations.forEach(function (c) { valid[c.n] = c; });
-    var list = el("ol", "sources");
+    var list = el("ul", "sources");
     function marks(parent, numbers) {
       numbers.forEach(function (n) {
         if (!valid[n]) return;
@@ -46,8 +46,8 @@
         b.type = "button";
         b.title = valid[n].title;
         b.addEventListener("click", function () {
-          list.querySelectorAll("li").forEach(function (li) { li.classList.remove("active"); });
-          var item = list.querySelector('li[data-n="' + n + '"]');
+          list.querySelectorAll(".quote").forEach(function (q) { q.classList.remove("active"); });
+          var item = list.querySelector('.quote[data-n="' + n + '"]');
           if (item) { item.classList.add("active"); item.scrollIntoView({ block: "nearest" }); }
         });
         parent.appendChild(b);
@@ -80,26 +80,44 @@
       node.appendChild(el("span", "relevance " + answer.relevance_label, notes[answer.relevance_label]));
     }
     if (answer.refused && answer.suggestions && answer.suggestions.length) {
-      var box = el("span", "suggest", "You could ask:");
-      answer.suggestions.forEach(function (s) {
-        var b = el("button", "", s);
-        b.type = "button";
-        b.addEventListener("click", function () { ask(s); });
-        box.appendChild(b);
-      });
-      node.appendChild(box);
+      node.appendChild(chips("You could ask:", answer.suggestions));
     }
+    // One entry per article (its title once), holding a quote per citation with a link into the article.
+    var byArticle = {};
     answer.citations.forEach(function (c) {
-      var li = el("li");
-      li.setAttribute("data-n", String(c.n));
-      li.value = c.n;
-      li.appendChild(el("strong", "", c.title));
-      li.appendChild(el("span", "meta", " — " + [c.publisher, c.author, c.published].filter(Boolean).join(", ")));
-      li.appendChild(el("q", "", c.highlight));
-      list.appendChild(li);
+      var group = byArticle[c.source];
+      if (!group) {
+        group = byArticle[c.source] = el("li", "article");
+        group.appendChild(el("strong", "", c.title || c.source));
+        group.appendChild(el("span", "meta", " — " + [c.publisher, c.author, c.published].filter(Boolean).join(", ")));
+        list.appendChild(group);
+      }
+      var quote = el("div", "quote");
+      quote.setAttribute("data-n", String(c.n));
+      quote.appendChild(el("span", "n", String(c.n)));
+      quote.appendChild(el("q", "", c.highlight));
+      var open = el("a", "open", "Open in article ↗");
+      open.href = c.article_link;
+      open.target = "_blank";
+      open.rel = "noopener";
+      quote.appendChild(open);
+      group.appendChild(quote);
     });
     if (answer.citations.length) node.appendChild(list);
     log.scrollTop = log.scrollHeight;
+  }
+
+  // Questions offered as buttons: the examples under the greeting, the suggestions of a refusal.
+  function chips(label, questions) {
+    var box = el("div", "suggest");
+    box.appendChild(el("span", "", label));
+    questions.forEach(function (q) {
+      var b = el("button", "chip", q);
+      b.type = "button";
+      b.addEventListener("click", function () { ask(q); });
+      box.appendChild(b);
+    });
+    return box;
   }
 
   function fail(node, message) {
@@ -112,6 +130,7 @@
     if (!question || busy) return;
     busy = true;
     send.disabled = true;
+    if (starter) { starter.remove(); starter = null; }
     bubble("user", question);
     var node = bubble("bot typing", "");
     node.setAttribute("aria-label", "Looking through the articles");
@@ -177,4 +196,12 @@
 
   var greeting = (params.get("greeting") || "").slice(0, 240);  // the same caps as widget.js
   bubble("bot", greeting || "Hi! Ask me about the articles; every answer cites its sources.");
+  var examples = [];
+  try { examples = JSON.parse(log.getAttribute("data-examples") || "[]"); } catch (e) { examples = []; }
+  var starter = null;  // the example chips under the greeting, until the first question
+  if (examples.length) {
+    starter = chips("Try:", examples.slice(0, 3));
+    starter.classList.add("starter");
+    log.appendChild(starter);
+  }
 })();
