@@ -376,6 +376,31 @@ def ingest_if_empty(settings: Settings, store, *, progress: bool = True) -> None
     click.echo(f"Ingested: {json.dumps(report.counts())}", err=True)
 
 
+def ask_through(owner, question: str, turns: list[dict[str, str]]):
+    """The `Answer` from the server that owns the embedded index (its admin token waives the per-minute budget)."""
+    import httpx
+
+    from chat.schema import Answer
+
+    try:
+        reply = httpx.post(
+            f"{owner.url}/api/ask",
+            json={"question": question, "history": turns},
+            headers={"Authorization": f"Bearer {owner.token}"},
+            timeout=120,
+        )
+    except httpx.HTTPError as e:
+        raise click.ClickException(f"the server that owns this index ({owner.url}) did not answer: {e}") from e
+    if reply.status_code != 200:
+        try:
+            reason = reply.json().get("error", reply.text)
+        except ValueError:
+            reason = reply.text
+        raise click.ClickException(f"{reason} (from the server at {owner.url})")
+    log.debug("asked the server that owns this index (%s)", owner.url)
+    return Answer.model_validate(reply.json())
+
+
 def quiet_question_log() -> None:
     """The CLI prints what the per-question log line says (chat.assistant logs one per question when serving)."""
     logging.getLogger("chat.assistant").setLevel(logging.WARNING)
@@ -416,22 +441,30 @@ def print_answer(answer) -> None:
 @click.pass_obj
 def ask(settings: Settings, question: str, as_json: bool, history: Path | None) -> None:
     """Answer QUESTION from the indexed articles, citing the passages used."""
-    from chat.assistant import QuestionError, clean_question
+    from chat.schema import QuestionError, clean_question
 
     try:  # a bad question is refused before the model and index are loaded
         clean_question(question, settings.max_question_chars)
     except QuestionError as e:
         raise click.ClickException(str(e)) from e
-    set_threads(settings, serving=True)
-    store = build_store(settings)
-    ingest_if_empty(settings, store)
-    check_index_model(store)
-    quiet_question_log()
     turns = json.loads(history.read_text(encoding="utf-8")) if history else []
-    try:
-        answer = build_assistant(settings, store).ask(question, turns)
-    except QuestionError as e:
-        raise click.ClickException(str(e)) from e
+    from ingest.owner import current_owner
+
+    owner = None if settings.chroma_host else current_owner(settings.chroma_path)
+    if owner is not None and owner.url and owner.token:
+        # A server owns this embedded index (another process must not read it): ask it, which is also fast (no
+        # model or index to load here).
+        answer = ask_through(owner, question, turns)
+    else:
+        set_threads(settings, serving=True)
+        store = build_store(settings)
+        ingest_if_empty(settings, store)
+        check_index_model(store)
+        quiet_question_log()
+        try:
+            answer = build_assistant(settings, store).ask(question, turns)
+        except QuestionError as e:
+            raise click.ClickException(str(e)) from e
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

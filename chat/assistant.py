@@ -17,9 +17,8 @@ import dataclasses
 import logging
 import re
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from langchain_core.documents import Document
@@ -51,8 +50,10 @@ from chat.schema import (
     Citation,
     Claim,
     Draft,
+    QuestionError,
     Retrieved,
     SentenceInfo,
+    clean_question,
 )
 from chat.text import tokenize
 from chat.vetting import score_claims, vet
@@ -73,23 +74,6 @@ CUT_NOTES = {
 
 # Asked once as a server starts (Assistant.warm_up): a question of every corpus's kind, answered or refused alike.
 WARM_UP_QUESTION = "What are the main points of the articles about the market?"
-
-
-class QuestionError(ValueError):
-    """A question that cannot be asked (empty, too long); the message is shown to the user."""
-
-
-def clean_question(question: Any, max_chars: int) -> str:
-    if not isinstance(question, str):
-        raise QuestionError("the question must be a string")
-    # Control and format characters carry nothing a reader sees; they only confuse tokenizers.
-    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in question)
-    text = re.sub(r"\s+", " ", text).strip()
-    if not text:
-        raise QuestionError("the question is empty")
-    if len(text) > max_chars:
-        raise QuestionError(f"the question is too long ({len(text)} characters; the limit is {max_chars})")
-    return text
 
 
 class Answerer(Protocol):
@@ -130,6 +114,7 @@ class Assistant:
         self.condense = condense
         self.policy = policy
         self.refusals = RefusalPolicy(self.lexicon, min_relevance=min_relevance, policy=policy)
+        self._warming = False
 
     @property
     def mode(self) -> str:
@@ -155,7 +140,11 @@ class Assistant:
         """Do now what the first question would otherwise pay for: load the embedding model, build the lexical
         index, and answer one question end to end (each code path run once). Its answer is thrown away."""
         self.lexicon.refresh()
-        self.ask(question)
+        self._warming = True  # not a user's question: not logged as one
+        try:
+            self.ask(question)
+        finally:
+            self._warming = False
 
     def standalone(self, question: str, history: list[dict[str, str]]) -> str:
         if not history:
@@ -205,7 +194,8 @@ class Assistant:
                 notes=notes or [],
             )
             # One line per question (never its text): what kind, how it ended, how long, what it cites.
-            log.info(
+            log.log(
+                logging.DEBUG if self._warming else logging.INFO,
                 "%s question %s in %.0f ms, %d source%s",
                 q.type,
                 f"refused ({reason})" if refused else "answered",

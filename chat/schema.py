@@ -14,6 +14,7 @@ the UI, the widget, the HTTP API and the evaluation read the structure and none 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -61,6 +62,24 @@ class Citation(BaseModel):
         if at >= 0:
             query["hl"] = f"{self.start_char + at}-{self.start_char + at + len(self.highlight)}"
         return f"{article_path(self.source)}?{urlencode(query)}#cited"
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked (empty, too long); the message is shown to the user."""
+
+
+def clean_question(question: Any, max_chars: int) -> str:
+    """The question as it will be asked (control characters and runs of spaces made one space), or QuestionError."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be a string")
+    # Control and format characters carry nothing a reader sees; they only confuse tokenizers.
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in question)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QuestionError("the question is empty")
+    if len(text) > max_chars:
+        raise QuestionError(f"the question is too long ({len(text)} characters; the limit is {max_chars})")
+    return text
 
 
 def article_path(source: str) -> str:

@@ -385,3 +385,25 @@ def test_the_library_is_read_only_without_an_admin_token(tmp_path, model_path, e
         assert 'id="upload"' not in c.get("/library").text
         upload = c.post("/admin/articles", files=[("files", ("a.md", b"x"))], headers={"Authorization": "Bearer x"})
         assert upload.status_code in (404, 405)
+
+
+def test_the_server_log_has_one_line_per_question_and_no_access_log(tmp_path, model_path):
+    import httpx
+    from conftest import ChatbotServer
+
+    server = ChatbotServer(tmp_path, name="logs", env={"EMBEDDING_MODEL": model_path, "CORPUS_DIR": str(CORPUS),
+                                                       "LOG_LEVEL": "INFO"}).start()  # fmt: skip
+    try:
+        httpx.get(server.base + "/", timeout=30)
+        httpx.get(server.base + "/library", timeout=30)
+        httpx.post(server.base + "/api/ask", json={"question": "What is the maturity wall?"}, timeout=60)
+        httpx.post(server.base + "/api/ask", json={"question": "What is the best cake recipe?"}, timeout=60)
+    finally:
+        server.stop()
+    log = server.log_path.read_text(encoding="utf-8")
+    lines = [line for line in log.splitlines() if " question " in line and "chat.assistant" in line]
+    assert len(lines) == 2, log  # the warm-up's question is not a user's
+    assert re.search(r"INFO chat\.assistant: \w+ question answered in \d+ ms, \d+ sources?$", lines[0]), lines
+    assert re.search(r"question refused \(not_covered\) in \d+ ms, 0 sources$", lines[1]), lines
+    assert "maturity" not in log.lower() and "cake" not in log  # never the question's text
+    assert '"GET /' not in log and '"POST /api/ask' not in log  # no access log unless ACCESS_LOG is set

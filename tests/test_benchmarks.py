@@ -199,4 +199,5 @@ def test_startup_benchmark_smoke_and_leaves_nothing_behind(tmp_path):
     assert result["benchmark"] == "startup" and len(result["runs"]) == 1
     assert len(result["runs"][0]["latencies_ms"]) == 10 and result["first_answer_ms"] > 0
     assert result["ready_s"] >= result["answering_s"] > 0 and result["ask_cli_s"] > 0
+    assert 0 < result["ask_cli_through_server_s"]  # `ask` handed to the server that owns the index
     assert "first answer after ready" in out and not list(scratch.glob("startup-*"))  # its index removed

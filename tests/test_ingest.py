@@ -458,6 +458,33 @@ def test_cli_ingest_prints_the_report(tmp_path, model_path):
     assert missing.returncode == 1 and "corpus folder not found" in missing.stderr
 
 
+def test_ask_and_eval_on_an_empty_index_ingest_the_corpus_first(tmp_path, model_path):
+    """A first run from any command: `ask` (and `eval`) on a fresh clone ingest CORPUS_DIR, as `serve` does,
+    showing the model load as its own step before the embedding bar."""
+    env = {
+        **os.environ,
+        "CHROMA_PATH": str(tmp_path / "chroma"),
+        "CORPUS_DIR": str(CORPUS),
+        "EMBEDDING_MODEL": model_path,
+        "LOG_LEVEL": "INFO",
+    }
+    ask = [sys.executable, str(ROOT / "app.py"), "ask", "What is the maturity wall?"]
+    first = subprocess.run(ask, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert f"The index is empty: ingesting {CORPUS} first." in first.stderr
+    assert first.stderr.index("loading the embedding model") < first.stderr.index("embedding:")
+    assert '"added": 2' in first.stderr and "Maturity Wall" in first.stdout and "[1]" in first.stdout
+    assert "question answered in" not in first.stderr  # the CLI prints what the per-question log line says
+    again = subprocess.run(ask, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "The index is empty" not in again.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = subprocess.run(
+        ask, env={**env, "CORPUS_DIR": str(empty), "CHROMA_PATH": str(tmp_path / "c2")}, capture_output=True, text=True
+    )
+    assert nothing.returncode == 1 and f"nothing to answer from: {empty} holds no articles" in nothing.stderr
+
+
 def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name, field in app_module.Settings.model_fields.items():

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -415,3 +416,25 @@ def test_the_generation_is_read_again_when_a_rebuild_drops_the_manifest_under_it
     assert generation(store) == "v2:g2" and store.forgotten == 1
     with pytest.raises(RuntimeError, match="something else"):  # any other failure is not hidden
         generation(DroppedStore(RuntimeError("something else")))
+
+
+def test_ask_goes_through_the_server_that_owns_the_index_without_its_rate_limit(limited_server):
+    """`app.py ask` on an embedded index a server owns asks that server (another process must not read the folder;
+    nothing to load, so it is fast) with the owner's token, which the per-client budget (3 a minute here) waives."""
+    from ingest.owner import current_owner
+
+    owner = current_owner(limited_server.chroma_path)
+    assert owner is not None and owner.url == limited_server.base
+    question = {"question": "What is the maturity wall?"}
+    for _ in range(4):
+        r = httpx.post(f"{owner.url}/api/ask", json=question, headers={"Authorization": f"Bearer {owner.token}"})
+        assert r.status_code == 200, r.text
+    env = {**os.environ, "CHROMA_PATH": str(limited_server.chroma_path), "CORPUS_DIR": str(CORPUS)}
+    cmd = [sys.executable, str(ROOT / "app.py"), "ask", "What is the maturity wall?", "--json"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["citations"] and "Maturity Wall" in answer["answer"]
+    assert "The index is empty" not in done.stderr and "loading embedding model" not in done.stderr
+    anonymous = [httpx.post(f"{owner.url}/api/ask", json=question).status_code for _ in range(4)]
+    assert 429 in anonymous  # the budget still holds for everyone else

@@ -56,11 +56,14 @@ class AdminIngest:
         self.max_upload_bytes = max_upload_bytes
         self._running = threading.Lock()
 
-    def check(self, authorization: str) -> None:
+    def authorized(self, authorization: str) -> bool:
         import hmac
 
         scheme, _, given = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token.encode())
+
+    def check(self, authorization: str) -> None:
+        if not self.authorized(authorization):
             raise ApiError(401, "admin routes need 'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"})
 
     def run(self, corpus: str | None, rebuild: bool, allow_empty: bool = False) -> Iterator[str]:

@@ -92,6 +92,8 @@ def create_api(
     `warm_up`: run once in a background thread as the server starts (loading the model, building the lexical
     index), /healthz answering "starting" until it is done, so the first question is as fast as the tenth."""
     web = WebContext(assistant, health, allowed_origins, limiter, unavailable, examples=list(examples or []))
+    if admin is not None:
+        web.admin_authorized = admin.authorized
     if admin is not None and admin.library is not None:
         web.library_admin, web.max_upload_mb = True, admin.max_upload_bytes / 1e6
 

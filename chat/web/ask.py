@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chat.assistant import QuestionError
 from chat.schema import Answer
-from chat.web.context import UNAVAILABLE, WebContext, client_key, context
+from chat.web.context import UNAVAILABLE, WebContext, context
 from chat.web.limits import MAX_HISTORY_TURNS, ApiError
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def healthz(web: Context) -> Any:
 def ask(body: AskRequest, request: Request, web: Context) -> Answer:
     """Answer a question from the indexed articles: the text, its cited sentences and sources, and how it was
     answered (or why it was refused)."""
-    web.limiter.check(client_key(request))
+    web.check_budget(request)
     return web.answer_or_400(body.question, [t.model_dump() for t in body.history])
 
 
@@ -96,7 +96,7 @@ def ask(body: AskRequest, request: Request, web: Context) -> Answer:
     },
 )
 def ask_stream(body: AskRequest, request: Request, web: Context) -> StreamingResponse:
-    web.limiter.check(client_key(request))
+    web.check_budget(request)
     history = [t.model_dump() for t in body.history]
     stream = web.assistant.stream(body.question, history)
     unavailable = web.unavailable
