@@ -100,6 +100,12 @@ def test_blocks_cut_headings_and_paragraphs_and_anchor_the_first_marked_piece():
     assert highlighted == "The Russell 2000 rose 5% in January."
 
 
+def test_a_heading_right_under_a_line_is_still_a_heading():
+    text = "Intro line.\n## Outlook\nRates may fall.\n\n# Next"
+    got = [(b.kind, "".join(s.text for s in b.segments)) for b in articles.blocks(text, [])]
+    assert got == [("para", "Intro line."), ("heading", "Outlook"), ("para", "Rates may fall."), ("heading", "Next")]
+
+
 def test_the_article_page_marks_the_cited_passage_and_sentence_under_a_strict_csp():
     c = client()
     start = TEXT.index("The Russell")
@@ -189,13 +195,24 @@ def test_an_upload_needs_the_token_and_is_checked_whole_before_anything_is_writt
         ([("files", ("empty.md", b"  \n"))], 400, "is empty"),
         ([("files", ("a.md", b"1")), ("files", ("a.md", b"2"))], 400, "sent twice"),
         ([("files", (".md", b"x"))], 400, "only .md, .txt"),
-        ([("files", ("...", b"x"))], 400, "not a usable file name"),
     ]
     for parts, status, message in bad:
         reply = c.post("/admin/articles", files=parts, headers=AUTH)
         assert reply.status_code == status and message in reply.json()["error"], (parts, reply.text)
     assert c.post("/admin/articles", data={"x": "1"}, headers=AUTH).status_code == 400
     assert not (tmp_path / "uploads").exists() and ingest.calls == []
+
+
+def test_upload_names_are_made_safe_without_losing_their_type(tmp_path):
+    admin = AdminIngest("tok", FakeIngest(tmp_path), library=(tmp_path, frozenset({".md", ".pdf"})))
+    long = "Why small caps " * 12 + ".pdf"
+    assert admin.upload_name(long).endswith(".pdf") and len(admin.upload_name(long)) <= 104
+    assert admin.upload_name("Über den Markt.md") == "Uber-den-Markt.md"
+    assert re.fullmatch(r"upload-[0-9a-f]{10}\.md", admin.upload_name("日本.md"))
+    assert admin.upload_name("C:\\Users\\me\\Notes v2.MD") == "Notes-v2.md"
+    for bad in (".md", "notes.exe", "...", "  .md"):
+        with pytest.raises(Exception, match="only .md, .pdf files can be ingested"):
+            admin.upload_name(bad)
 
 
 def test_an_upload_is_saved_under_uploads_with_a_safe_name_and_reported_per_file(tmp_path):
@@ -207,11 +224,11 @@ def test_an_upload_is_saved_under_uploads_with_a_safe_name_and_reported_per_file
     assert got[0] == {"event": "progress", "done": 1, "total": 1}
     report = got[-1]["report"]
     assert report["files"] == [
-        {"source": "uploads/My-Report-1-.md", "status": "added", "reason": ""},
+        {"source": "uploads/My-Report-1.md", "status": "added", "reason": ""},
         {"source": "uploads/b.txt", "status": "added", "reason": ""},
     ]
-    assert (tmp_path / "uploads" / "My-Report-1-.md").read_bytes() == b"# R\n\nText."
-    assert ingest.calls[0][3] == ["My-Report-1-.md", "b.txt"]  # written before the ingest ran
+    assert (tmp_path / "uploads" / "My-Report-1.md").read_bytes() == b"# R\n\nText."
+    assert ingest.calls[0][3] == ["My-Report-1.md", "b.txt"]  # written before the ingest ran
     again = events(c.post("/admin/articles", files=parts[1:], headers=AUTH))[-1]["report"]["files"]
     assert again == [{"source": "uploads/b.txt", "status": "unchanged", "reason": ""}]
     changed = events(c.post("/admin/articles", files=[("files", ("b.txt", b"New."))], headers=AUTH))
@@ -225,11 +242,19 @@ def test_a_file_the_ingest_could_not_read_is_reported_with_its_reason(tmp_path):
     assert report["files"] == [problem]
 
 
-def test_remove_deletes_only_a_file_inside_the_corpus_and_ingests(tmp_path):
+def test_remove_deletes_only_an_indexed_articles_own_file_and_ingests(tmp_path):
     (tmp_path / "a.md").write_text("# A\n\nText.")
     outside = tmp_path.parent / f"outside-{uuid.uuid4().hex}.md"
     outside.write_text("keep me")
+    for name in ("metadata.json", "faq.jsonl", ".hidden.md"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "link.md").symlink_to(outside)
     c, ingest = admin_client(tmp_path)
+    indexed = {"a.md", "metadata.json", "faq.jsonl", ".hidden.md", "link.md", "gone.md"}
+    c.app.state.web.assistant.library = lambda: [ArticleInfo(source=s) for s in indexed]
+    for source in ("metadata.json", "faq.jsonl", ".hidden.md", "link.md", "gone.md", "b.md"):
+        assert c.delete(f"/admin/articles/{source}", headers=AUTH).status_code == 404, source
+    assert all((tmp_path / n).exists() for n in ("metadata.json", "faq.jsonl", ".hidden.md", "link.md"))
     assert c.delete("/admin/articles/a.md").status_code == 401
     for source in ("missing.md", f"..%2F{outside.name}", "%2E%2E/" + outside.name, ""):
         assert c.delete(f"/admin/articles/{source}", headers=AUTH).status_code in (404, 405), source
@@ -407,3 +432,22 @@ def test_the_server_log_has_one_line_per_question_and_no_access_log(tmp_path, mo
     assert re.search(r"question refused \(not_covered\) in \d+ ms, 0 sources$", lines[1]), lines
     assert "maturity" not in log.lower() and "cake" not in log  # never the question's text
     assert '"GET /' not in log and '"POST /api/ask' not in log  # no access log unless ACCESS_LOG is set
+
+
+def test_an_anonymous_upload_is_refused_before_its_body_is_read(tmp_path):
+    """The upload limit is large, so only the token holder may send that much: without the token the guard answers
+    401 from the headers alone (a declared 50 MB body is not read); with it, the size limit applies."""
+    from chat.web.limits import WebGuard
+
+    admin = AdminIngest("tok", FakeIngest(tmp_path), library=(tmp_path, frozenset({".md"})), max_upload_bytes=1000)
+    app = FastAPI()
+    app.state.web = WebContext(LibraryAssistant(), lambda: {}, [], RateLimiter(100))
+    install_errors(app)
+    app.include_router(admin_router(admin))
+    app.add_middleware(WebGuard, limit=100, ui_limit=400, upload_limit=2000, upload_authorized=admin.authorized)
+    c = TestClient(app)
+    huge = {"content-type": "multipart/form-data; boundary=x", "content-length": str(50_000_000)}
+    assert c.post("/admin/articles", content=b"--x--", headers=huge).status_code == 401
+    assert c.post("/admin/articles", content=b"--x--", headers={**huge, **AUTH}).status_code == 413
+    ok = c.post("/admin/articles", files=[("files", ("a.md", b"# A\n\n" + b"x" * 900))], headers=AUTH)
+    assert ok.status_code == 200 and events(ok)[-1]["report"]["files"][0]["status"] == "added"

@@ -12,22 +12,26 @@ anything is written; a file is written next to its final name and renamed into p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import queue
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
+from chat.web.context import WebContext, context
 from chat.web.limits import ApiError
 
 log = logging.getLogger(__name__)
+Context = Annotated[WebContext, Depends(context)]
 
 
 class AdminIngest:
@@ -108,13 +112,17 @@ class AdminIngest:
         and '_' made '-', or a 400 saying why it cannot be taken."""
         _, suffixes = self._folder()
         base = re.split(r"[\\/]", filename or "")[-1].strip()
-        name = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip(".-")[:120]
-        suffix = os.path.splitext(name)[1].lower()
-        if not name or not os.path.splitext(name)[0]:
-            raise ApiError(400, f"'{base[:80]}': not a usable file name")
-        if suffix not in suffixes:
+        stem, suffix = os.path.splitext(base)
+        suffix = suffix.lower()
+        if suffix not in suffixes or not stem.strip(" ."):
             raise ApiError(400, f"'{base[:80]}': only {', '.join(sorted(suffixes))} files can be ingested")
-        return name
+        # Letters made plain ("Über" -> "Uber"), anything else made "-", the stem cut (never the suffix); a stem
+        # with nothing left ("日本.md") is named after its bytes' name.
+        plain = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "-", plain).strip(".-")[:100].rstrip(".-")
+        if not safe:
+            safe = "upload-" + hashlib.sha256(stem.encode("utf-8")).hexdigest()[:10]
+        return safe + suffix
 
     def upload(self, files: list[tuple[str, bytes]]) -> Iterator[str]:
         """Check every file, then (in the run) write them under uploads/ and ingest the corpus."""
@@ -153,13 +161,22 @@ class AdminIngest:
 
         return self._stream(job)
 
-    def remove(self, source: str) -> Iterator[str]:
-        """Delete the article's file from the corpus folder and ingest (its passages leave the index)."""
-        corpus, _ = self._folder()
+    def remove(self, source: str, indexed: set[str]) -> Iterator[str]:
+        """Delete the file of the indexed article `source` from the corpus folder and ingest (its passages leave
+        the index). Only an indexed article's own file: never the metadata sidecar, the evaluation set, a hidden
+        file or what a link points at."""
+        corpus, suffixes = self._folder()
         root = corpus.resolve()
-        path = (root / source).resolve()
-        if not path.is_relative_to(root) or path == root or not path.is_file():
-            raise ApiError(404, f"no article file '{source[:200]}' in the corpus folder")
+        path = corpus / source
+        if (
+            source not in indexed
+            or os.path.splitext(source)[1].lower() not in suffixes
+            or any(part.startswith(".") for part in Path(source).parts)
+            or not path.parent.resolve().is_relative_to(root)
+            or path.is_symlink()
+            or not path.is_file()
+        ):
+            raise ApiError(404, f"no indexed article file '{source[:200]}' in the corpus folder")
 
         def job(progress: Callable[[int, int], None]) -> dict[str, Any]:
             path.unlink()
@@ -225,9 +242,9 @@ def admin_router(admin: AdminIngest) -> APIRouter:
             return ndjson(admin.upload(files))
 
         @router.delete("/admin/articles/{source:path}")
-        def remove_article(source: str, request: Request) -> Response:
+        def remove_article(source: str, request: Request, web: Context) -> Response:
             admin.check(request.headers.get("authorization", ""))
-            return ndjson(admin.remove(source))
+            return ndjson(admin.remove(source, {a.source for a in web.assistant.library()}))
 
     return router
 

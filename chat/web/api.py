@@ -108,7 +108,11 @@ def create_api(
     install_errors(app, unavailable)
     upload_limit = admin.max_upload_bytes + 256_000 if admin is not None and admin.library is not None else None
     app.add_middleware(
-        WebGuard, limit=max_body_bytes, ui_limit=max_body_bytes * UI_BODY_FACTOR, upload_limit=upload_limit
+        WebGuard,
+        limit=max_body_bytes,
+        ui_limit=max_body_bytes * UI_BODY_FACTOR,
+        upload_limit=upload_limit,
+        upload_authorized=admin.authorized if admin is not None and admin.library is not None else None,
     )
 
     app.include_router(ask.router)

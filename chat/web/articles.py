@@ -74,15 +74,20 @@ def blocks(text: str, marks: list[tuple[int, int, str]]) -> list[TextBlock]:
     anchored = False
     for m in _PARAGRAPH.finditer(text):
         start, end = m.span()
-        pieces = [("para", start, end)]
-        heading = _HEADING.match(text, start)
-        if heading:
-            line_end = text.find("\n", start, end)
-            line_end = end if line_end < 0 else line_end
-            pieces = [("heading", heading.end(), line_end)]
-            rest = re.search(r"\S", text[line_end:end])
-            if rest:
-                pieces.append(("para", line_end + rest.start(), end))
+        pieces: list[tuple[str, int, int]] = []  # a heading line is a block of its own wherever it sits
+        para = None
+        for line in re.finditer(r"[^\n]+", text[start:end]):
+            a, b = start + line.start(), start + line.end()
+            heading = _HEADING.match(text, a)
+            if heading:
+                if para:
+                    pieces.append(("para", *para))
+                    para = None
+                pieces.append(("heading", heading.end(), b))
+            else:
+                para = (para[0], b) if para else (a, b)
+        if para:
+            pieces.append(("para", *para))
         for kind, a, b in pieces:
             cuts = sorted({a, b, *(x for s, e, _ in marks for x in (s, e) if a < x < b)})
             block = TextBlock(kind)

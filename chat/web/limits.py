@@ -72,9 +72,17 @@ class WebGuard:
 
     UPLOADS = "/admin/articles"
 
-    def __init__(self, app: Any, limit: int, ui_limit: int, upload_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        app: Any,
+        limit: int,
+        ui_limit: int,
+        upload_limit: int | None = None,
+        upload_authorized: Callable[[str], bool] | None = None,
+    ) -> None:
         self.app, self.limit, self.ui_limit = app, limit, ui_limit
         self.upload_limit = upload_limit if upload_limit is not None else limit
+        self.upload_authorized = upload_authorized  # None: no uploads (the route does not exist)
 
     @staticmethod
     async def _json(send: Callable, status: int, message: str) -> None:
@@ -111,21 +119,29 @@ class WebGuard:
         if gradio and not GRADIO_POSTS.match(path):
             return await self._json(send, 404, f"no such endpoint: {path}")
         limit = self.ui_limit if not path.startswith(("/api/", "/v1/", "/admin/")) else self.limit
-        if path == self.UPLOADS:
+        if path == self.UPLOADS and self.upload_authorized is not None:
+            # The upload limit is large: only a caller holding the admin token may send that much (checked before
+            # a byte of the body is read).
+            authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            if not self.upload_authorized(authorization):
+                return await self._json(send, 401, "admin routes need 'Authorization: Bearer <token>'")
             limit = self.upload_limit
         too_large = f"request body too large (limit {limit} bytes)"
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return await self._json(send, 413, too_large)
-        body, more = b"", True
+        parts: list[bytes] = []
+        size, more = 0, True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            body += message.get("body", b"")
+            parts.append(message.get("body", b""))
+            size += len(parts[-1])
             more = message.get("more_body", False)
-            if len(body) > limit:
+            if size > limit:
                 return await self._json(send, 413, too_large)
+        body = b"".join(parts)
         replayed = False
 
         async def replay() -> dict:

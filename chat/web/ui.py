@@ -25,6 +25,7 @@ import gradio as gr
 
 from chat.assistant import Assistant, QuestionError
 from chat.schema import Answer, article_path
+from chat.web.articles import newest_first
 from chat.web.limits import MAX_HISTORY_TURNS, ApiError, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ HEAD = r"""
   }
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest(".sheet-close")) {
-      document.getElementById("sources-col").removeAttribute("data-open");
+      closeSheet();
       return;
     }
     var cite = event.target.closest && event.target.closest(".cite");
@@ -142,6 +143,22 @@ HEAD = r"""
     light();
     setTimeout(function () { wanted = null; }, 3000);
   });
+  function closeSheet() {
+    var sheet = document.getElementById("sources-col");
+    if (sheet) sheet.removeAttribute("data-open");
+  }
+  // The sheet covers the question box: a new question, or Escape, closes it.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeSheet();
+    else if (event.key === "Enter" && !event.shiftKey && event.target.closest && event.target.closest("#question")) {
+      closeSheet();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("#question button, #suggestions button, #chat .example")) {
+      closeSheet();
+    }
+  }, true);
   new MutationObserver(function () { if (wanted) light(); })
     .observe(document.documentElement, {childList: true, subtree: true});
 
@@ -349,7 +366,7 @@ def welcome(articles: list | None, limit: int = 6) -> str:
     if articles is None:
         pass
     elif articles:
-        shown = sorted(articles, key=lambda a: (a.published, a.title), reverse=True)[:limit]
+        shown = newest_first(articles)[:limit]
         lines.append(f"\n**Indexed: {len(articles)} article{'s' if len(articles) != 1 else ''}**")
         for a in shown:
             where = ", ".join(inert(x) for x in (a.publisher, a.published) if x)
@@ -625,13 +642,13 @@ def build_ui(
     return demo
 
 
-def assistant_articles(assistant: Assistant) -> list:
-    """The indexed articles for the empty screen (none when the index cannot be read now)."""
+def assistant_articles(assistant: Assistant) -> list | None:
+    """The indexed articles for the empty screen (None, not known, when the index cannot be read now)."""
     try:
         return assistant.library()
     except Exception:  # noqa: BLE001 - the window opens without the list; questions report the outage
         log.warning("could not list the indexed articles for the empty screen", exc_info=True)
-        return []
+        return None
 
 
 def mount_window(app: Any, window: gr.Blocks) -> Any:

@@ -43,7 +43,7 @@
     say(busyText);
     bar.hidden = false;
     bar.removeAttribute("value");
-    var failed = false;
+    var failed = false, finished = false;  // finished: the stream gave its report or its error
     return fetch(request.url, {
       method: request.method, body: request.body,
       headers: { Authorization: "Bearer " + token.value.trim() }
@@ -57,15 +57,17 @@
       var reader = response.body.getReader(), decoder = new TextDecoder(), buffer = "";
       function handle(line) {
         if (!line.trim()) return;
-        var event = JSON.parse(line);
+        var event;
+        try { event = JSON.parse(line); } catch (e) { return; }  // a cut line: the end of the stream says more
         if (event.event === "progress") {
           bar.max = Math.max(event.total, 1);
           bar.value = event.done;
           say(busyText + " " + event.done + " of " + event.total + " passages embedded.");
         } else if (event.event === "error") {
-          failed = true;
+          failed = finished = true;
           say("The ingest failed: " + event.error, "error");
         } else if (event.event === "report") {
+          finished = true;
           var r = event.report;
           report.textContent = "";
           report.appendChild(el("p", "", summary(r)));
@@ -79,7 +81,15 @@
       }
       function pump() {
         return reader.read().then(function (chunk) {
-          if (chunk.done) { handle(buffer); return; }
+          if (chunk.done) {
+            handle(buffer);
+            if (!finished) {
+              failed = true;
+              say("The run ended without a report (the server stopped or the connection broke); reload the page " +
+                  "to see what is indexed.", "error");
+            }
+            return;
+          }
           buffer += decoder.decode(chunk.value, { stream: true });
           var lines = buffer.split("\n");
           buffer = lines.pop();
