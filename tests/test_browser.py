@@ -542,14 +542,17 @@ def test_the_window_has_a_compact_header_a_disclaimer_and_no_stray_buttons(sized
     assert user.locator("button").count() == 0  # no copy button on the user's own bubble
     label = page.locator("#chat label, #chat [data-testid='block-label']")
     assert label.count() == 0 or not label.first.is_visible()
-    # nothing of Gradio's sits over the first bubble
-    user.scroll_into_view_if_needed()
-    box = user.bounding_box()
-    covering = page.evaluate(
-        "([x, y]) => document.elementFromPoint(x, y).closest('[data-testid=\"user\"]') !== null",
-        [box["x"] + box["width"] - 8, box["y"] + 6],
-    )
-    assert covering
+    # nothing of Gradio's sits over the first bubble: the point near its top right corner is the bubble's own
+    covered = """el => {
+        el.scrollIntoView({block: "center"});
+        const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.right - 8, r.top + 6);
+        return hit !== null && hit.closest('[data-testid="user"]') === el;
+    }"""
+    deadline = time.monotonic() + 10
+    while not user.evaluate(covered) and time.monotonic() < deadline:  # Gradio may still be scrolling the chat
+        page.wait_for_timeout(200)
+    assert user.evaluate(covered)
     new_chat = page.locator("#new-chat").bounding_box()
     assert new_chat["width"] < page.viewport_size["width"] * 0.5  # a button, not a full-width bar
 
