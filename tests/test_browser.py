@@ -557,7 +557,8 @@ def test_the_window_has_a_compact_header_a_disclaimer_and_no_stray_buttons(sized
     assert new_chat["width"] < page.viewport_size["width"] * 0.5  # a button, not a full-width bar
 
 
-def test_widget_example_chips_ask_and_citations_open_the_article(page, context, chatbot_server, third_party_sites):
+def test_widget_example_chips_ask_and_citations_open_the_article(sized, chatbot_server, third_party_sites):
+    page, context = sized, sized.context
     frame = open_widget(page, third_party_sites.allowed.url())
     chip = frame.locator(".suggest.starter .chip").first
     expect(chip).to_have_text(EXAMPLE_QUESTIONS[0])
