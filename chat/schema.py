@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, Field, computed_field, field_serializer
 
@@ -55,8 +56,6 @@ class Citation(BaseModel):
     )
     @property
     def article_link(self) -> str:
-        from urllib.parse import urlencode
-
         query = {"chunk": self.chunk_id}
         at = self.quote.find(self.highlight) if self.highlight else -1
         if at >= 0:
@@ -84,8 +83,6 @@ def clean_question(question: Any, max_chars: int) -> str:
 
 def article_path(source: str) -> str:
     """Where this server shows an indexed article (chat/web/articles.py)."""
-    from urllib.parse import quote
-
     return f"/articles/{quote(source)}"
 
 

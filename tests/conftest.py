@@ -94,9 +94,10 @@ def chroma_server(tmp_path_factory):
         server.stop()
 
 
-def indexed_assistant(corpus: Path, workdir: Path, model_path: str, embedder):
-    """The extractive assistant over an embedded index of `corpus` alone (built under `workdir`)."""
-    settings = app_module.Settings(
+def index_settings(corpus: Path, workdir: Path, model_path: str, **overrides) -> app_module.Settings:
+    """Settings for an embedded index of `corpus` alone under `workdir` (a fresh collection; extractive, whatever
+    the environment says), with `overrides`."""
+    return app_module.Settings(
         _env_file=None,
         corpus_dir=corpus,
         chroma_path=workdir / "chroma",
@@ -106,7 +107,13 @@ def indexed_assistant(corpus: Path, workdir: Path, model_path: str, embedder):
         chroma_host=None,
         openai_api_key=None,
         openai_base_url=None,
+        **overrides,
     )
+
+
+def indexed_assistant(corpus: Path, workdir: Path, model_path: str, embedder):
+    """The extractive assistant over an embedded index of `corpus` alone (built under `workdir`)."""
+    settings = index_settings(corpus, workdir, model_path)
     store = app_module.build_store(settings, embedder)
     app_module.build_indexer(settings, store).run(corpus, progress=False)
     return app_module.build_assistant(settings, store)

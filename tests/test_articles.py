@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import index_settings
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -341,18 +342,7 @@ def library_app(tmp_path_factory, model_path, embedder):
     work = tmp_path_factory.mktemp("library")
     corpus = work / "corpus"
     shutil.copytree(CORPUS, corpus)
-    settings = app_module.Settings(
-        _env_file=None,
-        corpus_dir=corpus,
-        chroma_path=work / "chroma",
-        collection=f"t{uuid.uuid4().hex[:10]}",
-        embedding_model=model_path,
-        admin_token="s3cret",
-        log_level="WARNING",
-        chroma_host=None,
-        openai_api_key=None,
-        openai_base_url=None,
-    )
+    settings = index_settings(corpus, work, model_path, admin_token="s3cret")
     store = app_module.build_store(settings, embedder)
     app_module.build_indexer(settings, store).run(corpus, progress=False)
     with TestClient(app_module.create_app(settings, store, admin_token="s3cret")) as c:
@@ -401,10 +391,7 @@ def test_an_uploaded_article_is_answerable_at_once_and_gone_after_removal(librar
 
 
 def test_the_library_is_read_only_without_an_admin_token(tmp_path, model_path, embedder):
-    settings = app_module.Settings(
-        _env_file=None, corpus_dir=CORPUS, chroma_path=tmp_path / "chroma", embedding_model=model_path,
-        log_level="WARNING", chroma_host=None, openai_api_key=None, openai_base_url=None,
-    )  # fmt: skip
+    settings = index_settings(CORPUS, tmp_path, model_path)
     store = app_module.build_store(settings, embedder)
     with TestClient(app_module.create_app(settings, store, admin_token="random-per-start")) as c:
         assert 'id="upload"' not in c.get("/library").text

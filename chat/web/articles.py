@@ -218,9 +218,14 @@ def library_page(
     )
 
 
+@functools.cache
+def _read(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
 def _static(name: str, media_type: str) -> Response:
     return Response(
-        (STATIC / name).read_text(encoding="utf-8"),
+        _read(name),
         media_type=media_type,
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
     )

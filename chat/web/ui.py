@@ -344,14 +344,10 @@ def conversation_markdown(conversation: list[dict], answers: dict, title: str) -
         if not isinstance(m, dict):
             continue
         if m.get("role") == "user":
-            out += [f"**Q:** {html.unescape(re.sub(r'<[^>]+>', '', message_text(m.get('content'))))}", ""]
+            out += [f"**Q:** {unmarked(message_text(m.get('content')))}", ""]
         elif m.get("role") == "assistant":
             answer = answers.get(str(i))
-            text = (
-                answer_markdown(Answer.from_dict(answer))
-                if answer
-                else html.unescape(re.sub(r"<[^>]+>", "", message_text(m.get("content"))))
-            )
+            text = answer_markdown(Answer.from_dict(answer)) if answer else unmarked(message_text(m.get("content")))
             out += [f"**A:** {text}", ""]
     return "\n".join(out).rstrip() + "\n"
 
@@ -378,6 +374,12 @@ def welcome(articles: list | None, limit: int = 6) -> str:
     else:
         lines.append("\nNothing is indexed yet: run `python app.py ingest`.")
     return "\n".join(lines)
+
+
+def unmarked(text: str) -> str:
+    """A message of the window as the text a reader sees: its markup (markers, refusal styling) and character
+    references undone."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def message_text(content: Any) -> str:
@@ -463,7 +465,7 @@ def build_ui(
                 continue  # not a turn this window wrote (the value came through the API): not used
             answer = answers.get(str(i)) if m.get("role") == "assistant" else None
             text = answer["answer"] if answer else (m.get("plain") or message_text(m.get("content")))
-            turns.append({"role": m["role"], "content": html.unescape(re.sub(r"<[^>]+>", "", str(text)))})
+            turns.append({"role": m["role"], "content": unmarked(str(text))})
         return turns[-MAX_HISTORY_TURNS:]
 
     def respond(message: str, conversation: list[dict], answers: dict, request: gr.Request) -> Iterator[tuple]:
