@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     example_questions: list[str] = Field(default_factory=lambda: list(EXAMPLE_QUESTIONS), description="Questions offered on the empty chat screen and with refusals (JSON list).")
     allowed_embed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Origins allowed to embed the widget, comma-separated (e.g. `https://example.com,http://localhost:8000`); `*` allows any. The chatbot's own origin is always allowed.")
     rate_limit_per_minute: int = Field(30, ge=0, description="Questions per client IP per minute on the API and widget (0 = unlimited).")
+    answer_workers: int = Field(0, ge=0, le=256, description="Answers the HTTP API works on at once; more wait their turn, first come first served. 0 = one per CPU core with the extractive answerer (its work is CPU: answering more at once only shares the cores and stretches every answer) and 16 with a model server (its answers mostly wait on it).")
     max_body_kb: int = Field(64, ge=1, description="Largest accepted API request body, in KiB (the chat window's events: four times this, as they carry the conversation).")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Addresses or networks of reverse proxies whose X-Forwarded-For is believed (comma-separated, e.g. `127.0.0.1,10.0.0.0/8`); empty = none: the client is the connecting address.")
     feedback_path: Path = Field(ROOT / "reports" / "feedback.jsonl", description="Where thumbs up/down from the chat window are appended (JSONL).")
@@ -124,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def generative(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
+
+    def answer_slots(self) -> int:
+        """ANSWER_WORKERS, with 0 resolved (see its description)."""
+        return self.answer_workers or (16 if self.generative else (os.cpu_count() or 1))
 
     def model_path(self) -> str:
         if self.embedding_model:

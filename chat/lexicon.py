@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import math
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -30,7 +31,7 @@ from chat import normalization
 from chat.bm25 import SparseBM25
 from chat.normalization import CAP_WORD_RE, GENERIC_TAIL, Normalized, Term
 from chat.text import NUMBER_WORDS, STOPWORDS, normalize, stem, surface_words, tokenize
-from ingest.records import ChunkMetadata
+from ingest.records import ArticleMetadata, ChunkMetadata
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ _TICKER_RE = re.compile(
     r"(?:(?:NYSE(?: Arca)?|NASDAQ|Nasdaq|AMEX|TSX|LSE|Cboe|TSE|HKEX)\s*:\s*)?(?P<ticker>[A-Z]{2,5})\)"
 )
 
+
+# The fields the chunks of an article share (kept once per article in a snapshot's mirror, unless a chunk differs).
+_ARTICLE_FIELDS = frozenset(ArticleMetadata.__annotations__) | {"ingested"}
 
 # fmt: off
 _LEADING = {"shares", "share", "stock", "stocks", "units", "of", "company", "companies", "firm", "fund", "funds",
@@ -106,10 +110,30 @@ class Snapshot:
     aliases: dict[str, str]  # tickers the articles give → the name they stand for ("lksp" → "Larkspur Logistics Group")
     generation: str | None
     seconds: float  # how long it took to build
+    # The dense side's mirror, row for row: each chunk's stored vector, text and the metadata that is its own (the
+    # article's shared fields are kept once, in `article_meta`). Retrieval reads passages from here instead of
+    # asking Chroma (whose embedded reads hold the GIL) and scores a few articles' chunks without a filtered query.
+    vectors: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    texts: list[str] = dataclasses.field(default_factory=list)
+    chunk_meta: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    article_meta: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @staticmethod
     def empty() -> Snapshot:
         return Snapshot(None, [], {}, np.zeros(0, dtype=np.int32), [], {}, {}, frozenset(), {}, None, 0.0)
+
+    def metadata(self, row: int) -> ChunkMetadata:
+        """The chunk's whole metadata record, as Chroma stores it (a new dict: callers may change it)."""
+        return {**self.article_meta[self.sources[self.row_source[row]]], **self.chunk_meta[row]}  # type: ignore[return-value]
+
+    def rows_of(self, sources: Iterable[str]) -> list[int]:
+        """The rows of these articles' chunks (an unknown source has none)."""
+        rows = []
+        for src in sources:
+            art = self.articles.get(src)
+            if art is not None:
+                rows.extend(self.row[c] for c in art.chunk_ids)
+        return rows
 
     def rows_with(self, tokens: Iterable[str]) -> set[int]:
         """The index rows (chunks) that hold every one of `tokens` (none when the index is empty)."""
@@ -199,13 +223,21 @@ class Lexicon:
         capitals: Counter[str] = Counter()  # uses of a word written with a capital
         uses: Counter[str] = Counter()
         aliases: dict[str, str] = {}
+        pages: list[np.ndarray] = []
+        texts: list[str] = []
+        own_meta: list[dict[str, Any]] = []
+        article_meta: dict[str, dict[str, Any]] = {}
         while True:  # in pages: one `get` of everything fails past ~32k chunks (SQLite's variable limit)
-            got = self.collection.get(include=["documents", "metadatas"], limit=self.page_size, offset=len(ids))
+            got = self.collection.get(
+                include=["documents", "metadatas", "embeddings"], limit=self.page_size, offset=len(ids)
+            )
             if not got["ids"]:
                 break
+            pages.append(np.asarray(got["embeddings"], dtype=np.float32))
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                 meta: ChunkMetadata = meta or {}  # type: ignore[assignment] - Chroma returns plain dicts
                 ids.append(cid)
+                texts.append(doc)
                 header = f"{meta.get('title', '')} {meta.get('publisher', '')} {meta.get('section', '')}"
                 corpus.append(tokenize(f"{header} {doc}"))
                 src = str(meta.get("source", ""))
@@ -214,6 +246,8 @@ class Lexicon:
                     sources.append(src)
                     meta_of[src] = meta
                 row_source.append(source_index[src])
+                shared = article_meta.setdefault(src, {k: v for k, v in meta.items() if k in _ARTICLE_FIELDS})
+                own_meta.append({sys.intern(k): v for k, v in meta.items() if k not in shared or shared[k] != v})
                 chunks.setdefault(src, []).append((int(meta.get("chunk_index", 0) or 0), cid))
                 words.update(set(surface_words(f"{header} {doc}")))
                 for m in _TICKER_RE.finditer(doc):
@@ -266,6 +300,10 @@ class Lexicon:
             aliases,
             gen,
             time.perf_counter() - started,
+            np.concatenate(pages) if pages else np.zeros((0, 0), dtype=np.float32),
+            texts,
+            own_meta,
+            article_meta,
         )
         log.info(
             "lexical index built: %d chunks, %d articles, %d words in %.0f ms",

@@ -18,6 +18,7 @@ import time
 import uuid
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from conftest import CORPUS, ROOT
 from langchain_core.documents import Document
@@ -511,6 +512,40 @@ def test_retriever_respects_k_and_composes_in_a_chain(kb):
     chain = small | RunnableLambda(lambda docs: [d.metadata["source"] for d in docs])
     assert len(chain.invoke(question)) == 2
     assert [len(d) for d in small.batch([question, "What is the maturity wall?"])] == [2, 2]
+
+
+def test_the_lexicon_mirrors_the_index_row_for_row_and_scoped_search_scores_it_exactly(kb):
+    """The snapshot's dense mirror holds each chunk's stored vector, text and metadata as Chroma has them, and a
+    search within some articles (scored from the mirror, not by Chroma's filtered query) finds what scoring every
+    one of their chunks finds, in that order."""
+    lexicon = Lexicon(kb.store.chunks, generation=lambda: generation(kb.store))
+    snap = lexicon.refresh(force=True)
+    got = kb.store.chunks.get(include=["documents", "metadatas", "embeddings"])
+    assert len(snap.ids) == len(got["ids"]) == snap.vectors.shape[0]
+    for cid, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
+        row = snap.row[cid]
+        assert snap.texts[row] == text and snap.metadata(row) == meta
+        assert np.allclose(snap.vectors[row], vec)
+    sizes = [len(a) for a in snap.chunk_meta]
+    assert max(sizes) < len(got["metadatas"][0])  # the article's shared fields are kept once, not per chunk
+
+    retriever = HybridRetriever(collection=kb.store.chunks, embeddings=kb.store.embedder, lexicon=lexicon)
+    source = sorted(snap.articles)[0]
+    question = "What do analysts expect for small-cap earnings?"
+    qvec = retriever.embed_query(lexicon.normalize(question).text)
+    rows = snap.rows_of([source])
+    assert sorted(rows) == sorted(snap.row[c] for c in snap.articles[source].chunk_ids)
+    expected = sorted(rows, key=lambda r: -float(snap.vectors[r] @ qvec))[:3]
+    ids, sims = retriever._dense(snap, qvec, 3, {source})
+    assert ids == [snap.ids[r] for r in expected]
+    filtered = kb.store.chunks.query(
+        query_embeddings=[qvec.tolist()], n_results=3, where={"source": source}, include=["distances"]
+    )
+    assert filtered["ids"][0] == ids  # what Chroma's filtered query finds
+    assert all(abs(sims[i] - (1 - d)) < 1e-4 for i, d in zip(ids, filtered["distances"][0]))
+    docs = retriever.search(question, k=3, sources={source})
+    assert docs and {d.metadata["source"] for d in docs} == {source}
+    assert retriever._dense(snap, qvec, 3, {"no-such-article.txt"}) == ([], {})
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,12 @@ the HTTP shape of a route without the model, the index or a server (the real one
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import anyio
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -103,3 +109,70 @@ def test_healthz_says_starting_until_the_warm_up_is_done():
     assert starting.headers["Retry-After"] == "2"
     c.app.state.web.ready.set()
     assert c.get("/healthz").json()["status"] == "ok"
+
+
+def test_answers_are_worked_on_in_at_most_answer_workers_slots_and_the_rest_wait_their_turn():
+    """ANSWER_WORKERS: with 2 slots, 8 questions sent at once over /api/ask, its stream and /v1/chat/completions
+    are answered two at a time (a pair meets inside the assistant, a third never joins it), and all are answered."""
+
+    class CountingAssistant(FixedAssistant):
+        def __init__(self) -> None:
+            self.inside, self.most, self.lock = 0, 0, threading.Lock()
+            self.pair = threading.Barrier(2, timeout=10)  # two answers are inside at the same time
+
+        def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+            with self.lock:
+                self.inside += 1
+                self.most = max(self.most, self.inside)
+            try:
+                self.pair.wait()
+                time.sleep(0.05)  # (a third answer let in now would be counted)
+                return super().ask(question, history)
+            finally:
+                with self.lock:
+                    self.inside -= 1
+
+    assistant = CountingAssistant()
+    c = client(ask.router)
+    c.app.include_router(openai_compat.router)
+    c.app.state.web.assistant = assistant
+    c.app.state.web.answer_slots = anyio.CapacityLimiter(2)
+
+    def one(i: int) -> int:
+        if i % 4 == 3:
+            messages = [{"role": "user", "content": f"question {i}"}]
+            return c.post("/v1/chat/completions", json={"model": "m", "messages": messages}).status_code
+        if i % 4 == 2:
+            reply = c.post("/api/ask/stream", json={"question": f"question {i}"})
+            return reply.status_code if "event: answer" in reply.text else 500
+        return c.post("/api/ask", json={"question": f"question {i}"}).status_code
+
+    with c, ThreadPoolExecutor(8) as pool:  # (`with c`: the requests share one event loop, as on a server)
+        assert list(pool.map(one, range(8))) == [200] * 8
+    assert assistant.most == 2
+
+
+def test_answer_workers_default_to_one_per_core_for_the_extractive_answerer_and_more_for_a_model_server():
+    from settings import Settings
+
+    assert Settings(answer_workers=0).answer_slots() == (os.cpu_count() or 1)
+    assert Settings(answer_workers=0, openai_api_key="k").answer_slots() == 16  # (answers wait on the server)
+    assert Settings(answer_workers=3).answer_slots() == 3
+
+
+def test_serving_runs_numpy_on_one_blas_thread_per_request():
+    """OpenBLAS's helper threads spin after every product; while serving they took a core from other requests."""
+    from threadpoolctl import threadpool_info
+
+    import app
+    from settings import Settings
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    try:
+        app.set_threads(Settings(embed_threads=0), serving=True)
+        assert blas_threads() == {1}
+    finally:
+        app.set_threads(Settings(embed_threads=0), serving=False)
+    assert blas_threads() == {os.cpu_count()}  # (ingest: all cores)

@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -86,12 +87,16 @@ def create_api(
     admin: AdminIngest | None = None,
     warm_up: Callable[[], None] | None = None,
     examples: list[str] | None = None,
+    answer_workers: int = 0,
 ) -> FastAPI:
     """`unavailable`: the exceptions that mean the article index cannot be reached now (503 with Retry-After);
     `admin`: runs an ingest in this process for `POST /admin/ingest` (token-protected), or None for no route;
     `warm_up`: run once in a background thread as the server starts (loading the model, building the lexical
-    index), /healthz answering "starting" until it is done, so the first question is as fast as the tenth."""
+    index), /healthz answering "starting" until it is done, so the first question is as fast as the tenth;
+    `answer_workers`: answers worked on at once (0 = as many as the default thread pool allows)."""
     web = WebContext(assistant, health, allowed_origins, limiter, unavailable, examples=list(examples or []))
+    if answer_workers:
+        web.answer_slots = anyio.CapacityLimiter(answer_workers)
     if admin is not None:
         web.admin_authorized = admin.authorized
     if admin is not None and admin.library is not None:

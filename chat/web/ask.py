@@ -77,11 +77,11 @@ def healthz(web: Context) -> Any:
 
 
 @router.post("/api/ask", response_model=Answer)
-def ask(body: AskRequest, request: Request, web: Context) -> Answer:
+async def ask(body: AskRequest, request: Request, web: Context) -> Answer:
     """Answer a question from the indexed articles: the text, its cited sentences and sources, and how it was
     answered (or why it was refused)."""
     web.check_budget(request)
-    return web.answer_or_400(body.question, [t.model_dump() for t in body.history])
+    return await web.answer(body.question, [t.model_dump() for t in body.history])
 
 
 @router.post(
@@ -95,13 +95,15 @@ def ask(body: AskRequest, request: Request, web: Context) -> Answer:
         }
     },
 )
-def ask_stream(body: AskRequest, request: Request, web: Context) -> StreamingResponse:
+async def ask_stream(body: AskRequest, request: Request, web: Context) -> StreamingResponse:
     web.check_budget(request)
     history = [t.model_dump() for t in body.history]
     stream = web.assistant.stream(body.question, history)
     unavailable = web.unavailable
     try:
-        first = next(stream)  # a bad question fails here, before any bytes: a proper 400 (or 503)
+        # a bad question fails here, before any bytes: a proper 400 (or 503); the answer's work is done here too
+        # (the extractive answerer's all of it), in one of the answer slots
+        first = await web.in_slot(lambda: next(stream))
     except QuestionError as e:
         raise ApiError(400, str(e)) from e
     except unavailable:

@@ -7,13 +7,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Request
 
 from chat.assistant import Assistant, QuestionError
 from chat.schema import Answer
 from chat.web.limits import ApiError, RateLimiter
+
+T = TypeVar("T")
 
 UNAVAILABLE = "the article index is unavailable; try again shortly"
 
@@ -34,6 +38,10 @@ class WebContext:
     # Whether an Authorization header holds the admin token: `app.py ask` on the machine of a server that owns the
     # index asks through it with that token, and is not held to an anonymous client's per-minute budget.
     admin_authorized: Callable[[str], bool] = lambda authorization: False
+    # How many answers are worked on at once (ANSWER_WORKERS); the rest wait, first come first served. None = the
+    # default thread pool's 40. Extractive answers are CPU work: with 20 at once on two cores each one took 20
+    # times its own time and the slowest questions set the p95; one per core, each waits its turn and then runs.
+    answer_slots: anyio.CapacityLimiter | None = None
 
     def check_budget(self, request: Request) -> None:
         """The per-client question budget (chat.web.limits), waived for the admin token."""
@@ -45,6 +53,14 @@ class WebContext:
             return self.assistant.ask(question, history)
         except QuestionError as e:
             raise ApiError(400, str(e)) from e
+
+    async def answer(self, question: str, history: list[dict[str, str]]) -> Answer:
+        """`answer_or_400` in a worker thread, in one of the `answer_slots`."""
+        return await anyio.to_thread.run_sync(self.answer_or_400, question, history, limiter=self.answer_slots)
+
+    async def in_slot(self, work: Callable[[], T]) -> T:
+        """Any answering work (e.g. a stream's first step) in a worker thread, in one of the `answer_slots`."""
+        return await anyio.to_thread.run_sync(work, limiter=self.answer_slots)
 
 
 def context(request: Request) -> WebContext:

@@ -21,7 +21,6 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletio
 from openai.types.chat.chat_completion import Choice
 from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice, ChoiceDelta
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from chat.schema import Answer
 from chat.web.context import WebContext, client_key, context
@@ -66,7 +65,7 @@ async def chat_completions(request: Request, web: Context) -> Response:
     question, history = parse_messages(payload)
     stream = completion_options(payload)
     web.limiter.check(client_key(request))
-    answer = await run_in_threadpool(web.answer_or_400, question, history)
+    answer = await web.answer(question, history)
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     content = answer.text + sources_text(answer)
