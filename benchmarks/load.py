@@ -4,6 +4,7 @@
     python benchmarks/load.py --start-server [--workers 1]   # starts `app.py serve` on a free loopback port
     python benchmarks/load.py --start-server --ingest-during [--chroma-server]   # articles change meanwhile
     python benchmarks/load.py --start-server --distinct --distractors 1000   # never-asked questions, bigger index
+    python benchmarks/load.py --start-server --distinct --distractors 1000 --work DIR   # keep that index for reruns
 
 Prints throughput (answers/s), p50/p95/p99 latency as the clients saw it, and the error count by status. Every
 request goes to loopback only, the number of requests is bounded (C × M) and each has a timeout, so the run
@@ -86,15 +87,18 @@ def process_cpu(pid: int) -> float:
 
 
 def start_server(
-    *, own_corpus: bool = False, chroma_port: int | None = None, distractors: int = 0
+    *, own_corpus: bool = False, chroma_port: int | None = None, distractors: int = 0, work: Path | None = None
 ) -> tuple[ChatbotServer, float | None]:
     """The chatbot server with no rate limit, on an index of its own (and a corpus of its own with --ingest-during
-    or --distractors; on a `chroma run` server with --chroma-server). Returns it and the seconds the distractors'
-    ingest took (None without them)."""
-    work = Path(tempfile.mkdtemp(prefix="load-"))
+    or --distractors; on a `chroma run` server with --chroma-server), in `work` (a new temporary folder when None).
+    Returns it and the seconds the distractors' ingest took (None without them; in a kept `work` folder, only
+    what changed is ingested again)."""
+    work = work or Path(tempfile.mkdtemp(prefix="load-"))
     env = {"RATE_LIMIT_PER_MINUTE": "0"}
     if own_corpus or distractors:
-        shutil.copytree(ROOT / "corpus", work / "corpus", ignore=shutil.ignore_patterns("faq.jsonl"))
+        shutil.copytree(
+            ROOT / "corpus", work / "corpus", ignore=shutil.ignore_patterns("faq.jsonl"), dirs_exist_ok=True
+        )
         env["CORPUS_DIR"] = str(work / "corpus")
     if chroma_port:
         env.update(CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port), COLLECTION=f"load{chroma_port}")
@@ -172,11 +176,20 @@ def main() -> None:
     ap.add_argument(
         "--distractors", type=int, default=0, help="with --start-server: N generated articles beside the shipped ones"
     )
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="with --start-server: the server's folder (corpus, index), kept after the run and reused by the next "
+        "(which then ingests only what changed: a fresh server on the same index)",
+    )
     args = ap.parse_args()
     if not args.url and not args.start_server:
         ap.error("give --url of a running server or --start-server")
-    if (args.ingest_during or args.chroma_server or args.distractors) and not args.start_server:
-        ap.error("--ingest-during, --chroma-server and --distractors need --start-server")
+    if (args.ingest_during or args.chroma_server or args.distractors or args.work) and not args.start_server:
+        ap.error("--ingest-during, --chroma-server, --distractors and --work need --start-server")
+    if args.work and (args.ingest_during or args.chroma_server):
+        ap.error("--work keeps an embedded index of a fixed corpus: not with --ingest-during or --chroma-server")
 
     server = chroma = changing = ingest_s = None
     scratch: list[Path] = []  # the folders a started server and its index used: removed at the end
@@ -185,10 +198,14 @@ def main() -> None:
             scratch.append(Path(tempfile.mkdtemp(prefix="load-chroma-")))
             chroma = start_chroma(scratch[-1])
         server, ingest_s = start_server(
-            own_corpus=args.ingest_during, chroma_port=chroma.port if chroma else None, distractors=args.distractors
+            own_corpus=args.ingest_during,
+            chroma_port=chroma.port if chroma else None,
+            distractors=args.distractors,
+            work=args.work,
         )
         url = server.base
-        scratch.append(server.workdir)
+        if args.work is None:
+            scratch.append(server.workdir)
         if ingest_s is not None:
             print(f"index: shipped articles + {args.distractors} distractors, ingested in {ingest_s:.0f} s")
         if args.ingest_during:

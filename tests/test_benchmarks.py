@@ -169,6 +169,17 @@ def test_load_benchmark_smoke():
     assert result["p50_ms"] > 0 and result["answers_per_s"] > 0
 
 
+def test_load_benchmark_keeps_its_index_with_work_and_a_second_run_reuses_it(tmp_path):
+    work = tmp_path / "load"
+    args = ("load.py", "--start-server", "--distinct", "--distractors", "3", "--clients", "2", "--questions", "2")
+    out, first = run(*args, "--work", str(work))
+    assert "shipped articles + 3 distractors" in out and first["ok"] == 4 and first["errors"] == {}
+    assert first["client_cpu_ms"] > 0 and first["server_cpu_ms"] > 0  # each side's CPU a request
+    assert (work / "chroma").is_dir() and len(list((work / "corpus" / "distractors").rglob("*.*"))) >= 3
+    out, second = run(*args, "--work", str(work))
+    assert second["ok"] == 4 and second["ingest_s"] < first["ingest_s"]  # nothing new to embed the second time
+
+
 def test_load_benchmark_with_ingests_during_the_run():
     out, result = run("load.py", "--start-server", "--ingest-during", "--clients", "3", "--questions", "8")
     assert "meanwhile (embedded index):" in out
