@@ -166,6 +166,7 @@ class Lexicon:
         self._building = False
         self.on_change: list[Callable[[], None]] = []  # called after a new snapshot is swapped in
         self._reads: _Reads | None = None  # what was read of the current snapshot (replaced with it)
+        self.latest_generation: str | None = None  # the index's generation as last read (see `is_current`)
 
     # --- the mirror ----------------------------------------------------------------------------------
 
@@ -183,6 +184,7 @@ class Lexicon:
                 return self.snapshot  # another request checked meanwhile
             gen = self.generation()
             self._checked = time.monotonic()
+            self.latest_generation = gen
             current = self.snapshot
             if not force and self._built and (gen == current.generation or self._building):
                 return current
@@ -203,6 +205,11 @@ class Lexicon:
 
         threading.Thread(target=build_in_background, name="bm25-rebuild", daemon=True).start()
         return self.snapshot
+
+    def is_current(self, snap: Snapshot) -> bool:
+        """Whether `snap` was built from the index as it was at the last generation check (at most
+        `refresh_seconds` ago): false while a rebuild after an ingest is still running in the background."""
+        return snap.generation == self.latest_generation
 
     def _swap(self, snap: Snapshot) -> None:
         self.snapshot = snap

@@ -192,8 +192,11 @@ class HybridRetriever(BaseRetriever):
         it for much of their time) when the search is within some articles — Chroma's filtered query reads the
         filter's rows from SQLite first: ~30 ms for a question naming 150 articles, against ~0.1 ms here — or the
         index has at most `exact_rows` chunks (a scan of 6,500 vectors takes ~1 ms, a Chroma query ~3 ms). A
-        whole-index search of a bigger index is Chroma's: its HNSW graph keeps it sublinear as the corpus grows."""
-        if self._mirrored(snap) and (sources is not None or len(snap.ids) <= self.exact_rows):
+        whole-index search of a bigger index is Chroma's: its HNSW graph keeps it sublinear as the corpus grows, and
+        so is every search while the snapshot is behind the index (a rebuild after an ingest still running in the
+        background): Chroma already holds the new and changed articles' chunks."""
+        exact = sources is not None or len(snap.ids) <= self.exact_rows
+        if exact and self._mirrored(snap) and self.lexicon.is_current(snap):
             if sources is None:
                 rows, sims = None, snap.vectors @ qvec
             else:
