@@ -56,7 +56,7 @@ class WebContext:
 
     async def answer(self, question: str, history: list[dict[str, str]]) -> Answer:
         """`answer_or_400` in a worker thread, in one of the `answer_slots`."""
-        return await anyio.to_thread.run_sync(self.answer_or_400, question, history, limiter=self.answer_slots)
+        return await self.in_slot(lambda: self.answer_or_400(question, history))
 
     async def in_slot(self, work: Callable[[], T]) -> T:
         """Any answering work (e.g. a stream's first step) in a worker thread, in one of the `answer_slots`."""
