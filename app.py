@@ -10,6 +10,7 @@ The composition root: the only module that builds the settings (declared in sett
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -466,6 +467,7 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
     else:
         set_threads(settings, serving=True)
         store = build_store(settings)
+        store.embedder.load_in_background()  # while the answering core is imported and the lexicon built
         ingest_if_empty(settings, store)
         check_index_model(store)
         quiet_question_log()
@@ -477,6 +479,9 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         print_answer(answer)
+    # Nothing is left to free: without this the interpreter's exit walks every object the index, the lexicon and the
+    # model created once more (its last garbage collection), ~0.35 s of a 2.5 s call.
+    gc.freeze()
 
 
 # fmt: off

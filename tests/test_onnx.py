@@ -276,7 +276,8 @@ def test_switching_the_backend_re_embeds_the_index(tmp_path, model_path, torch_e
     assert np.abs(stored - fresh).max() < 1e-5
 
 
-def test_ask_with_the_onnx_backend_never_imports_torch(tmp_path, model_path, onnx_cache):
+def test_ask_with_the_onnx_backend_never_imports_torch_nor_langchains_tracing(tmp_path, model_path, onnx_cache):
+    """Nor LangChain's retriever base with langsmith, nor scipy: ~0.6 s of a ~2 s `ask` (see the README)."""
     env = {
         "PATH": "/usr/bin:/bin",
         "CORPUS_DIR": str(CORPUS),
@@ -294,11 +295,38 @@ def test_ask_with_the_onnx_backend_never_imports_torch(tmp_path, model_path, onn
         "import sys, app\n"
         "try:\n    app.cli.main(['ask', 'How cheap are small caps compared with the S&P 500?'], standalone_mode=False)\n"
         "finally:\n"
-        "    print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
+        "    heavy = ('torch', 'transformers', 'sentence_transformers', 'langsmith', 'langchain_core.retrievers', 'scipy')\n"
+        "    print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "15.6" in done.stdout and done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-2000:]
+
+
+def test_the_model_loads_in_the_background_once_and_the_first_encode_waits_for_it(model_path, onnx_cache, monkeypatch):
+    opened = []
+    real = onnx_encoder.open_encoder
+
+    def counted(*args, **kwargs):
+        opened.append(threading.current_thread().name)
+        time.sleep(0.3)  # a slow load: the encode below arrives while it runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(onnx_encoder, "open_encoder", counted)
+    encoder = Embedder(model_path, backend="onnx", cache_dir=onnx_cache)
+    thread = encoder.load_in_background()
+    vectors = encoder.encode(["loaded while the caller went on"])
+    thread.join(timeout=60)
+    assert opened == ["load-embedding-model"] and encoder.loaded
+    assert vectors.shape == (1, 384) and abs(float(np.linalg.norm(vectors[0])) - 1) < 1e-5
+
+
+def test_a_failed_background_load_is_raised_by_the_first_encode(tmp_path):
+    encoder = Embedder(tmp_path / "no-model", backend="onnx", cache_dir=tmp_path / "cache")
+    encoder.load_in_background().join(timeout=30)
+    assert not encoder.loaded
+    with pytest.raises(FileNotFoundError, match="embedding model folder not found"):
+        encoder.encode(["anything"])
 
 
 def test_threads_follow_the_setting(model_path, onnx_cache, monkeypatch):
