@@ -41,9 +41,8 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
+JSON = {"Content-Type": "application/json"}
 
 from benchmarks.harness import ChatbotServer, percentile, start_chroma  # noqa: E402
 
@@ -221,24 +220,31 @@ def main() -> None:
 
     pool = never_asked(args.clients * args.questions) if args.distinct else QUESTIONS
 
-    def client(i: int) -> None:
+    host = urlsplit(url)
+
+    def connect() -> http.client.HTTPConnection:
         # One keep-alive connection per client on the standard library's http.client: the clients share the
         # server's two cores, and httpx spent ~15 ms of CPU a request (10-20 % of the machine at this load).
-        host = urlsplit(url)
-        conn = http.client.HTTPConnection(host.hostname, host.port or 80, timeout=args.timeout)
+        return http.client.HTTPConnection(host.hostname, host.port or 80, timeout=args.timeout)
+
+    def ask(conn: http.client.HTTPConnection, question: str) -> int | str:
+        """One POST /api/ask on `conn`: the HTTP status, or the name of the error that stopped it."""
+        try:
+            conn.request("POST", "/api/ask", json.dumps({"question": question}).encode(), JSON)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()  # (reconnects on the next request)
+            return type(e).__name__
+
+    def client(i: int) -> None:
+        conn = connect()
         try:
             for j in range(args.questions):
                 question = pool[i * args.questions + j] if args.distinct else QUESTIONS[(i + j) % len(QUESTIONS)]
-                body = json.dumps({"question": question}).encode()
                 start = time.perf_counter()
-                try:
-                    conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
-                    response = conn.getresponse()
-                    response.read()
-                    status: int | str = response.status
-                except (OSError, http.client.HTTPException) as e:
-                    status = type(e).__name__
-                    conn.close()  # (reconnects on the next request)
+                status = ask(conn, question)
                 elapsed = (time.perf_counter() - start) * 1e3
                 with lock:
                     statuses[status] += 1
@@ -249,7 +255,9 @@ def main() -> None:
 
     try:
         if not args.distinct:  # (the server warmed itself up before /healthz said ready)
-            httpx.post(url + "/api/ask", json={"question": "warm-up: what is a small-cap stock?"}, timeout=args.timeout)
+            warm = connect()
+            ask(warm, "warm-up: what is a small-cap stock?")
+            warm.close()
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         server_cpu = process_cpu(server.proc.pid) if server is not None and server.proc is not None else None
         start, client_cpu = time.perf_counter(), time.process_time()
