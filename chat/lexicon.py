@@ -372,8 +372,10 @@ class Lexicon:
             return np.zeros(0, dtype=np.float32), snap
         scores = snap.bm25.scores(weights)
         if sources is not None:
-            allowed = np.array([s in sources for s in snap.sources], dtype=bool)
-            scores = np.where(allowed[snap.row_source], scores, 0.0)
+            rows = np.asarray(snap.rows_of(sources), dtype=np.int64)
+            within = np.zeros_like(scores)
+            within[rows] = scores[rows]
+            scores = within
         return scores, snap
 
     def coverage(self, question: str | list[Term], text: str) -> float:
