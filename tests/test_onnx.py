@@ -301,6 +301,24 @@ def test_ask_with_the_onnx_backend_never_imports_torch_nor_langchains_tracing(tm
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "15.6" in done.stdout and done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-2000:]
+    # Refused before the model is needed, while it still loads on its own thread (slowed down here): `ask` waits
+    # for the load before it returns, or the process would exit while ONNX Runtime builds its session on the other
+    # thread, which aborts it (exit status 134, 1 run in 3 before the wait).
+    slow = (
+        "import json, sys, threading, time, app\n"
+        "from ingest import onnx_encoder\n"
+        "real = onnx_encoder.open_encoder\n"
+        "def slow(*a, **k):\n    time.sleep(1.5)\n    return real(*a, **k)\n"
+        "onnx_encoder.open_encoder = slow\n"
+        "app.cli.main(['ask', 'What is the capital of Australia?', '--json'], standalone_mode=False)\n"
+        "print(json.dumps([t.name for t in threading.enumerate() if t.name == 'load-embedding-model']))\n"
+    )
+    refused = subprocess.run(
+        [sys.executable, "-c", slow], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert refused.returncode == 0, (refused.returncode, refused.stderr[-3000:])
+    *answer, loaders = refused.stdout.strip().splitlines()
+    assert json.loads("\n".join(answer))["refused"] is True and json.loads(loaders) == []
 
 
 def test_the_model_loads_in_the_background_once_and_the_first_encode_waits_for_it(model_path, onnx_cache, monkeypatch):
