@@ -368,11 +368,11 @@ def ingest(
 def ingest_if_empty(settings: Settings, store, *, progress: bool = True) -> None:
     """A first run from any command: an empty index is filled from CORPUS_DIR first, as `serve` does (unless a
     server owns this embedded index: it ingests when it starts)."""
-    from ingest.index import IngestLocked
-    from ingest.owner import current_owner
-
     if store.count():
         return
+    from ingest.index import IngestLocked  # (after the count: importing the pipeline costs `ask` ~0.15 s)
+    from ingest.owner import current_owner
+
     if not settings.chroma_host and current_owner(settings.chroma_path):
         raise click.ClickException("the index is empty and a server that owns it is starting; retry once it serves")
     click.echo(f"The index is empty: ingesting {settings.corpus_dir} first.", err=True)

@@ -550,6 +550,23 @@ def test_the_lexicon_mirrors_the_index_row_for_row_and_scoped_search_scores_it_e
     assert retriever._dense(snap, qvec, 3, {"no-such-article.txt"}) == ([], {})
 
 
+def test_the_embedder_drops_into_langchain_as_its_embeddings(kb):
+    """Embedder is used by LangChain by its interface (it does not subclass LangChain's `Embeddings`, whose import
+    costs `ask` ~0.13 s): here as the embedding function of LangChain's Chroma vector store, sync and async."""
+    import asyncio
+
+    import chromadb
+    from langchain_chroma import Chroma
+
+    embedder = kb.store.embedder
+    client = chromadb.EphemeralClient(chromadb.Settings(anonymized_telemetry=False))
+    db = Chroma(collection_name=f"lc-{uuid.uuid4().hex[:8]}", embedding_function=embedder, client=client)
+    db.add_texts(["Small caps rallied in January.", "The Fed cut rates by a quarter point.", "Oil prices fell."])
+    assert db.similarity_search("central bank interest rate decision", k=1)[0].page_content.startswith("The Fed")
+    assert asyncio.run(embedder.aembed_query("small caps")) == embedder.embed_query("small caps")
+    assert asyncio.run(embedder.aembed_documents(["a", "b"])) == embedder.embed_documents(["a", "b"])
+
+
 @pytest.mark.parametrize(
     "question",
     [
