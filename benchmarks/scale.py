@@ -5,6 +5,7 @@
     python benchmarks/scale.py --sizes 0 200 --json out.json
     python benchmarks/scale.py --sizes 0 1000 5000 --work /tmp/scale-e     # keep the index for later
     python benchmarks/scale.py --work /tmp/scale-e --measure-only           # re-measure queries on a kept index
+    python benchmarks/scale.py --work /tmp/scale-e --measure-only --sizes 20000   # ... on one of them
     python benchmarks/scale.py --work /tmp/scale-e --resume                 # go on with a run that was stopped
 
 Ingestion is incremental, as a user would grow the corpus: each step adds the next distractors to the same
@@ -57,7 +58,13 @@ def du_mb(path: Path) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[0, 1000, 5000, 20000])
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="the N to run (default 0 1000 5000 20000); with --measure-only, which kept indexes to re-measure (default all)",
+    )
     ap.add_argument("--server", action="store_true", help="use a `chroma run` server instead of embedded Chroma")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="encoder threads for ingestion")
@@ -84,6 +91,9 @@ def main() -> None:
         ap.error(f"--{'measure-only' if args.measure_only else 'resume'} needs --work (a folder a previous run kept)")
     if args.measure_only and args.resume:
         ap.error("--measure-only and --resume exclude each other")
+    wanted = args.sizes
+    if not args.measure_only:
+        args.sizes = args.sizes or [0, 1000, 5000, 20000]
 
     import numpy as np
 
@@ -167,6 +177,11 @@ def main() -> None:
         kept = sorted((int(d.name), d) for d in snapshots.glob("*") if d.name.isdigit())
         if not kept:
             sys.exit(f"no index snapshots in {snapshots}; run without --measure-only first")
+        if wanted is not None:
+            missing = sorted(set(wanted) - {n for n, _ in kept})
+            if missing:
+                sys.exit(f"no kept index for N = {', '.join(map(str, missing))} in {snapshots}")
+            kept = [(n, d) for n, d in kept if n in wanted]
         previous = (
             {r["N"]: r for r in json.loads((work / "rows.json").read_text())} if (work / "rows.json").exists() else {}
         )

@@ -141,6 +141,8 @@ def test_scale_benchmark_smoke_and_re_measuring_a_kept_index(tmp_path):
     for before, after in zip(first, second):  # the same index: same chunks and ingest figures, answers re-run
         assert after["chunks"] == before["chunks"] and after["ingest_s"] == before["ingest_s"]
         assert after["hit@5"] == before["hit@5"] and after["failed_ids"] == before["failed_ids"]
+    run_stdout("scale.py", "--work", str(work), "--measure-only", "--sizes", "4", "--json", str(rows))
+    assert [r["N"] for r in json.loads(rows.read_text())["rows"]] == [4]  # only the kept index asked for
 
     # A run stopped after step 4's ingest, before its row was written: --resume keeps step 0 as it was and
     # finishes step 4 without embedding anything again.
