@@ -7,8 +7,8 @@ combination, then MMR.
     docs = retriever.search("valuation", sources={"coinmela-….txt"})   # only from some articles
     chain = retriever.as_langchain() | ...                  # a LangChain `BaseRetriever`: drops into any chain
 
-The question is searched as the lexicon
-normalised it: misspellings fixed, shorthand expanded (dense side), expansions and synonyms weighted in (BM25).
+The question is searched as the lexicon normalised it: misspellings fixed, shorthand expanded (dense side),
+expansions and synonyms weighted in (BM25).
 """
 
 from __future__ import annotations
