@@ -467,10 +467,10 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
     else:
         set_threads(settings, serving=True)
         store = build_store(settings)
+        ingest_if_empty(settings, store)
+        check_index_model(store)
         loading = store.embedder.load_in_background()  # while the answering core is imported and the lexicon built
         try:
-            ingest_if_empty(settings, store)
-            check_index_model(store)
             quiet_question_log()
             answer = build_assistant(settings, store).ask(question, turns)
         except QuestionError as e:
@@ -478,7 +478,8 @@ def ask(settings: Settings, question: str, as_json: bool, history: Path | None) 
         finally:
             # An answer refused before the model is needed (off-topic) may come first; the process must not exit
             # while ONNX Runtime builds its session on the other thread (it aborts: exit status 134).
-            loading.join()
+            if loading is not None:
+                loading.join()
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -256,8 +256,10 @@ def main() -> None:
     try:
         if not args.distinct:  # (the server warmed itself up before /healthz said ready)
             warm = connect()
-            ask(warm, "warm-up: what is a small-cap stock?")
+            status = ask(warm, "warm-up: what is a small-cap stock?")
             warm.close()
+            if status != 200:
+                sys.exit(f"the warm-up request to {url}/api/ask failed: {status}")
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         server_cpu = process_cpu(server.proc.pid) if server is not None and server.proc is not None else None
         start, client_cpu = time.perf_counter(), time.process_time()

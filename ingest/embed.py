@@ -114,11 +114,28 @@ class Embedder:
                     self._model = SentenceTransformer(self.model_path, device=self.device)
         return self._model
 
-    def load_in_background(self) -> threading.Thread:
+    def load_in_background(self) -> threading.Thread | None:
         """Start loading the model on another thread, so that the caller's own start-up work (imports, reading the
         index) overlaps it: ONNX Runtime builds its session without holding the GIL (`python app.py ask` starts
         ~0.3 s sooner). The first `encode` waits for it; a failure here is raised by that `encode`, which loads
-        again."""
+        again. Only an ONNX model already exported is loaded so (None otherwise): a first export or a torch load
+        takes seconds to minutes, for a question that may be refused before it needs the model. The modules the
+        load needs are imported here, on the caller's thread: two threads importing at once can deadlock on
+        Python's module locks."""
+        if (
+            self._model is not None
+            or self.backend == "torch"
+            or self.cache_dir is None
+            or not Path(self.model_path).is_dir()
+        ):
+            return None
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        from ingest import onnx_encoder
+
+        if not onnx_encoder.cache_path(self.model_path, self.cache_dir, _ONNX_VARIANT[self.backend]).is_file():
+            return None
 
         def load() -> None:
             try:

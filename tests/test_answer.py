@@ -550,6 +550,19 @@ def test_the_lexicon_mirrors_the_index_row_for_row_and_scoped_search_scores_it_e
     assert retriever._dense(snap, qvec, 3, {"no-such-article.txt"}) == ([], {})
 
 
+def test_bm25_within_some_articles_keeps_their_rows_and_zeroes_the_rest(kb):
+    lexicon = kb.assistant.lexicon
+    weights = lexicon.normalize("How do small-cap valuations compare with the S&P 500?").bm25_weights()
+    everything, snap = lexicon.bm25(weights)
+    source = sorted(snap.articles)[0]
+    within, _ = lexicon.bm25(weights, {source, "no-such-article.txt"})
+    rows = set(snap.rows_of([source]))
+    others = [r for r in range(len(everything)) if r not in rows]
+    assert rows and all(within[r] == everything[r] for r in rows)
+    assert everything[others].any() and not within[others].any()  # the other article scored, and was dropped
+    assert not lexicon.bm25(weights, set())[0].any()
+
+
 def test_the_embedder_drops_into_langchain_as_its_embeddings(kb):
     """Embedder is used by LangChain by its interface (it does not subclass LangChain's `Embeddings`, whose import
     costs `ask` ~0.13 s): here as the embedding function of LangChain's Chroma vector store, sync and async."""

@@ -207,10 +207,11 @@ def test_encoder_gate_smoke(tmp_path):
 def test_startup_benchmark_smoke_and_leaves_nothing_behind(tmp_path):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    out = run_stdout("startup.py", "--restarts", "1", "--asks", "1", env={"TMPDIR": str(scratch)})
+    out = run_stdout("startup.py", "--restarts", "1", "--asks", "3", env={"TMPDIR": str(scratch)})
     result = json.loads(out.strip().splitlines()[-1])
     assert result["benchmark"] == "startup" and len(result["runs"]) == 1
     assert len(result["runs"][0]["latencies_ms"]) == 10 and result["first_answer_ms"] > 0
     assert result["ready_s"] >= result["answering_s"] > 0 and result["ask_cli_s"] > 0
+    assert result["ask_cli_answered_s"] > 0 and result["ask_cli_refused_s"] > 0  # two answered, one refused
     assert 0 < result["ask_cli_through_server_s"]  # `ask` handed to the server that owns the index
     assert "first answer after ready" in out and not list(scratch.glob("startup-*"))  # its index removed
