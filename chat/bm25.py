@@ -36,9 +36,10 @@ class SparseBM25:
         self.n = n = len(corpus)
         docs = np.repeat(np.arange(n, dtype=np.int64), lengths)
         # Each distinct (term, chunk) pair once with its count, by term then chunk: the columns, rows sorted.
-        pairs, tf = np.unique(terms * max(n, 1) + docs, return_counts=True)
-        self.indices = (pairs % max(n, 1)).astype(np.int32)
-        self.df = np.bincount(pairs // max(n, 1), minlength=len(self.vocab)).astype(np.int64)
+        width = max(n, 1)
+        pairs, tf = np.unique(terms * width + docs, return_counts=True)
+        self.indices = (pairs % width).astype(np.int32)
+        self.df = np.bincount(pairs // width, minlength=len(self.vocab)).astype(np.int64)
         self.indptr = np.concatenate(([0], np.cumsum(self.df))).astype(np.int64)
         avgdl = float(lengths.mean()) if n else 1.0
         norm = k1 * (1 - b + b * lengths / max(avgdl, 1e-9))
