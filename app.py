@@ -52,6 +52,7 @@ def build_embedder(settings: Settings):
     return Embedder(
         settings.model_path(),
         batch_size=settings.embed_batch_size,
+        batch_tokens=settings.embed_batch_tokens,
         backend=settings.embedding_backend,
         cache_dir=settings.embedding_cache_dir(),
     )

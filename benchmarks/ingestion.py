@@ -22,8 +22,10 @@ In one process:
 The pipeline also stores the sentence vectors of every passage (SENTENCE_VECTORS, on by default): its time is
 reported whole and without that step (what a searchable index alone costs).
 
-Both sides use the same model folder, batch size, `normalize_embeddings=True` and thread count (default: all
-cores, as `python app.py ingest` does). The pipeline runs on EMBEDDING_BACKEND; the bare side is always torch's
+Both sides use the same model folder, `normalize_embeddings=True` and thread count (default: all cores, as
+`python app.py ingest` does). The bare side is called as a user calls it, with the library's own batch size (32
+texts; `--bare-batch-size` to change it); the pipeline packs its forward passes by EMBED_BATCH_TOKENS and
+EMBED_BATCH_SIZE. The pipeline runs on EMBEDDING_BACKEND; the bare side is always torch's
 `SentenceTransformer.encode`, so the ratio answers "how fast is ingestion next to the plain library" whatever the
 backend. With an ONNX backend the bare encode of that backend is timed too (its own even and odd halves, next to
 torch's), which gives the pipeline's own overhead. The pipeline's time is broken down with timing wrappers
@@ -33,6 +35,7 @@ torch's), which gives the pipeline's own overhead. The pipeline's time is broken
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -51,6 +54,7 @@ import app  # noqa: E402
 app.offline_environment()  # before the model, Chroma or Gradio libraries are imported
 
 from benchmarks.harness import Clock  # noqa: E402
+from ingest.onnx_encoder import plan_batches  # noqa: E402
 
 # Pipeline ÷ bare torch encode, per backend: the torch pipeline should lose little to the library itself (0.9,
 # the ingestion issue); the int8 ONNX pipeline should beat the library by the speed-up its encoder brings (1.6, the
@@ -97,18 +101,33 @@ def stopwatch():
     out["cpu"] = time.process_time() - c
 
 
-def padding(token_counts: list[int], char_lengths: list[int], groups: list[list[int]], batch_size: int) -> float:
+def padding(token_counts: list[int], groups: list[list[int]], passes: Callable[[list[int]], list[list[int]]]) -> float:
     """Share of real word pieces among those the model computes when the texts are encoded as `groups` of indexes
-    (one `encode` call per group; sentence-transformers sorts each call's texts by character length, then pads
-    every batch to its longest text)."""
+    (one `encode` call per group), each call cut into forward passes by `passes` (positions in the group), every
+    pass padded to its longest text."""
     real = padded = 0
     for group in groups:
-        order = sorted(group, key=lambda i: -char_lengths[i])
-        for b in range(0, len(order), batch_size):
-            batch = [token_counts[i] for i in order[b : b + batch_size]]
+        for rows in passes(group):
+            batch = [token_counts[group[i]] for i in rows]
             real += sum(batch)
             padded += max(batch) * len(batch)
     return real / padded if padded else 1.0
+
+
+def library_batch_size(model: Any) -> int:
+    """The batch size `SentenceTransformer.encode` uses when not given one (32 in the versions pinned here)."""
+    default = inspect.signature(model.encode).parameters.get("batch_size")
+    return default.default if default is not None and isinstance(default.default, int) else 32
+
+
+def library_passes(char_lengths: list[int], batch_size: int) -> Callable[[list[int]], list[list[int]]]:
+    """sentence-transformers' passes: a call's texts sorted by character length, then `batch_size` at a time."""
+
+    def cut(group: list[int]) -> list[list[int]]:
+        order = sorted(range(len(group)), key=lambda i: -char_lengths[group[i]])
+        return [order[b : b + batch_size] for b in range(0, len(order), batch_size)]
+
+    return cut
 
 
 def tutorial_pipeline(corpus: Path, folder: Path, model_path: str, note: Callable[[str], None]) -> dict[str, Any]:
@@ -145,7 +164,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--docs", type=int, default=1000, help="articles to generate (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
     p.add_argument(
-        "--batch-size", type=int, default=None, help="EMBED_BATCH_SIZE for both sides (default: the setting, 64)"
+        "--batch-size", type=int, default=None, help="EMBED_BATCH_SIZE for the pipeline (default: the setting)"
+    )
+    p.add_argument(
+        "--batch-tokens", type=int, default=None, help="EMBED_BATCH_TOKENS for the pipeline (default: the setting)"
+    )
+    p.add_argument(
+        "--bare-batch-size",
+        type=int,
+        default=None,
+        help="batch size of the bare SentenceTransformer.encode (default: the library's own, 32)",
     )
     p.add_argument(
         "--threads",
@@ -210,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.batch_size:
         overrides["embed_batch_size"] = args.batch_size
+    if args.batch_tokens is not None:
+        overrides["embed_batch_tokens"] = args.batch_tokens
     settings = app.Settings(_env_file=None, **overrides)
     app.set_threads(settings, serving=False)  # both backends read it when their model loads
 
@@ -228,9 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     model = torch_embedder.model
     batch_size = embedder.batch_size
+    # The bare side as a user calls it: the library's own batch size unless told otherwise.
+    bare_batch = args.bare_batch_size or library_batch_size(model)
     note(
         f"models loaded in {time.perf_counter() - t:.1f}s; pipeline backend {backend}, "
-        f"{threads} threads, batch size {batch_size}"
+        f"{threads} threads, passes of at most {batch_size} texts and {embedder.batch_tokens or 'any'} word pieces; "
+        f"bare torch batch size {bare_batch}"
     )
 
     # --- the exact texts the pipeline will embed: same loader, same Splitter, distinct texts in first-seen order
@@ -252,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         with stopwatch() as sw:
             model.encode(
                 subset,
-                batch_size=batch_size,
+                batch_size=bare_batch,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=not args.quiet,
@@ -267,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     # Warm-up (untimed): allocator, oneDNN kernels for the shapes in use.
     warm = sorted(texts, key=len, reverse=True)[:batch_size] + texts[:batch_size]
     t = time.perf_counter()
-    model.encode(warm, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    model.encode(warm, batch_size=bare_batch, normalize_embeddings=True, show_progress_bar=False)
     if backend != "torch":
         embedder.encode(warm)
     note(f"warm-up: {len(warm)} texts in {time.perf_counter() - t:.1f}s")
@@ -408,12 +441,17 @@ def main(argv: list[str] | None = None) -> int:
     char_lengths = [len(x) for x in texts]
     n = len(texts)
     group = indexer.batch_size  # the indexer encodes the new texts of each `batch_size` chunks in one call
+
+    def pipeline_passes(rows: list[int]) -> list[list[int]]:
+        return plan_batches([token_counts[i] for i in rows], batch_size, embedder.batch_tokens)
+
+    bare_passes = library_passes(char_lengths, bare_batch)
     pad = {
         "pipeline": padding(
-            token_counts, char_lengths, [list(range(i, min(i + group, n))) for i in range(0, n, group)], batch_size
+            token_counts, [list(range(i, min(i + group, n))) for i in range(0, n, group)], pipeline_passes
         ),
-        "bare_halves": padding(token_counts, char_lengths, [list(range(0, n, 2)), list(range(1, n, 2))], batch_size),
-        "one_call": padding(token_counts, char_lengths, [list(range(n))], batch_size),
+        "bare_halves": padding(token_counts, [list(range(0, n, 2)), list(range(1, n, 2))], bare_passes),
+        "one_call": padding(token_counts, [list(range(n))], bare_passes),
     }
 
     # --- figures
@@ -439,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     title = (
         f"Ingest benchmark: {args.docs} docs (seed {args.seed}; {mix}), "
         f"{chunks} chunks ({len(texts)} distinct texts, mean {sum(token_counts) / max(n, 1):.0f} word pieces), "
-        f"batch size {batch_size}, {threads} threads, pipeline backend {backend} (model {embedder.name})"
+        f"pipeline passes ≤ {batch_size} texts and {embedder.batch_tokens or 'any'} word pieces, bare batch size "
+        f"{bare_batch}, {threads} threads, pipeline backend {backend} (model {embedder.name})"
     )
     lines = [
         title,
@@ -525,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
         "chunks": chunks,
         "texts": len(texts),
         "batch_size": batch_size,
+        "batch_tokens": embedder.batch_tokens,
+        "bare_batch_size": bare_batch,
         "threads": threads,
         "backend": backend,
         "pipeline": {

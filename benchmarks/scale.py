@@ -42,6 +42,7 @@ import app  # noqa: E402
 
 app.offline_environment()  # before the model, Chroma or Gradio libraries are imported
 from benchmarks.harness import percentile, start_chroma  # noqa: E402
+from benchmarks.ingestion import library_batch_size  # noqa: E402
 from benchmarks.synth_corpus import write_corpus  # noqa: E402
 
 
@@ -233,6 +234,7 @@ def main() -> None:
             if settings.embedding_backend == "torch"
             else app.build_embedder(settings.model_copy(update={"embedding_backend": "torch"}))
         ).model
+        bare_batch = library_batch_size(bare_model)  # as a user calls it
         added = 0
         try:
             for n in sorted(args.sizes):
@@ -252,13 +254,13 @@ def main() -> None:
                 set_threads(args.threads)
                 before = set(store.chunks.get(include=[])["ids"])
                 report = indexer.run(corpus, progress=sys.stderr.isatty())
-                # bare encoder on a random sample of what this step added (same model, batch size and threads);
-                # random, so that its mix of chunk lengths is the step's
+                # bare encoder on a random sample of what this step added (same model and threads, the library's
+                # own batch size); random, so that its mix of chunk lengths is the step's
                 fresh = sorted(set(store.chunks.get(include=[])["ids"]) - before)
                 picked = random.Random(n).sample(fresh, min(512, len(fresh)))
                 sample = store.chunks.get(ids=picked, include=["documents"])["documents"] if picked else []
                 start = time.perf_counter()
-                bare_model.encode(sample, batch_size=store.embedder.batch_size, normalize_embeddings=True)
+                bare_model.encode(sample, batch_size=bare_batch, normalize_embeddings=True)
                 bare = len(sample) / (time.perf_counter() - start) if sample else float("nan")
                 pipeline = report.chunks_embedded / report.seconds if report.chunks_embedded else float("nan")
                 measure(
@@ -274,6 +276,8 @@ def main() -> None:
                         "bare_chunks_per_s": round(bare, 1),
                         "ratio": round(pipeline / bare, 2) if report.chunks_embedded else None,
                         "resumed": resumed,
+                        # the bare side's batch: the library's default (rows before 2026-12-07: the pipeline's 64)
+                        "bare_batch_size": bare_batch,
                     },
                 )
                 if args.work:  # keep a copy of this step's index, so --measure-only can re-measure every N

@@ -65,6 +65,7 @@ class Embedder:
         model_path: str | Path,
         *,
         batch_size: int = 64,
+        batch_tokens: int = 512,
         device: str = "cpu",
         backend: str = "torch",
         cache_dir: str | Path | None = None,
@@ -75,6 +76,7 @@ class Embedder:
             raise ValueError(f"the {backend} backend needs a cache folder for its exported model")
         self.model_path = str(model_path)
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens  # word pieces a forward pass may hold, padding included; 0 = no limit
         self.device = device
         self.backend = backend
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -211,20 +213,36 @@ class Embedder:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        """Unit vectors of `texts`, in forward passes of at most `batch_size` texts and, if set, `batch_tokens` word
+        pieces counting the padding (onnx_encoder.plan_batches: longest first, so the passes pad little; without a
+        word-piece limit, or a tokenizer.json to count with, torch's own batching sorts by characters)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        batch_size = batch_size or self.batch_size
         if self.backend != "torch":
             encoder = self.model
             encoder.set_threads(_wanted_threads())  # reopens the session only when the count changed
-            return encoder.encode(list(texts), batch_size=batch_size or self.batch_size)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=batch_size or self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return vectors.astype(np.float32, copy=False)
+            return encoder.encode(list(texts), batch_size=batch_size, batch_tokens=self.batch_tokens)
+        texts = list(texts)
+        model = self.model
+        if not self.batch_tokens or self._tokenizer is None or len(texts) == 1:
+            passes = [list(range(len(texts)))]
+        else:
+            from ingest.onnx_encoder import plan_batches
+
+            longest = self.max_tokens
+            lengths = [min(len(e.ids), longest) for e in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
+            passes = plan_batches(lengths, batch_size, self.batch_tokens)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for rows in passes:
+            vectors[rows] = model.encode(
+                [texts[i] for i in rows],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return vectors
 
     # LangChain's Embeddings interface
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

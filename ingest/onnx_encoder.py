@@ -420,17 +420,35 @@ class OnnxEncoder:
                     self.session = _session(self.onnx_path, threads=threads)
                     self.threads = threads
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, batch_tokens: int = 0) -> np.ndarray:
+        """Unit vectors of `texts`, in batches of at most `batch_size` texts and (if set) `batch_tokens` word
+        pieces, padding included (`plan_batches`)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         texts = [t.lower() for t in texts] if self.lower_case else list(texts)
         encodings = self.tokenizer.encode_batch(texts)
-        # Longest first, as sentence-transformers orders a call's texts, so each batch pads little.
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         session = self.session
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+        for rows in plan_batches([len(e.ids) for e in encodings], batch_size, batch_tokens):
             feed = _feed([encodings[i] for i in rows], self.inputs, self.pad_id)
             out[rows] = session.run([OUTPUT], feed)[0]
         return out
+
+
+def plan_batches(lengths: Sequence[int], max_texts: int, max_tokens: int = 0) -> list[list[int]]:
+    """The forward passes for texts of these lengths (word pieces): longest first, as sentence-transformers orders
+    a call's texts, so each pass pads little; a pass holds at most `max_texts` texts and, when `max_tokens` is set,
+    at most that many word pieces counting the padding (a text longer than that goes alone). Small passes keep
+    the model's activations in the CPU's caches: at 512 word pieces (2–3 chunks, ~20 sentences) ONNX Runtime
+    encodes chunks 1.3–1.5x and sentences 1.04–1.2x as fast as in passes of 64 texts on this machine
+    (benchmarks/ingestion.py)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        last = batches[-1] if batches else None
+        # sorted longest first: a pass is as wide as its first text
+        if last and len(last) < max_texts and (not max_tokens or (len(last) + 1) * lengths[last[0]] <= max_tokens):
+            last.append(i)
+        else:
+            batches.append([i])
+    return batches

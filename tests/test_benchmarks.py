@@ -35,8 +35,10 @@ def run(script: str, *args: str, timeout: int = 900) -> tuple[str, dict]:
 def test_ingest_benchmark_smoke(tmp_path):
     keep = tmp_path / "bench"
     out, result = run(
-        "ingestion.py", "--docs", "20", "--seed", "3", "--batch-size", "16", "--no-cli", "--quiet", "--keep", str(keep)
-    )
+        "ingestion.py",
+        "--docs", "20", "--seed", "3", "--batch-size", "16", "--batch-tokens", "256", "--bare-batch-size", "8",
+        "--no-cli", "--quiet", "--keep", str(keep),
+    )  # fmt: skip
     for figure in (
         "bare SentenceTransformer",
         "pipeline (Indexer.run)",
@@ -48,6 +50,8 @@ def test_ingest_benchmark_smoke(tmp_path):
     ):
         assert figure in out
     assert result["benchmark"] == "ingest" and result["docs"] == 20 and result["batch_size"] == 16
+    assert result["batch_tokens"] == 256 and result["bare_batch_size"] == 8
+    assert 0.5 < result["padding_efficiency"]["pipeline"] <= 1
     assert result["chunks"] > 20 and result["texts"] > 0
     assert result["pipeline"]["chunks_embedded"] == result["texts"]
     assert result["pipeline"]["counts"]["added"] == 20 and result["pipeline"]["counts"]["failed"] == 0

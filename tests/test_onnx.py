@@ -87,6 +87,41 @@ def test_batching_and_padding_do_not_change_a_vector(model_path, onnx_cache):
     assert encoder.encode([]).shape == (0, 384)
 
 
+def test_passes_are_packed_longest_first_within_their_text_and_word_piece_limits():
+    lengths = [12, 200, 30, 30, 5, 300, 199, 64]
+    passes = onnx_encoder.plan_batches(lengths, 64, 512)
+    assert sorted(i for rows in passes for i in rows) == list(range(len(lengths)))  # every text once
+    order = [i for rows in passes for i in rows]
+    assert [lengths[i] for i in order] == sorted(lengths, reverse=True)  # longest first (ties in given order)
+    for rows in passes:  # each pass within the limit, padding included (as wide as its first, longest text)...
+        assert len(rows) == 1 or len(rows) * lengths[rows[0]] <= 512
+    assert passes[0] == [5]  # ...and a text alone when it has to be: 300 + 200 padded to 600 > 512
+    assert [len(rows) for rows in passes] == [1, 2, 5]  # 200 + 199 (400); then 64, 30, 30, 12, 5 (320)
+    # The text count still caps a pass, and 0 word pieces means no word-piece limit: fixed passes as before.
+    assert [len(rows) for rows in onnx_encoder.plan_batches(lengths, 3, 0)] == [3, 3, 2]
+    assert [len(rows) for rows in onnx_encoder.plan_batches(lengths, 64, 10_000)] == [8]
+    assert onnx_encoder.plan_batches([], 64, 512) == []
+    assert onnx_encoder.plan_batches([600, 10, 10], 64, 512) == [[0], [1, 2]]  # longer than the limit: alone
+
+
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_passes_packed_by_word_pieces_give_the_same_vectors(
+    model_path, onnx_cache, torch_embedder, backend, monkeypatch
+):
+    cache = onnx_cache if backend != "torch" else None
+    packed = Embedder(model_path, backend=backend, cache_dir=cache, batch_tokens=64)
+    unpacked = Embedder(model_path, backend=backend, cache_dir=cache, batch_tokens=0)
+    texts = SENTENCES * 3  # 18 texts of 3 to 256 word pieces: passes of one long text, and of several short ones
+    planned = []
+    plan = onnx_encoder.plan_batches
+    monkeypatch.setattr(onnx_encoder, "plan_batches", lambda *a: planned.append(plan(*a)) or planned[-1])
+    vectors = packed.encode(texts)
+    assert len(planned) == 1 and len(planned[0]) > 3  # really cut into passes by word pieces
+    assert vectors.shape == (len(texts), 384) and vectors.dtype == np.float32
+    assert np.abs(vectors - torch_embedder.encode(texts)).max() < 1e-4
+    assert np.abs(vectors - unpacked.encode(texts)).max() < 1e-5
+
+
 def test_tokenization_matches_sentence_transformers(torch_embedder, model_path):
     tokenizer, pad_id = onnx_encoder.load_tokenizer(model_path, 256)
     expected = torch_embedder.model.tokenize(SENTENCES)["input_ids"].numpy()

@@ -67,6 +67,23 @@ def test_every_passage_has_the_vectors_of_what_the_answerer_scores(indexer, stor
     assert again.unchanged == 2 and again.sentences_embedded == 0
 
 
+def test_a_text_neighbouring_passages_share_is_embedded_once(indexer, store, embedder, monkeypatch):
+    # Parts of one chunk: the sentences of a chunk's overlap with its neighbour, and a heading over several chunks,
+    # are always in the next part. Every distinct text is embedded exactly once all the same.
+    monkeypatch.setattr(indexer, "batch_size", 1)
+    report = indexer.run(CORPUS, progress=False)
+    passages = chunks(store)
+    per_passage = [t for text, meta in passages.values() for t in scored_texts(text, meta)]
+    assert len(per_passage) >= len(set(per_passage)) + 5  # the corpus has shared texts to save
+    assert report.sentences_embedded == len(set(per_passage))
+    # ...and each passage's stored vectors are still the model's own for its texts
+    stored = records(store)
+    for cid, (text, meta) in passages.items():
+        texts = scored_texts(text, meta)
+        got = unpack_vectors(stored[cid]["vectors"], len(texts))
+        assert float((embedder.encode(texts) * got).sum(axis=1).min()) > 0.998
+
+
 ARTICLE = """---
 title: Mid caps in 2026
 publisher: Test Wire
