@@ -285,7 +285,21 @@ def print_report(report, as_json: bool) -> None:
     )
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class Cli(click.Group):
+    """The command group: an index that cannot be reached (a Chroma server down or hung) ends any command with
+    one clear line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RuntimeError as e:
+            store = sys.modules.get("ingest.store")  # raised from there, so it is loaded when it matters
+            if store is None or not isinstance(e, store.IndexUnavailable):
+                raise
+            raise click.ClickException(f"{e} ({e.detail})" if e.detail else str(e)) from e
+
+
+@click.group(cls=Cli, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Document-grounded research chatbot over the articles in corpus/.
@@ -333,7 +347,6 @@ def ingest(
     from ingest.index import IngestLocked
     from ingest.load import LoadError
     from ingest.owner import OwnerTookOver, RemoteIngestError, current_owner, ingest_through
-    from ingest.store import IndexUnavailable
 
     corpus = (corpus or settings.corpus_dir).resolve()
     progress = not quiet and not as_json
@@ -353,8 +366,8 @@ def ingest(
             )
         except OwnerTookOver:
             owner = current_owner(settings.chroma_path)
-        except (IngestLocked, LoadError, FileNotFoundError, ValueError, IndexUnavailable) as e:
-            raise click.ClickException(str(e) if not isinstance(e, IndexUnavailable) else f"{e} ({e.detail})") from e
+        except (IngestLocked, LoadError, FileNotFoundError, ValueError) as e:
+            raise click.ClickException(str(e)) from e
     if owner is not None:
         log.info("a server (pid %d) owns this index: ingesting through %s/admin/ingest", owner.pid, owner.url)
         try:

@@ -335,10 +335,10 @@ def main(argv: list[str] | None = None) -> int:
 
     write_sentences = indexer._write_sentences
 
-    def marking_write_sentences(passages):
+    def marking_write_sentences(*args):
         in_sentences[0] = True
         try:
-            return write_sentences(passages)
+            return write_sentences(*args)
         finally:
             in_sentences[0] = False
 

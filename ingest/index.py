@@ -41,13 +41,17 @@ from ingest.embed import Embedder
 from ingest.load import LOADER_VERSION, Document, LoadError, discover, parse_document, read_sidecar, sidecar_entry
 from ingest.records import ChunkMetadata, SentenceVectors, chunk_metadata, pack_vectors, texts_key
 from ingest.split import Chunk, Splitter
-from ingest.store import META_ID, Store, index_model
+from ingest.store import META_ID, Store, index_model, reaching_index
 
 log = logging.getLogger(__name__)
 
 SentenceTexts = Callable[[str, ChunkMetadata], list[str]]
 
 UNIT_VECTOR = [1.0]  # manifest records are looked up by id/metadata only
+INTERRUPTED = (
+    "the article index stopped answering during the ingest; run it again once the index is back: "
+    "what was written is kept and not embedded again"
+)
 
 
 class IngestLocked(RuntimeError):
@@ -148,7 +152,6 @@ class Indexer:
         self.signature = f"{self.embedder.name}|{chunk_tokens}|{overlap_tokens}|load-{LOADER_VERSION}"
         self.signature += f"|sentences-{sentence_version}" if sentence_texts is not None else "|sentences-off"
         self._on_progress: Callable[[int, int], None] | None = None
-        self._previous_texts: dict[str, np.ndarray] = {}  # the sentence vectors of the part last written
 
     # --- locking -----------------------------------------------------------------------------------
 
@@ -228,8 +231,11 @@ class Indexer:
         keep using the current one, then switches them over in one write and drops the old version.
 
         A corpus with no articles at all would delete every indexed one: refused (LoadError) unless
-        `allow_empty` (a mistyped --corpus, an unmounted volume)."""
-        with self._locked():
+        `allow_empty` (a mistyped --corpus, an unmounted volume).
+
+        A Chroma server that stops answering (or a collection that vanishes) mid-run raises `IndexUnavailable`
+        saying so; what was written is kept, and the next run finishes without embedding it again."""
+        with reaching_index(INTERRUPTED), self._locked():
             if on_locked is not None:
                 on_locked()
             self._on_progress = on_progress
@@ -372,7 +378,7 @@ class Indexer:
                 ],
             )
         # In document order: a file's neighbouring chunks share the sentences of their overlap (and a heading), so
-        # the part that holds both, or the next part (`_previous_texts`), embeds those texts once (a quarter of
+        # the part that holds both, or the next part (`previous`), embeds those texts once (a quarter of
         # the sentence texts on the benchmark corpus). The encoder orders each part's texts longest first and
         # packs them into small passes (EMBED_BATCH_TOKENS), so the padding stays low without sorting the whole
         # run by length.
@@ -387,13 +393,8 @@ class Indexer:
             with tqdm(total=1, desc="loading the embedding model", bar_format="{desc}…", leave=False):
                 _ = self.embedder.model
         done = 0
-        self._previous_texts = {}
-        with (
-            tqdm(total=len(rows), desc="embedding", unit="chunk", disable=not progress, leave=False) as bar,
-            contextlib.ExitStack() as cleanup,
-        ):
-            # a server keeps its indexer: hold no vectors once the run is over, or failed
-            cleanup.callback(setattr, self, "_previous_texts", {})
+        previous: dict[str, np.ndarray] = {}  # the sentence vectors of the part last written
+        with tqdm(total=len(rows), desc="embedding", unit="chunk", disable=not progress, leave=False) as bar:
             for part in _batches(list(zip(rows, hashes)), self.batch_size):
                 fresh = {}
                 for (_, c), h in part:
@@ -407,9 +408,10 @@ class Indexer:
                 records = [self._chunk_metadata(p, c, h, ingested) for (p, c), h in part]
                 # The sentence vectors first: a passage is never in the index without them (a run killed between
                 # the two writes leaves vectors that the next run finds by id and reuses).
-                report.sentences_embedded += self._write_sentences(
-                    [(c.text, m) for ((_, c), _), m in zip(part, records)]
+                embedded, previous = self._write_sentences(
+                    [(c.text, m) for ((_, c), _), m in zip(part, records)], previous
                 )
+                report.sentences_embedded += embedded
                 self.store.chunks.upsert(
                     ids=[c.chunk_id for (_, c), _ in part],
                     embeddings=[known[h] for _, h in part],
@@ -470,12 +472,15 @@ class Indexer:
             else:
                 report.deleted += 1
 
-    def _write_sentences(self, passages: list[tuple[str, ChunkMetadata]]) -> int:
+    def _write_sentences(
+        self, passages: list[tuple[str, ChunkMetadata]], previous: dict[str, np.ndarray]
+    ) -> tuple[int, dict[str, np.ndarray]]:
         """Store the vectors of the texts the answerer scores in these passages; returns how many texts were
-        embedded. A passage whose vectors are stored (under its id, or under another passage with the same text:
-        a renamed file, an identical copy) keeps them."""
+        embedded, and this part's vectors by text (to pass on as `previous`: a chunk overlaps its neighbour, which
+        may start the next part). A text in `previous` is not embedded again. A passage whose vectors are stored
+        (under its id, or under another passage with the same text: a renamed file, an identical copy) keeps them."""
         if self.sentence_texts is None or not passages:
-            return 0
+            return 0, previous
         texts = [self.sentence_texts(text, meta) for text, meta in passages]
         keys = [texts_key(t, self.sentence_version) for t in texts]
         ids = [meta["chunk_id"] for _, meta in passages]
@@ -486,11 +491,9 @@ class Indexer:
         got = self.store.sentences.get(where={"text_hash": {"$in": hashes}}, include=["metadatas"])
         stored.update({m["key"]: m for m in got["metadatas"] if m})
         wanted = list(dict.fromkeys(t for ts, key in zip(texts, keys) if key not in stored for t in ts))
-        fresh = [t for t in wanted if t not in self._previous_texts]
+        fresh = [t for t in wanted if t not in previous]
         vectors = dict(zip(fresh, self.embedder.encode(fresh))) if fresh else {}
-        vectors.update((t, self._previous_texts[t]) for t in wanted if t not in vectors)
-        # the last part's vectors for the next: a chunk overlaps its neighbour, which may start the next part
-        self._previous_texts = vectors
+        vectors.update((t, previous[t]) for t in wanted if t not in vectors)
         records = []
         for (_, meta), ts, key in zip(passages, texts, keys):
             old = stored.get(key)
@@ -506,7 +509,7 @@ class Indexer:
                 )
             )
         self.store.sentences.upsert(ids=ids, embeddings=[UNIT_VECTOR] * len(ids), metadatas=records)
-        return len(fresh)
+        return len(fresh), vectors
 
     @staticmethod
     def _chunk_metadata(p: _Pending, c: Chunk, text_hash: str, ingested: str) -> ChunkMetadata:

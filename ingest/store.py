@@ -13,12 +13,13 @@ forever); a server that is down or hung raises `IndexUnavailable`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,11 @@ META_ID = "meta:index"  # the manifest record of the whole index: model, pipelin
 
 
 class IndexUnavailable(RuntimeError):
-    """The Chroma server is down, hung, or the index vanished; the message is safe to show a user."""
+    """The Chroma server is down, hung, or the index vanished; the message is safe to show a user, `detail` (the
+    store's own error) is for logs and operators."""
 
-    def __init__(self, detail: str = "") -> None:
-        super().__init__("the article index is unavailable; try again shortly")
+    def __init__(self, detail: str = "", message: str = "the article index is unavailable; try again shortly") -> None:
+        super().__init__(message)
         self.detail = detail
 
 
@@ -229,16 +231,27 @@ class LiveCollection:
         return int(self._call("count"))
 
 
+@contextlib.contextmanager
+def reaching_index(message: str | None = None) -> Iterator[None]:
+    """Store errors that mean "cannot reach the index" (a server down or hung, a collection gone) raised inside
+    become `IndexUnavailable`, with `message` instead of the default one when given; anything else goes through."""
+    try:
+        yield
+    except IndexUnavailable as e:
+        if message is None:
+            raise
+        raise IndexUnavailable(e.detail, message) from e
+    except Exception as e:  # noqa: BLE001 - classified
+        if not _unavailable(e):
+            raise
+        detail = f"{type(e).__name__}: {e}"
+        raise (IndexUnavailable(detail) if message is None else IndexUnavailable(detail, message)) from e
+
+
 def guarded(call: Callable[[], Any]) -> Any:
     """Run one store call, turning "cannot reach the index" into `IndexUnavailable`."""
-    try:
+    with reaching_index():
         return call()
-    except IndexUnavailable:
-        raise
-    except Exception as e:  # noqa: BLE001 - classified
-        if _unavailable(e):
-            raise IndexUnavailable(f"{type(e).__name__}: {e}") from e
-        raise
 
 
 def open_store(
@@ -254,13 +267,25 @@ def open_store(
     by `timeout` seconds when given)."""
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if host:
-        client = chromadb.HttpClient(host=host, port=port, settings=settings)
+        import httpx
+
+        location = f"http://{host}:{port}"
+        # Building chromadb's client already asks the server who we are, with no time limit (a hung server hangs
+        # it for good): ask a bounded heartbeat first. Both failures say which server, not a traceback.
+        wait = timeout or 30.0
+        unreachable = f"the Chroma server at {location} cannot be reached (CHROMA_HOST, CHROMA_PORT)"
+        try:
+            httpx.get(f"{location}/api/v2/heartbeat", timeout=wait).raise_for_status()
+        except httpx.TimeoutException as e:
+            hung = f"the Chroma server at {location} did not answer within {wait:g} s (CHROMA_TIMEOUT)"
+            raise IndexUnavailable(f"{type(e).__name__}: {e}", hung) from e
+        except httpx.HTTPError as e:
+            raise IndexUnavailable(f"{type(e).__name__}: {e}", unreachable) from e
+        with reaching_index(unreachable):
+            client = chromadb.HttpClient(host=host, port=port, settings=settings)
         if timeout:
             # chromadb's HTTP client is built with httpx's timeout=None (wait forever); bound every request.
-            import httpx
-
             client._server._session.timeout = httpx.Timeout(timeout)
-        location = f"http://{host}:{port}"
     else:
         if path is None:
             raise ValueError("an embedded store needs a path")

@@ -6,6 +6,8 @@
   each change must be answerable within a few seconds.
 - A Chroma server stopped with SIGSTOP gives 503 with Retry-After within the timeout (not a hang), `/healthz`
   says the index is unavailable, and answers come back after SIGCONT without a restart; a killed one gives 503.
+- An ingest whose Chroma server hangs mid-run says so and the next run finishes it; commands started against a
+  server that is down or hung end with one line naming it.
 
     python -m pytest tests/test_live_index.py -q
 """
@@ -438,3 +440,86 @@ def test_ask_goes_through_the_server_that_owns_the_index_without_its_rate_limit(
     assert "The index is empty" not in done.stderr and "loading embedding model" not in done.stderr
     anonymous = [httpx.post(f"{owner.url}/api/ask", json=question).status_code for _ in range(4)]
     assert 429 in anonymous  # the budget still holds for everyone else
+
+
+def test_an_ingest_whose_chroma_server_stops_answering_says_so_and_the_next_run_finishes(
+    tmp_path, model_path, embedder, own_chroma
+):
+    """The server hangs (SIGSTOP) after the first batch of chunks is written: the run ends with the ingest's own
+    "stopped answering" error within its timeout, not a hang or a bare `ReadTimeout`; resumed, the next run
+    finishes and reuses every vector written before the hang."""
+    import app as app_module
+    from ingest.index import INTERRUPTED
+    from ingest.store import IndexUnavailable
+
+    proc, port = own_chroma
+    corpus = tmp_path / "corpus"
+    shutil.copytree(EXTRA, corpus)
+    settings = app_module.Settings(
+        _env_file=None,
+        corpus_dir=corpus,
+        chroma_host="127.0.0.1",
+        chroma_port=port,
+        chroma_timeout=0.5,  # ingest waits 10x the serving timeout: 5 s a call
+        collection="hang",
+        embedding_model=model_path,
+        log_level="WARNING",
+    )
+    store = app_module.build_store(settings, embedder, serving=False)
+    indexer = app_module.build_indexer(settings, store)
+    indexer.batch_size = 8
+    written = []
+
+    def hang_after_first_part(done: int, total: int) -> None:
+        if done and not written:
+            written.append(done)
+            os.kill(proc.pid, signal.SIGSTOP)
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(IndexUnavailable) as failed:
+            indexer.run(corpus, progress=False, on_progress=hang_after_first_part)
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    assert time.monotonic() - started < 60
+    assert str(failed.value) == INTERRUPTED and "Timeout" in failed.value.detail
+    assert written == [8]
+
+    again = indexer.run(corpus, progress=False)
+    assert again.failed == 0 and again.added + again.updated == 10  # (files left pending count as updated)
+    assert again.chunks_reused >= 8 and again.chunks_embedded == again.chunks_total - again.chunks_reused
+    assert again.chunks_total == store.count() > 8
+
+
+def test_commands_against_a_chroma_server_that_is_down_or_hung_end_with_one_clear_line(tmp_path, own_chroma):
+    """`ingest`, `ask` and `serve` name the server and what went wrong, exit 1 and print no traceback: before, a
+    server that was down gave chromadb's traceback, and a hung one hung them for good (building chromadb's client
+    asks the server with no time limit)."""
+    proc, port = own_chroma
+    env = os.environ | {"CHROMA_HOST": "127.0.0.1", "CHROMA_TIMEOUT": "0.5", "LOG_LEVEL": "WARNING"}
+
+    def run(*args: str, to: int) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "app.py", *args],
+            cwd=ROOT,
+            env=env | {"CHROMA_PORT": str(to)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    down = free_port()
+    for args in (["ingest", "--quiet"], ["ask", "What is the maturity wall?"], ["serve", "--port", str(free_port())]):
+        done = run(*args, to=down)
+        assert done.returncode == 1, (args, done.stderr)
+        assert f"Error: the Chroma server at http://127.0.0.1:{down} cannot be reached" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    os.kill(proc.pid, signal.SIGSTOP)
+    try:
+        for args in (["ingest", "--quiet"], ["ask", "What is the maturity wall?"]):
+            done = run(*args, to=port)
+            assert done.returncode == 1, (args, done.stderr)
+            assert f"Error: the Chroma server at http://127.0.0.1:{port} did not answer within" in done.stderr
+            assert "Traceback" not in done.stderr
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
