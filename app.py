@@ -253,6 +253,7 @@ def create_app(settings: Settings, store, assistant=None, admin_token: str | Non
         limiter=limiter,
         feedback_max_bytes=int(settings.feedback_max_mb * 1e6),
         unavailable=(IndexUnavailable,),
+        answer_slots=settings.answer_slots(),
     )
     return mount_window(app, ui)
 

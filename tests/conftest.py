@@ -186,7 +186,16 @@ class ChatbotServer(HarnessChatbotServer):
 # model server), `browser` for headless Chromium, `bench` for the benchmark scripts; `unit` when it is none of
 # these. Read from the fixtures a test uses (transitively) and its module, so a new test is marked as it is written.
 _MODEL_FIXTURES = {"model_path", "embedder", "minilm_embed"}
-_SERVER_FIXTURES = {"chroma_server", "chatbot_server", "limited_server", "xss_server", "openai_stub", "llm_server"}
+_SERVER_FIXTURES = {
+    "chroma_server",
+    "own_chroma",
+    "chatbot_server",
+    "limited_server",
+    "xss_server",
+    "openai_stub",
+    "stub",
+    "llm_server",
+}
 _MODULE_MARKS = {"test_browser": "browser", "test_benchmarks": "bench"}
 SPEED_MARKS = ("model", "server", "browser", "bench")
 

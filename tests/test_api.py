@@ -443,7 +443,14 @@ def test_gradio_client_chat_endpoint(base):
     reply = _text(chatbot[-1]["content"])
     assert "class='cite cite-1'" in reply or 'class="cite cite-1"' in reply, reply
     assert "AInvest" in sources and "class='src'" in sources
-    assert result[-1] == ""  # the textbox is cleared
+    assert result[2] == ""  # the textbox is cleared
+    last, conversation = result[3], result[4]  # the Markdown for copy and export, with the answer itself
+    assert (
+        "[1]" in last
+        and "\nSources:\n1. " in last
+        and "# " in conversation
+        and "What is the maturity wall?" in conversation
+    )
 
 
 # --- the widget endpoints ------------------------------------------------------------------------------------------

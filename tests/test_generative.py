@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import openai
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, ChatbotServer
 from langchain_core.exceptions import ModelError
 from openai_stub import FILLER, OpenAIStub
 
@@ -739,3 +741,54 @@ def test_a_model_answer_that_holds_but_answers_something_else_is_not_blamed_on_t
     stub.reply(Model(reply))
     answer = gkb.assistant.ask(NET_ASSETS)
     assert answer.refused and answer.refusal_reason == "unverified" and answer.text == UNVERIFIED_TEXT
+
+
+def test_the_chat_window_answers_its_visitors_at_once_not_one_after_another(tmp_path, model_path, stub):
+    """Two visitors of the chat window ask at the same time; the model server holds each one's request until the
+    other's has arrived. Gradio's queue ran one answer of an event at a time, so the second visitor's request was
+    only sent once the first answer was whole (here: never, the first waited for it)."""
+    from gradio_client import Client
+
+    meet = threading.Barrier(2, timeout=30)
+    met: list[bool] = []
+    lock = threading.Lock()
+
+    def together(req: dict) -> str:
+        with lock:
+            first_two = len(met) < 2
+            if first_two:
+                met.append(False)
+                mine = len(met) - 1
+        if first_two:
+            try:
+                meet.wait()
+                met[mine] = True
+            except threading.BrokenBarrierError:
+                pass
+        return "UNSCRIPTED"
+
+    env = {
+        "EMBEDDING_MODEL": model_path,
+        "CORPUS_DIR": str(CORPUS),
+        "OPENAI_BASE_URL": stub.base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_MODEL": "stub",
+        "RATE_LIMIT_PER_MINUTE": "0",
+    }
+    server = ChatbotServer(tmp_path, name="window-slots", env=env).start()
+    stub.default = together  # from here: the server's warm-up asked the model too
+
+    def visit(question: str) -> list:
+        client = Client(server.base, verbose=False, analytics_enabled=False, download_files=False)
+        try:
+            return client.predict(question, api_name="/chat")
+        finally:
+            client.close()
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            pages = list(pool.map(visit, ["What is the maturity wall?", "Why are small caps outperforming in 2026?"]))
+    finally:
+        server.stop()
+    assert met == [True, True], "the second visitor's question reached the model only after the first answer"
+    assert all(page[0][-1]["role"] == "assistant" for page in pages)

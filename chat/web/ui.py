@@ -450,9 +450,12 @@ def build_ui(
     feedback_max_bytes: int = 5_000_000,
     client_of=None,
     unavailable: tuple[type[BaseException], ...] = (),
+    answer_slots: int = 1,
 ) -> gr.Blocks:
     """`client_of(request)` names the client for rate limits (the app decides which proxies to believe);
-    `unavailable`: the exceptions that mean the article index cannot be reached now."""
+    `unavailable`: the exceptions that mean the article index cannot be reached now; `answer_slots`: answers the
+    window works on at once, over all its visitors (Gradio's queue runs one at a time unless told: a visitor waited
+    for everyone's whole answer, a streamed model answer taking seconds)."""
     feedback = FeedbackLog(feedback_path, feedback_max_bytes)
     feedback_limiter = RateLimiter(limiter.per_minute if limiter is not None else 30)
     client_of = client_of or (lambda request: request.client.host if request and request.client else "unknown")
@@ -468,6 +471,8 @@ def build_ui(
             turns.append({"role": m["role"], "content": unmarked(str(text))})
         return turns[-MAX_HISTORY_TURNS:]
 
+    KEEP_MARKDOWN = (gr.skip(), gr.skip())  # the Markdown of the last answer and the conversation, unchanged
+
     def respond(message: str, conversation: list[dict], answers: dict, request: gr.Request) -> Iterator[tuple]:
         # The conversation lives in server-side session state: a client sends only its question, never a history.
         history = list(conversation or [])
@@ -475,7 +480,7 @@ def build_ui(
         turns = turns_of(history, answers)
         question = (message or "").strip()
         if not question:
-            yield history, history, gr.skip(), answers, ""
+            yield history, history, gr.skip(), answers, "", *KEEP_MARKDOWN
             return
         if len(history) >= MAX_WINDOW_MESSAGES:
             history = history + [
@@ -485,7 +490,7 @@ def build_ui(
                     "enough; start a new chat to go on.</span>",
                 }
             ]
-            yield history, history[:-1], gr.skip(), answers, question
+            yield history, history[:-1], gr.skip(), answers, question, *KEEP_MARKDOWN
             return
         # The question is shown literally: "a<b" or "*x*" are text, not markup.
         history = history + [{"role": "user", "content": inert(question)}, {"role": "assistant", "content": "…"}]
@@ -497,26 +502,29 @@ def build_ui(
                 if isinstance(item, Answer):
                     history[-1] = {"role": "assistant", "content": format_answer(item)}
                     answers[str(len(history) - 1)] = item.to_dict()
-                    yield history, history, format_sources(item), answers, ""
+                    # The Markdown for copy and export with the answer itself (they came after it, from `extras`:
+                    # a copy clicked as the answer appeared found nothing to copy)
+                    markdown = answer_markdown(item), conversation_markdown(history, answers, title)
+                    yield history, history, format_sources(item), answers, "", *markdown
                 else:
                     draft += item
                     history[-1] = {"role": "assistant", "content": inert(draft)}
-                    yield history, history, gr.skip(), answers, ""
+                    yield history, history, gr.skip(), answers, "", *KEEP_MARKDOWN
         except (QuestionError, ApiError) as e:
             reason = e.message if isinstance(e, ApiError) else str(e)
             history[-1] = {"role": "assistant", "content": f"<span class='refusal'>{html.escape(reason)}</span>"}
-            yield history, history, gr.skip(), answers, question
+            yield history, history, gr.skip(), answers, question, *KEEP_MARKDOWN
         except Exception as e:  # noqa: BLE001 - show a message, keep the details in the log
             if unavailable and isinstance(e, unavailable):
                 history[-1] = {
                     "role": "assistant",
                     "content": "<span class='refusal'>The article index is unavailable; try again shortly.</span>",
                 }
-                yield history, history, gr.skip(), answers, question
+                yield history, history, gr.skip(), answers, question, *KEEP_MARKDOWN
                 return
             log.exception("answering failed")
             history[-1] = {"role": "assistant", "content": "Something went wrong while answering; please try again."}
-            yield history, history, gr.skip(), answers, question
+            yield history, history, gr.skip(), answers, question, *KEEP_MARKDOWN
 
     def on_like(answers: dict, data: gr.LikeData, request: gr.Request) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -620,15 +628,18 @@ def build_ui(
             with gr.Column(scale=2, elem_id="sources-col"):
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
 
-        turn = [box, conversation, answers], [chatbot, conversation, sources, answers, box]
+        turn = [box, conversation, answers], [chatbot, conversation, sources, answers, box, last_markdown, all_markdown]
         after = [conversation, answers], [chip_row, *chips, last_markdown, all_markdown]
-        box.submit(respond, *turn, api_name="chat").then(extras, *after, api_name=False)
-        chatbot.example_select(pick_example, None, box, api_name=False).then(respond, *turn, api_name=False).then(
-            extras, *after, api_name=False
+        # Every way of asking shares one pool of `answer_slots`; the cheap steps around an answer are not queued.
+        slots = {"concurrency_id": "answer", "concurrency_limit": max(1, answer_slots)}
+        quick = {"api_name": False, "concurrency_limit": None}
+        box.submit(respond, *turn, api_name="chat", **slots).then(extras, *after, **quick)
+        chatbot.example_select(pick_example, None, box, **quick).then(respond, *turn, api_name=False, **slots).then(
+            extras, *after, **quick
         )
         for chip in chips:
-            chip.click(chip_question, chip, box, api_name=False).then(respond, *turn, api_name=False).then(
-                extras, *after, api_name=False
+            chip.click(chip_question, chip, box, **quick).then(respond, *turn, api_name=False, **slots).then(
+                extras, *after, **quick
             )
         chatbot.like(on_like, [answers], None, api_name=False)
         chatbot.select(show_sources_of, [answers], sources, api_name=False)
