@@ -5,6 +5,7 @@
     python benchmarks/load.py --start-server --ingest-during [--chroma-server]   # articles change meanwhile
     python benchmarks/load.py --start-server --distinct --distractors 1000   # never-asked questions, bigger index
     python benchmarks/load.py --start-server --distinct --distractors 1000 --work DIR   # keep that index for reruns
+    python benchmarks/load.py --start-server --distinct --window   # visitors of the chat window instead of the API
 
 Prints throughput (answers/s), p50/p95/p99 latency as the clients saw it, and the error count by status. Every
 request goes to loopback only, the number of requests is bounded (C × M) and each has a timeout, so the run
@@ -16,6 +17,10 @@ shipped FAQ and the dev, dev2 and test questions about the shipped articles; no 
 answer comes from a cache. --distractors N (with --start-server): the server's corpus is the shipped articles plus
 N generated distractor articles (benchmarks/synth_corpus.py, seed 0), ingested before it starts (`app.py ingest`,
 timed and printed).
+
+--window: each client is a visitor of the Gradio chat window (its own session, through `gradio_client`, asking
+with the window's `/chat` event as the text box does), so the window's queue and its answer slots are measured
+rather than `/api/ask`. An answer counts as 200 when the window shows an assistant message that is not an error.
 
 --ingest-during: the started server answers from a temporary copy of corpus/, and while the clients ask, a loop
 adds one article of tests/data/qa/corpus/extra, runs `python app.py ingest` (which the server carries out for an
@@ -172,6 +177,7 @@ def main() -> None:
     )
     ap.add_argument("--chroma-server", action="store_true", help="with --start-server: the index on `chroma run`")
     ap.add_argument("--distinct", action="store_true", help="every request a different, never-asked question")
+    ap.add_argument("--window", action="store_true", help="ask through the chat window (Gradio) instead of /api/ask")
     ap.add_argument(
         "--distractors", type=int, default=0, help="with --start-server: N generated articles beside the shipped ones"
     )
@@ -238,20 +244,35 @@ def main() -> None:
             conn.close()  # (reconnects on the next request)
             return type(e).__name__
 
+    visitors: list = []  # --window: one gradio_client session per client, opened before the clock starts
+
+    def visit(visitor, question: str) -> int | str:
+        """One question through the chat window: 200 when it shows an answer (or a refusal), else what went wrong."""
+        try:
+            chat = visitor.predict(question, api_name="/chat")[0]
+        except Exception as e:  # noqa: BLE001 - counted by kind, like the API's statuses
+            return type(e).__name__
+        last = chat[-1] if chat else {}
+        text = str(last.get("content", ""))
+        if last.get("role") != "assistant" or "went wrong" in text or "unavailable" in text:
+            return "window-error"
+        return 200
+
     def client(i: int) -> None:
-        conn = connect()
+        conn = connect() if not args.window else None
         try:
             for j in range(args.questions):
                 question = pool[i * args.questions + j] if args.distinct else QUESTIONS[(i + j) % len(QUESTIONS)]
                 start = time.perf_counter()
-                status = ask(conn, question)
+                status = visit(visitors[i], question) if args.window else ask(conn, question)
                 elapsed = (time.perf_counter() - start) * 1e3
                 with lock:
                     statuses[status] += 1
                     if status == 200:
                         latencies.append(elapsed)
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
     try:
         if not args.distinct:  # (the server warmed itself up before /healthz said ready)
@@ -260,6 +281,11 @@ def main() -> None:
             warm.close()
             if status != 200:
                 sys.exit(f"the warm-up request to {url}/api/ask failed: {status}")
+        if args.window:
+            from gradio_client import Client
+
+            for _ in range(args.clients):
+                visitors.append(Client(url, verbose=False, analytics_enabled=False, download_files=False))
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         server_cpu = process_cpu(server.proc.pid) if server is not None and server.proc is not None else None
         start, client_cpu = time.perf_counter(), time.process_time()
@@ -275,6 +301,8 @@ def main() -> None:
         if changing is not None:
             changing.stop()
     finally:
+        for visitor in visitors:
+            visitor.close()  # (its heartbeat connection would hold up the server's shutdown)
         for running in (server, chroma):
             if running is not None:
                 running.stop()
@@ -289,6 +317,7 @@ def main() -> None:
         return percentile(lat, q) if lat else float("nan")
 
     result = {
+        "via": "window" if args.window else "api",
         "distinct": args.distinct,
         "distractors": args.distractors,
         "ingest_s": round(ingest_s, 1) if args.start_server and ingest_s is not None else None,
@@ -306,7 +335,8 @@ def main() -> None:
         "client_cpu_ms": round(client_cpu / total * 1e3, 1),
         "server_cpu_ms": round(server_cpu / total * 1e3, 1) if server_cpu is not None else None,
     }
-    print(f"{args.clients} clients × {args.questions} questions = {total} requests to {url}/api/ask in {wall:.1f} s")
+    route = "the chat window (/chat)" if args.window else f"{url}/api/ask"
+    print(f"{args.clients} clients × {args.questions} questions = {total} requests to {route} in {wall:.1f} s")
     print(
         f"throughput {result['answers_per_s']} answers/s; latency p50 {result['p50_ms']} ms, "
         f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms; errors: {sum(errors.values())} {errors or ''}"

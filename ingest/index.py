@@ -235,7 +235,7 @@ class Indexer:
 
         A Chroma server that stops answering (or a collection that vanishes) mid-run raises `IndexUnavailable`
         saying so; what was written is kept, and the next run finishes without embedding it again."""
-        with reaching_index(INTERRUPTED), self._locked():
+        with reaching_index(INTERRUPTED, store_only=True), self._locked():
             if on_locked is not None:
                 on_locked()
             self._on_progress = on_progress

@@ -232,9 +232,11 @@ class LiveCollection:
 
 
 @contextlib.contextmanager
-def reaching_index(message: str | None = None) -> Iterator[None]:
+def reaching_index(message: str | None = None, *, store_only: bool = False) -> Iterator[None]:
     """Store errors that mean "cannot reach the index" (a server down or hung, a collection gone) raised inside
-    become `IndexUnavailable`, with `message` instead of the default one when given; anything else goes through."""
+    become `IndexUnavailable`, with `message` instead of the default one when given; anything else goes through.
+    `store_only`: only errors raised by chromadb or its HTTP client count (around more than store calls: an ingest
+    run, where a broken pipe to a closed `| head` is a ConnectionError too)."""
     try:
         yield
     except IndexUnavailable as e:
@@ -242,7 +244,7 @@ def reaching_index(message: str | None = None) -> Iterator[None]:
             raise
         raise IndexUnavailable(e.detail, message) from e
     except Exception as e:  # noqa: BLE001 - classified
-        if not _unavailable(e):
+        if not _unavailable(e) or (store_only and not type(e).__module__.startswith(("chromadb", "httpx"))):
             raise
         detail = f"{type(e).__name__}: {e}"
         raise (IndexUnavailable(detail) if message is None else IndexUnavailable(detail, message)) from e
@@ -272,10 +274,15 @@ def open_store(
         location = f"http://{host}:{port}"
         # Building chromadb's client already asks the server who we are, with no time limit (a hung server hangs
         # it for good): ask a bounded heartbeat first. Both failures say which server, not a traceback.
+        from chromadb.api.fastapi import FastAPI
+
         wait = timeout or 30.0
         unreachable = f"the Chroma server at {location} cannot be reached (CHROMA_HOST, CHROMA_PORT)"
+        # (the URL as chromadb makes it: CHROMA_HOST may be a whole https://… address; any answer, even an HTTP
+        # error, shows the server is alive, and chromadb's client then says what it thinks of it)
+        api = FastAPI.resolve_url(chroma_server_host=host, chroma_server_http_port=port, default_api_path="/api/v2")
         try:
-            httpx.get(f"{location}/api/v2/heartbeat", timeout=wait).raise_for_status()
+            httpx.get(f"{api}/heartbeat", timeout=wait)
         except httpx.TimeoutException as e:
             hung = f"the Chroma server at {location} did not answer within {wait:g} s (CHROMA_TIMEOUT)"
             raise IndexUnavailable(f"{type(e).__name__}: {e}", hung) from e

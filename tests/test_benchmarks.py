@@ -175,6 +175,13 @@ def test_load_benchmark_smoke():
     assert result["p50_ms"] > 0 and result["answers_per_s"] > 0
 
 
+def test_load_benchmark_through_the_chat_window():
+    out, result = run("load.py", "--start-server", "--window", "--distinct", "--clients", "3", "--questions", "2")
+    assert "6 requests to the chat window (/chat)" in out and result["via"] == "window"
+    assert result["errors"] == {} and result["ok"] == result["requests"] == 6
+    assert result["p50_ms"] > 0 and result["server_cpu_ms"] > 0
+
+
 def test_load_benchmark_keeps_its_index_with_work_and_a_second_run_reuses_it(tmp_path):
     work = tmp_path / "load"
     args = ("load.py", "--start-server", "--distinct", "--distractors", "3", "--clients", "2", "--questions", "2")

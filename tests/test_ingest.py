@@ -490,3 +490,28 @@ def test_every_setting_is_documented_in_the_readme():
     for name, field in app_module.Settings.model_fields.items():
         assert f"`{name.upper()}`" in readme, f"setting {name.upper()} missing from the README table"
         assert field.description, f"setting {name} has no description"
+
+
+def test_only_store_errors_become_index_unavailable_around_an_ingest():
+    """Around a whole ingest run, a store that cannot be reached gets the ingest's own message, but a broken pipe to
+    a closed `| head` (a ConnectionError too) or a missing corpus folder stays what it is."""
+    import httpx
+
+    from ingest.index import INTERRUPTED
+    from ingest.store import IndexUnavailable, reaching_index
+
+    with pytest.raises(IndexUnavailable) as hung:
+        with reaching_index(INTERRUPTED, store_only=True):
+            raise httpx.ReadTimeout("timed out")
+    assert str(hung.value) == INTERRUPTED and hung.value.detail == "ReadTimeout: timed out"
+    with pytest.raises(IndexUnavailable) as inner:
+        with reaching_index(INTERRUPTED, store_only=True):
+            raise IndexUnavailable("ConnectError: refused")
+    assert str(inner.value) == INTERRUPTED and inner.value.detail == "ConnectError: refused"
+    for other in (BrokenPipeError(32, "Broken pipe"), FileNotFoundError("corpus does not exist")):
+        with pytest.raises(type(other)):
+            with reaching_index(INTERRUPTED, store_only=True):
+                raise other
+    with pytest.raises(IndexUnavailable):  # serving reads keep the broader rule
+        with reaching_index():
+            raise ConnectionResetError(104, "reset")

@@ -559,8 +559,8 @@ def build_ui(
         return format_sources(Answer.from_dict(answer)) if answer else gr.skip()
 
     def extras(conversation: list[dict], answers: dict) -> tuple:
-        """After each turn: the suggestion chips of the last answer (a refusal's questions), and the Markdown of
-        the last answer and of the whole conversation (for copy and export, done in the browser)."""
+        """After each turn: the suggestion chips of the last answer (a refusal's questions). (The Markdown of the
+        last answer and the conversation, for copy and export in the browser, comes with the answer.)"""
         last = None
         for i in range(len(conversation or []) - 1, -1, -1):
             if str(i) in (answers or {}):
@@ -569,12 +569,7 @@ def build_ui(
         offered = (last.suggestions if last is not None and last.refused else [])[:MAX_CHIPS]
         chips = [gr.update(value=q, visible=True) for q in offered]
         chips += [gr.update(value="", visible=False)] * (MAX_CHIPS - len(offered))
-        return (
-            gr.update(visible=bool(offered)),
-            *chips,
-            answer_markdown(last) if last is not None else "",
-            conversation_markdown(conversation, answers, title) if conversation else "",
-        )
+        return gr.update(visible=bool(offered)), *chips
 
     def chip_question(text: str) -> str:
         return text
@@ -629,7 +624,7 @@ def build_ui(
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
 
         turn = [box, conversation, answers], [chatbot, conversation, sources, answers, box, last_markdown, all_markdown]
-        after = [conversation, answers], [chip_row, *chips, last_markdown, all_markdown]
+        after = [conversation, answers], [chip_row, *chips]
         # Every way of asking shares one pool of `answer_slots`; the cheap steps around an answer are not queued.
         slots = {"concurrency_id": "answer", "concurrency_limit": max(1, answer_slots)}
         quick = {"api_name": False, "concurrency_limit": None}
@@ -644,9 +639,9 @@ def build_ui(
         chatbot.like(on_like, [answers], None, api_name=False)
         chatbot.select(show_sources_of, [answers], sources, api_name=False)
         new_chat.click(
-            lambda: ([], [], EMPTY_SOURCES, {}, ""),
+            lambda: ([], [], EMPTY_SOURCES, {}, "", "", ""),
             None,
-            [chatbot, conversation, sources, answers, box],
+            [chatbot, conversation, sources, answers, box, last_markdown, all_markdown],
             api_name=False,
         ).then(extras, *after, api_name=False)
         copy_answer.click(None, last_markdown, None, js="(text) => window.researchChat.copy(text, 'copy-answer')")
