@@ -176,3 +176,46 @@ def test_serving_runs_numpy_on_one_blas_thread_per_request():
     finally:
         app.set_threads(Settings(embed_threads=0), serving=False)
     assert blas_threads() == {os.cpu_count()}  # (ingest: all cores)
+
+
+class StreamingAssistant(FixedAssistant):
+    """Writes its answer in `pieces` pieces, `pause` seconds apart, then gives the `Answer`."""
+
+    def __init__(self, pieces: int, pause: float) -> None:
+        self.pieces, self.pause = pieces, pause
+
+    def stream(self, question: str, history: list[dict[str, str]] | None = None):
+        answer = self.ask(question, history)
+        for i in range(self.pieces):
+            time.sleep(self.pause)
+            yield f"word{i} "
+        yield answer
+
+
+def window_updates(assistant, tmp_path, **kw) -> list[tuple]:
+    """Every update the chat window's answer event sends for one question (its function called as Gradio would)."""
+    from chat.web.ui import build_ui
+
+    ui = build_ui(assistant, examples=[], feedback_path=tmp_path / "feedback.jsonl", max_chars=500, **kw)
+    respond = next(f.fn for f in ui.fns.values() if getattr(f.fn, "__name__", "") == "respond")
+    # (Gradio sends each update before asking for the next; the function reuses its message list between them)
+    return [(update[0][-1]["content"], *update[1:]) for update in respond("How did small caps do?", [], {}, None)]
+
+
+def test_the_window_shows_a_streamed_answer_at_most_ten_times_a_second_and_the_final_one_whole(tmp_path):
+    """Each update of the window is a Gradio event whose unchanged outputs are rebuilt on the server: a model writing
+    40 words a second updated it 40 times a second, and an extractive answer twice. Now a draft is shown at most every
+    DRAFT_INTERVAL, and an answer whose text and final form come together only in its final form."""
+    from chat.web.ui import DRAFT_INTERVAL
+
+    started = time.monotonic()
+    updates = window_updates(StreamingAssistant(pieces=20, pause=0.025), tmp_path)  # 0.5 s of writing at least
+    took = time.monotonic() - started
+    drafts, final = updates[:-1], updates[-1]
+    assert 2 <= len(drafts) <= took / DRAFT_INTERVAL + 1, (len(drafts), took)  # (was 20: one a piece)
+    assert all(d[0].startswith("word0 ") for d in drafts)
+    shown = [d[0].count("word") for d in drafts]
+    assert shown == sorted(set(shown)) and shown[-1] < 20, shown  # more each time; the rest with the final answer
+    assert "The Russell 2000 rose 5%" in final[0] and "\nSources:\n1. " in final[5]
+
+    assert len(window_updates(FixedAssistant(), tmp_path)) == 1  # its text and its answer come together: shown once

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from chat.web.limits import MAX_HISTORY_TURNS, ApiError, RateLimiter
 log = logging.getLogger(__name__)
 MAX_CHIPS = 3  # suggestion chips under the conversation
 MAX_WINDOW_MESSAGES = 200  # a conversation in the window holds at most this many messages (then: a new chat)
+# An answer being written updates the window at most this often: every update's outputs cost server CPU (Gradio
+# rebuilds the component of each output left unchanged), and ten a second reads as smooth.
+DRAFT_INTERVAL = 0.1
 
 EMPTY_SOURCES = (
     "<div class='sources-empty'><h3>Sources</h3><p>Ask a question: the passages behind each "
@@ -451,11 +455,13 @@ def build_ui(
     client_of=None,
     unavailable: tuple[type[BaseException], ...] = (),
     answer_slots: int = 1,
+    draft_interval: float = DRAFT_INTERVAL,
 ) -> gr.Blocks:
     """`client_of(request)` names the client for rate limits (the app decides which proxies to believe);
     `unavailable`: the exceptions that mean the article index cannot be reached now; `answer_slots`: answers the
     window works on at once, over all its visitors (Gradio's queue runs one at a time unless told: a visitor waited
-    for everyone's whole answer, a streamed model answer taking seconds)."""
+    for everyone's whole answer, a streamed model answer taking seconds); `draft_interval`: seconds between two
+    updates of an answer being written (see DRAFT_INTERVAL)."""
     feedback = FeedbackLog(feedback_path, feedback_max_bytes)
     feedback_limiter = RateLimiter(limiter.per_minute if limiter is not None else 30)
     client_of = client_of or (lambda request: request.client.host if request and request.client else "unknown")
@@ -498,6 +504,7 @@ def build_ui(
             if limiter is not None:
                 limiter.check(client_of(request))
             draft = ""
+            shown = time.monotonic()  # when the window was last updated: a draft is shown at most every interval
             for item in assistant.stream(question, turns):
                 if isinstance(item, Answer):
                     history[-1] = {"role": "assistant", "content": format_answer(item)}
@@ -507,9 +514,13 @@ def build_ui(
                     markdown = answer_markdown(item), conversation_markdown(history, answers, title)
                     yield history, history, format_sources(item), answers, "", *markdown
                 else:
+                    # The text so far is shown once more is coming (one piece behind), so an answer whose text and
+                    # final form come together (the extractive one) is shown once, whole.
+                    if draft and time.monotonic() - shown >= draft_interval:
+                        shown = time.monotonic()
+                        history[-1] = {"role": "assistant", "content": inert(draft)}
+                        yield history, history, gr.skip(), answers, "", *KEEP_MARKDOWN
                     draft += item
-                    history[-1] = {"role": "assistant", "content": inert(draft)}
-                    yield history, history, gr.skip(), answers, "", *KEEP_MARKDOWN
         except (QuestionError, ApiError) as e:
             reason = e.message if isinstance(e, ApiError) else str(e)
             history[-1] = {"role": "assistant", "content": f"<span class='refusal'>{html.escape(reason)}</span>"}
