@@ -42,8 +42,10 @@ class IndexUnavailable(RuntimeError):
     """The Chroma server is down, hung, or the index vanished; the message is safe to show a user, `detail` (the
     store's own error) is for logs and operators."""
 
-    def __init__(self, detail: str = "", message: str = "the article index is unavailable; try again shortly") -> None:
-        super().__init__(message)
+    DEFAULT = "the article index is unavailable; try again shortly"
+
+    def __init__(self, detail: str = "", message: str | None = None) -> None:
+        super().__init__(message or self.DEFAULT)
         self.detail = detail
 
 
@@ -204,10 +206,10 @@ class LiveCollection:
                     self.store.forget()
                     time.sleep(0.05)
                     continue
-                if not _unavailable(e):
+                if _unavailable(e):
+                    log.warning("article index unavailable: %s: %s", type(e).__name__, e)
+                with reaching_index():  # classified as every store call is
                     raise
-                log.warning("article index unavailable: %s: %s", type(e).__name__, e)
-                raise IndexUnavailable(f"{type(e).__name__}: {e}") from e
         raise AssertionError("unreachable")
 
     def get(self, *args: Any, **kwargs: Any) -> Any:
@@ -246,8 +248,7 @@ def reaching_index(message: str | None = None, *, store_only: bool = False) -> I
     except Exception as e:  # noqa: BLE001 - classified
         if not _unavailable(e) or (store_only and not type(e).__module__.startswith(("chromadb", "httpx"))):
             raise
-        detail = f"{type(e).__name__}: {e}"
-        raise (IndexUnavailable(detail) if message is None else IndexUnavailable(detail, message)) from e
+        raise IndexUnavailable(f"{type(e).__name__}: {e}", message) from e
 
 
 def guarded(call: Callable[[], Any]) -> Any:
@@ -328,6 +329,5 @@ def generation(store: Store) -> str:
             # it drops the collection): resolve the current version again, once
             store.forget()
             return guarded(read)
-        if _unavailable(e):
-            raise IndexUnavailable(f"{type(e).__name__}: {e}") from e
-        raise
+        with reaching_index():  # classified as every store call is
+            raise
