@@ -115,6 +115,7 @@ class _Pending:
     key: str
     file_hash: str
     existed: bool  # a manifest record existed (done or pending): stale chunks may need removing
+    new: bool  # no finished version of the file was ever indexed: reported as added, not updated
     doc: Document | None = None
     chunks: list[Chunk] = field(default_factory=list)
 
@@ -328,7 +329,9 @@ class Indexer:
             if record and record.get("key") == key and record.get("state") == "done":
                 report.unchanged += 1
                 continue
-            item = _Pending(source, path, key, file_hash, existed=record is not None)
+            # A file a stopped run left `pending` keeps what it was to that run (its marker says whether it was new).
+            new = record is None or (record.get("state") == "pending" and bool(record.get("new")))
+            item = _Pending(source, path, key, file_hash, existed=record is not None, new=new)
             try:
                 item.doc = parse_document(source, path, data, extra)
                 item.chunks = self.splitter.split(source, item.doc.text)
@@ -373,7 +376,14 @@ class Indexer:
                 ids=[f"file:{p.source}" for p in part],
                 embeddings=[UNIT_VECTOR] * len(part),
                 metadatas=[
-                    {"kind": "file", "source": p.source, "key": p.key, "file_hash": p.file_hash, "state": "pending"}
+                    {
+                        "kind": "file",
+                        "source": p.source,
+                        "key": p.key,
+                        "file_hash": p.file_hash,
+                        "state": "pending",
+                        "new": p.new,
+                    }
                     for p in part
                 ],
             )
@@ -449,15 +459,15 @@ class Indexer:
                 ],
             )
         for p in todo:
-            if p.existed:
-                report.updated += 1
-            else:
+            if p.new:
                 report.added += 1
+            else:
+                report.updated += 1
 
     def _delete(
         self, gone: list[str], todo: list[_Pending], records: dict[str, dict[str, Any]], report: IngestReport
     ) -> None:
-        new_by_hash = {p.file_hash: p for p in todo if not p.existed}
+        new_by_hash = {p.file_hash: p for p in todo if p.new}
         for part in _batches(gone, 200):  # a few hundred files per delete, as `_write` reads re-written files
             self.store.chunks.delete(where={"source": {"$in": part}})
             self.store.sentences.delete(where={"source": {"$in": part}})

@@ -194,6 +194,36 @@ def test_changed_deleted_renamed_and_duplicate_files(indexer, store, tmp_path):
     assert len({c["id"] for c in all_chunks(store)}) == store.count()
 
 
+def test_a_stopped_run_s_files_are_reported_as_what_they_were_by_the_run_that_finishes_them(
+    indexer, store, tmp_path, monkeypatch
+):
+    """A run stopped after marking its files `pending` leaves them for the next run, which reports a file that was
+    new as added and a changed one as updated (before, every pending file came back as "updated")."""
+    corpus = copy_corpus(tmp_path)
+    real_write = indexer._write_sentences
+
+    def stop(*args, **kwargs):
+        raise RuntimeError("stopped mid-run")
+
+    monkeypatch.setattr(indexer, "_write_sentences", stop)
+    with pytest.raises(RuntimeError, match="stopped mid-run"):
+        run(indexer, corpus)
+    monkeypatch.setattr(indexer, "_write_sentences", real_write)
+    r = run(indexer, corpus)
+    assert r.counts() == {"added": 2, "unchanged": 0, "updated": 0, "deleted": 0, "skipped": 0, "failed": 0}
+
+    path = corpus / COINMELA
+    path.write_text(path.read_text(encoding="utf-8").replace("$75 billion", "$81 billion"), encoding="utf-8")
+    (corpus / "copy-of-ainvest.txt").write_text((corpus / AINVEST).read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(indexer, "_write_sentences", stop)
+    with pytest.raises(RuntimeError, match="stopped mid-run"):
+        run(indexer, corpus)
+    monkeypatch.setattr(indexer, "_write_sentences", real_write)
+    r = run(indexer, corpus)
+    assert r.counts() == {"added": 1, "unchanged": 1, "updated": 1, "deleted": 0, "skipped": 0, "failed": 0}
+    assert any("$81 billion" in c["text"] for c in all_chunks(store))
+
+
 def test_rebuild_gives_the_same_index(indexer, store):
     run(indexer, CORPUS)
     before = snapshot(store)
