@@ -496,10 +496,13 @@ def test_refusal_suggestions_and_examples_are_chips_that_ask(sized, chatbot_serv
     page.locator("#chat .example").nth(1).click()  # an example on the empty screen asks it
     expect(page.locator("#chat [data-testid='user']").first).to_have_text(EXAMPLE_QUESTIONS[1])
     wait_for_final_bot_message(page, 1)
+    events = []  # the Gradio events the page starts: one a question, the chips come with the answer
+    page.on("request", lambda r: events.append(r.url) if "/queue/join" in r.url else None)
     ask_in_chat(page, OFF_TOPIC)
     wait_for_final_bot_message(page, 2)
     chip = page.locator("#suggestions .chip").first
     expect(chip).to_have_text(EXAMPLE_QUESTIONS[0])
+    assert len(events) == 1, events
     assert chip.evaluate("el => getComputedStyle(el).borderTopLeftRadius") != "0px"
     chip.click()
     expect(page.locator("#chat [data-testid='user']").nth(2)).to_have_text(EXAMPLE_QUESTIONS[0])

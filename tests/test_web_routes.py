@@ -219,3 +219,31 @@ def test_the_window_shows_a_streamed_answer_at_most_ten_times_a_second_and_the_f
     assert "The Russell 2000 rose 5%" in final[0] and "\nSources:\n1. " in final[5]
 
     assert len(window_updates(FixedAssistant(), tmp_path)) == 1  # its text and its answer come together: shown once
+
+
+class RefusingAssistant(FixedAssistant):
+    """Refuses every question, offering questions the articles do answer."""
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        answer = super().ask(question, history)
+        return answer.model_copy(
+            update={"sentences": [], "refused": True, "citations": [], "suggestions": ["What is the maturity wall?"]}
+        )
+
+
+def test_an_answer_and_its_suggestions_are_one_update_of_one_event(tmp_path):
+    """The suggestion chips come with the answer (they came from a second event chained after each answer, a
+    second round of Gradio's queue), and a question is one event: no other event follows it."""
+    from chat.web.ui import MAX_CHIPS, build_ui
+
+    (refusal,) = window_updates(RefusingAssistant(), tmp_path)
+    row, chips = refusal[-1 - MAX_CHIPS], refusal[-MAX_CHIPS:]
+    assert row["visible"] is True
+    assert [c.get("value") for c in chips] == ["What is the maturity wall?", "", ""]
+    assert [c["visible"] for c in chips] == [True, False, False]
+    (answer,) = window_updates(FixedAssistant(), tmp_path)
+    assert answer[-1 - MAX_CHIPS]["visible"] is False and not any(c["visible"] for c in answer[-MAX_CHIPS:])
+
+    ui = build_ui(FixedAssistant(), examples=[], feedback_path=tmp_path / "feedback.jsonl", max_chars=500)
+    answering = [i for i, f in ui.fns.items() if getattr(f.fn, "__name__", "") == "respond"]
+    assert answering and not any(d.get("trigger_after") in answering for d in ui.config["dependencies"])

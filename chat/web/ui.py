@@ -477,7 +477,15 @@ def build_ui(
             turns.append({"role": m["role"], "content": unmarked(str(text))})
         return turns[-MAX_HISTORY_TURNS:]
 
-    KEEP_MARKDOWN = (gr.skip(), gr.skip())  # the Markdown of the last answer and the conversation, unchanged
+    # The Markdown of the last answer and the conversation, the suggestion row and its chips: unchanged
+    KEEP = (gr.skip(),) * (2 + 1 + MAX_CHIPS)
+
+    def chips_for(answer: Answer | None) -> tuple:
+        """The suggestion row and its chips: a refusal's questions; nothing for an answer (or no answer)."""
+        offered = (answer.suggestions if answer is not None and answer.refused else [])[:MAX_CHIPS]
+        chips = [gr.update(value=q, visible=True) for q in offered]
+        chips += [gr.update(value="", visible=False)] * (MAX_CHIPS - len(offered))
+        return gr.update(visible=bool(offered)), *chips
 
     def respond(message: str, conversation: list[dict], answers: dict, request: gr.Request) -> Iterator[tuple]:
         # The conversation lives in server-side session state: a client sends only its question, never a history.
@@ -486,7 +494,7 @@ def build_ui(
         turns = turns_of(history, answers)
         question = (message or "").strip()
         if not question:
-            yield history, history, gr.skip(), answers, "", *KEEP_MARKDOWN
+            yield history, history, gr.skip(), answers, "", *KEEP
             return
         if len(history) >= MAX_WINDOW_MESSAGES:
             history = history + [
@@ -496,7 +504,7 @@ def build_ui(
                     "enough; start a new chat to go on.</span>",
                 }
             ]
-            yield history, history[:-1], gr.skip(), answers, question, *KEEP_MARKDOWN
+            yield history, history[:-1], gr.skip(), answers, question, *KEEP
             return
         # The question is shown literally: "a<b" or "*x*" are text, not markup.
         history = history + [{"role": "user", "content": inert(question)}, {"role": "assistant", "content": "…"}]
@@ -509,33 +517,34 @@ def build_ui(
                 if isinstance(item, Answer):
                     history[-1] = {"role": "assistant", "content": format_answer(item)}
                     answers[str(len(history) - 1)] = item.to_dict()
-                    # The Markdown for copy and export with the answer itself (they came after it, from `extras`:
-                    # a copy clicked as the answer appeared found nothing to copy)
+                    # The Markdown for copy and export and the suggestions come with the answer itself, not from
+                    # an event chained after it (a copy clicked as the answer appeared found nothing to copy, and
+                    # each event is a round of Gradio's queue)
                     markdown = answer_markdown(item), conversation_markdown(history, answers, title)
-                    yield history, history, format_sources(item), answers, "", *markdown
+                    yield history, history, format_sources(item), answers, "", *markdown, *chips_for(item)
                 else:
                     # The text so far is shown once more is coming (one piece behind), so an answer whose text and
                     # final form come together (the extractive one) is shown once, whole.
                     if draft and time.monotonic() - shown >= draft_interval:
                         shown = time.monotonic()
                         history[-1] = {"role": "assistant", "content": inert(draft)}
-                        yield history, history, gr.skip(), answers, "", *KEEP_MARKDOWN
+                        yield history, history, gr.skip(), answers, "", *KEEP
                     draft += item
         except (QuestionError, ApiError) as e:
             reason = e.message if isinstance(e, ApiError) else str(e)
             history[-1] = {"role": "assistant", "content": f"<span class='refusal'>{html.escape(reason)}</span>"}
-            yield history, history, gr.skip(), answers, question, *KEEP_MARKDOWN
+            yield history, history, gr.skip(), answers, question, *KEEP
         except Exception as e:  # noqa: BLE001 - show a message, keep the details in the log
             if unavailable and isinstance(e, unavailable):
                 history[-1] = {
                     "role": "assistant",
                     "content": "<span class='refusal'>The article index is unavailable; try again shortly.</span>",
                 }
-                yield history, history, gr.skip(), answers, question, *KEEP_MARKDOWN
+                yield history, history, gr.skip(), answers, question, *KEEP
                 return
             log.exception("answering failed")
             history[-1] = {"role": "assistant", "content": "Something went wrong while answering; please try again."}
-            yield history, history, gr.skip(), answers, question, *KEEP_MARKDOWN
+            yield history, history, gr.skip(), answers, question, *KEEP
 
     def on_like(answers: dict, data: gr.LikeData, request: gr.Request) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -568,19 +577,6 @@ def build_ui(
     def show_sources_of(answers: dict, data: gr.SelectData) -> str:
         answer = (answers or {}).get(str(data.index[0] if isinstance(data.index, (list, tuple)) else data.index))
         return format_sources(Answer.from_dict(answer)) if answer else gr.skip()
-
-    def extras(conversation: list[dict], answers: dict) -> tuple:
-        """After each turn: the suggestion chips of the last answer (a refusal's questions). (The Markdown of the
-        last answer and the conversation, for copy and export in the browser, comes with the answer.)"""
-        last = None
-        for i in range(len(conversation or []) - 1, -1, -1):
-            if str(i) in (answers or {}):
-                last = Answer.from_dict(answers[str(i)])
-                break
-        offered = (last.suggestions if last is not None and last.refused else [])[:MAX_CHIPS]
-        chips = [gr.update(value=q, visible=True) for q in offered]
-        chips += [gr.update(value="", visible=False)] * (MAX_CHIPS - len(offered))
-        return gr.update(visible=bool(offered)), *chips
 
     def chip_question(text: str) -> str:
         return text
@@ -634,27 +630,18 @@ def build_ui(
             with gr.Column(scale=2, elem_id="sources-col"):
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
 
-        turn = [box, conversation, answers], [chatbot, conversation, sources, answers, box, last_markdown, all_markdown]
-        after = [conversation, answers], [chip_row, *chips]
+        shown = [chatbot, conversation, sources, answers, box, last_markdown, all_markdown, chip_row, *chips]
+        turn = [box, conversation, answers], shown
         # Every way of asking shares one pool of `answer_slots`; the cheap steps around an answer are not queued.
         slots = {"concurrency_id": "answer", "concurrency_limit": max(1, answer_slots)}
         quick = {"api_name": False, "concurrency_limit": None}
-        box.submit(respond, *turn, api_name="chat", **slots).then(extras, *after, **quick)
-        chatbot.example_select(pick_example, None, box, **quick).then(respond, *turn, api_name=False, **slots).then(
-            extras, *after, **quick
-        )
+        box.submit(respond, *turn, api_name="chat", **slots)
+        chatbot.example_select(pick_example, None, box, **quick).then(respond, *turn, api_name=False, **slots)
         for chip in chips:
-            chip.click(chip_question, chip, box, **quick).then(respond, *turn, api_name=False, **slots).then(
-                extras, *after, **quick
-            )
+            chip.click(chip_question, chip, box, **quick).then(respond, *turn, api_name=False, **slots)
         chatbot.like(on_like, [answers], None, api_name=False)
         chatbot.select(show_sources_of, [answers], sources, api_name=False)
-        new_chat.click(
-            lambda: ([], [], EMPTY_SOURCES, {}, "", "", ""),
-            None,
-            [chatbot, conversation, sources, answers, box, last_markdown, all_markdown],
-            api_name=False,
-        ).then(extras, *after, api_name=False)
+        new_chat.click(lambda: ([], [], EMPTY_SOURCES, {}, "", "", "", *chips_for(None)), None, shown, api_name=False)
         copy_answer.click(None, last_markdown, None, js="(text) => window.researchChat.copy(text, 'copy-answer')")
         export.click(None, all_markdown, None, js="(text) => window.researchChat.download(text)")
         demo.load(lambda: gr.update(placeholder=welcome(assistant_articles(assistant))), None, chatbot, api_name=False)
