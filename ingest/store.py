@@ -282,15 +282,32 @@ def open_store(
         # (the URL as chromadb makes it: CHROMA_HOST may be a whole https://… address; any answer, even an HTTP
         # error, shows the server is alive, and chromadb's client then says what it thinks of it)
         api = FastAPI.resolve_url(chroma_server_host=host, chroma_server_http_port=port, default_api_path="/api/v2")
+        hung = f"the Chroma server at {location} did not answer within {wait:g} s (CHROMA_TIMEOUT)"
         try:
             httpx.get(f"{api}/heartbeat", timeout=wait)
         except httpx.TimeoutException as e:
-            hung = f"the Chroma server at {location} did not answer within {wait:g} s (CHROMA_TIMEOUT)"
             raise IndexUnavailable(f"{type(e).__name__}: {e}", hung) from e
         except httpx.HTTPError as e:
             raise IndexUnavailable(f"{type(e).__name__}: {e}", unreachable) from e
-        with reaching_index(unreachable):
-            client = chromadb.HttpClient(host=host, port=port, settings=settings)
+        # A server that hangs right after its heartbeat would still hang chromadb's setup: it is waited for
+        # `wait` seconds in a thread of its own (left behind, blocked, if the server never answers).
+        built: dict[str, Any] = {}
+
+        def connect() -> None:
+            try:
+                built["client"] = chromadb.HttpClient(host=host, port=port, settings=settings)
+            except Exception as e:  # noqa: BLE001 - handed to the caller's thread
+                built["error"] = e
+
+        setup = threading.Thread(target=connect, name="chroma-connect", daemon=True)
+        setup.start()
+        setup.join(wait)
+        if setup.is_alive():
+            raise IndexUnavailable("chromadb's client setup did not return", hung)
+        if "error" in built:
+            with reaching_index(unreachable):
+                raise built["error"]
+        client = built["client"]
         if timeout:
             # chromadb's HTTP client is built with httpx's timeout=None (wait forever); bound every request.
             client._server._session.timeout = httpx.Timeout(timeout)

@@ -523,3 +523,43 @@ def test_commands_against_a_chroma_server_that_is_down_or_hung_end_with_one_clea
             assert "Traceback" not in done.stderr
     finally:
         os.kill(proc.pid, signal.SIGCONT)
+
+
+def test_a_chroma_server_that_hangs_right_after_its_heartbeat_does_not_hang_opening_the_index(tmp_path):
+    """The heartbeat is bounded, then chromadb's client setup asks the server again with no time limit: a server
+    that answers the first and hangs on the next request (a real HTTP server doing just that) is waited for only
+    the timeout, with the same message as a hung heartbeat."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from ingest.store import IndexUnavailable, open_store
+
+    release = threading.Event()
+
+    class HalfHung(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            if not self.path.endswith("/heartbeat"):
+                release.wait(10)  # every other request hangs (for good, as far as a 0.5 s timeout goes)
+            body = json.dumps({"nanosecond heartbeat": 1}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HalfHung)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with pytest.raises(IndexUnavailable) as hung:
+            open_store(embedder=None, collection="c", host="127.0.0.1", port=port, timeout=0.5)  # type: ignore[arg-type]
+        assert (
+            str(hung.value)
+            == f"the Chroma server at http://127.0.0.1:{port} did not answer within 0.5 s (CHROMA_TIMEOUT)"
+        )
+    finally:
+        release.set()
+        server.shutdown()
