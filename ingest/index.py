@@ -473,6 +473,8 @@ class Indexer:
             self.store.sentences.delete(where={"source": {"$in": part}})
             self.store.manifest.delete(ids=[f"file:{source}" for source in part])
         for source in gone:
+            if records[source].get("state") == "pending" and records[source].get("new"):
+                continue  # a stopped run's new file, gone before any run finished it: never reported as added
             twin = new_by_hash.pop(records[source].get("file_hash", ""), None)
             if twin is not None:  # same bytes under a new name: report a rename, not add + delete
                 report.added -= 1

@@ -223,6 +223,17 @@ def test_a_stopped_run_s_files_are_reported_as_what_they_were_by_the_run_that_fi
     assert r.counts() == {"added": 1, "unchanged": 1, "updated": 1, "deleted": 0, "skipped": 0, "failed": 0}
     assert any("$81 billion" in c["text"] for c in all_chunks(store))
 
+    # a new file a stopped run left pending, gone before the next run: it was never added, so it is not "deleted"
+    (corpus / "draft.md").write_text("# Draft\n\nSmall caps rose 3% in a week of thin trading.", encoding="utf-8")
+    monkeypatch.setattr(indexer, "_write_sentences", stop)
+    with pytest.raises(RuntimeError, match="stopped mid-run"):
+        run(indexer, corpus)
+    monkeypatch.setattr(indexer, "_write_sentences", real_write)
+    (corpus / "draft.md").unlink()
+    r = run(indexer, corpus)
+    assert r.counts() == {"added": 0, "unchanged": 3, "updated": 0, "deleted": 0, "skipped": 0, "failed": 0}
+    assert "draft.md" not in {c["source"] for c in all_chunks(store)}
+
 
 def test_rebuild_gives_the_same_index(indexer, store):
     run(indexer, CORPUS)

@@ -484,7 +484,8 @@ def build_ui(
         """The suggestion row and its chips: a refusal's questions; nothing for an answer (or no answer)."""
         offered = (answer.suggestions if answer is not None and answer.refused else [])[:MAX_CHIPS]
         chips = [gr.update(value=q, visible=True) for q in offered]
-        chips += [gr.update(value="", visible=False)] * (MAX_CHIPS - len(offered))
+        # (one update each: Gradio takes the value out of an update it sends, so a shared one clears one chip)
+        chips += [gr.update(value="", visible=False) for _ in range(MAX_CHIPS - len(offered))]
         return gr.update(visible=bool(offered)), *chips
 
     def respond(message: str, conversation: list[dict], answers: dict, request: gr.Request) -> Iterator[tuple]:
@@ -630,8 +631,8 @@ def build_ui(
             with gr.Column(scale=2, elem_id="sources-col"):
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
 
-        shown = [chatbot, conversation, sources, answers, box, last_markdown, all_markdown, chip_row, *chips]
-        turn = [box, conversation, answers], shown
+        outputs = [chatbot, conversation, sources, answers, box, last_markdown, all_markdown, chip_row, *chips]
+        turn = [box, conversation, answers], outputs
         # Every way of asking shares one pool of `answer_slots`; the cheap steps around an answer are not queued.
         slots = {"concurrency_id": "answer", "concurrency_limit": max(1, answer_slots)}
         quick = {"api_name": False, "concurrency_limit": None}
@@ -641,7 +642,7 @@ def build_ui(
             chip.click(chip_question, chip, box, **quick).then(respond, *turn, api_name=False, **slots)
         chatbot.like(on_like, [answers], None, api_name=False)
         chatbot.select(show_sources_of, [answers], sources, api_name=False)
-        new_chat.click(lambda: ([], [], EMPTY_SOURCES, {}, "", "", "", *chips_for(None)), None, shown, api_name=False)
+        new_chat.click(lambda: ([], [], EMPTY_SOURCES, {}, "", "", "", *chips_for(None)), None, outputs, api_name=False)
         copy_answer.click(None, last_markdown, None, js="(text) => window.researchChat.copy(text, 'copy-answer')")
         export.click(None, all_markdown, None, js="(text) => window.researchChat.download(text)")
         demo.load(lambda: gr.update(placeholder=welcome(assistant_articles(assistant))), None, chatbot, api_name=False)
