@@ -120,6 +120,11 @@ class _Pending:
     chunks: list[Chunk] = field(default_factory=list)
 
 
+def _never_finished(record: dict[str, Any]) -> bool:
+    """A manifest record a stopped run left `pending` for a file that no run has finished indexing (it was new)."""
+    return record.get("state") == "pending" and bool(record.get("new"))
+
+
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -330,7 +335,7 @@ class Indexer:
                 report.unchanged += 1
                 continue
             # A file a stopped run left `pending` keeps what it was to that run (its marker says whether it was new).
-            new = record is None or (record.get("state") == "pending" and bool(record.get("new")))
+            new = record is None or _never_finished(record)
             item = _Pending(source, path, key, file_hash, existed=record is not None, new=new)
             try:
                 item.doc = parse_document(source, path, data, extra)
@@ -473,7 +478,7 @@ class Indexer:
             self.store.sentences.delete(where={"source": {"$in": part}})
             self.store.manifest.delete(ids=[f"file:{source}" for source in part])
         for source in gone:
-            if records[source].get("state") == "pending" and records[source].get("new"):
+            if _never_finished(records[source]):
                 continue  # a stopped run's new file, gone before any run finished it: never reported as added
             twin = new_by_hash.pop(records[source].get("file_hash", ""), None)
             if twin is not None:  # same bytes under a new name: report a rename, not add + delete

@@ -200,35 +200,33 @@ def test_a_stopped_run_s_files_are_reported_as_what_they_were_by_the_run_that_fi
     """A run stopped after marking its files `pending` leaves them for the next run, which reports a file that was
     new as added and a changed one as updated (before, every pending file came back as "updated")."""
     corpus = copy_corpus(tmp_path)
-    real_write = indexer._write_sentences
 
-    def stop(*args, **kwargs):
-        raise RuntimeError("stopped mid-run")
+    def stopped_run() -> None:
+        """An ingest of the corpus stopped after its files are marked pending (at the sentence-vector step)."""
 
-    monkeypatch.setattr(indexer, "_write_sentences", stop)
-    with pytest.raises(RuntimeError, match="stopped mid-run"):
-        run(indexer, corpus)
-    monkeypatch.setattr(indexer, "_write_sentences", real_write)
+        def stop(*args, **kwargs):
+            raise RuntimeError("stopped mid-run")
+
+        with monkeypatch.context() as m:
+            m.setattr(indexer, "_write_sentences", stop)
+            with pytest.raises(RuntimeError, match="stopped mid-run"):
+                run(indexer, corpus)
+
+    stopped_run()
     r = run(indexer, corpus)
     assert r.counts() == {"added": 2, "unchanged": 0, "updated": 0, "deleted": 0, "skipped": 0, "failed": 0}
 
     path = corpus / COINMELA
     path.write_text(path.read_text(encoding="utf-8").replace("$75 billion", "$81 billion"), encoding="utf-8")
     (corpus / "copy-of-ainvest.txt").write_text((corpus / AINVEST).read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setattr(indexer, "_write_sentences", stop)
-    with pytest.raises(RuntimeError, match="stopped mid-run"):
-        run(indexer, corpus)
-    monkeypatch.setattr(indexer, "_write_sentences", real_write)
+    stopped_run()
     r = run(indexer, corpus)
     assert r.counts() == {"added": 1, "unchanged": 1, "updated": 1, "deleted": 0, "skipped": 0, "failed": 0}
     assert any("$81 billion" in c["text"] for c in all_chunks(store))
 
     # a new file a stopped run left pending, gone before the next run: it was never added, so it is not "deleted"
     (corpus / "draft.md").write_text("# Draft\n\nSmall caps rose 3% in a week of thin trading.", encoding="utf-8")
-    monkeypatch.setattr(indexer, "_write_sentences", stop)
-    with pytest.raises(RuntimeError, match="stopped mid-run"):
-        run(indexer, corpus)
-    monkeypatch.setattr(indexer, "_write_sentences", real_write)
+    stopped_run()
     (corpus / "draft.md").unlink()
     r = run(indexer, corpus)
     assert r.counts() == {"added": 0, "unchanged": 3, "updated": 0, "deleted": 0, "skipped": 0, "failed": 0}
